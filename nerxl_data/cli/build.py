@@ -1,0 +1,3 @@
+"""`nerxl` commands of this area (placeholder until the area lands)."""
+
+commands: list = []
