@@ -321,7 +321,9 @@ def _make_handler(server: HubServer) -> type[BaseHTTPRequestHandler]:
             repo_id = f"{org}/{name}"
             prefix = "" if repo_type == "model" else f"{repo_type}s/"
             if not server.create_repo(repo_type, repo_id):
-                return self._error(409, "You already created this repo")
+                return self._json(409, {"error": "You already created this repo",
+                                        "url": f"{server.url}/{prefix}{repo_id}"},
+                                  {"X-Error-Message": "You already created this repo"})
             self._json(200, {"url": f"{server.url}/{prefix}{repo_id}", "name": repo_id})
 
         def _api(self, repo_type: str, repo_id: str, action: str | None, rest: str, query: dict) -> None:

@@ -1,0 +1,101 @@
+"""Dataset cards: typed ``DatasetCardData`` metadata plus the Jinja body in ``cards/``.
+
+Templates live in the repository's ``cards/`` folder. ``nerxl_data/cards`` is a symlink to it, and
+``pyproject.toml`` declares ``cards/**/*`` as package data of ``nerxl_data``, so setuptools copies
+the templates into wheels; :func:`template_path` looks in the package first and falls back to the
+repository folder (a source checkout where the symlink was not created, e.g. on Windows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import ConfigError
+from .metadata import ConfigInfo, SourceInfo
+
+TEMPLATE = "dataset_card.md"
+
+
+def template_path(name: str = TEMPLATE) -> Path:
+    """The path of card template ``name``.
+
+    Raises:
+        ConfigError: the template is in neither the package nor the repository.
+    """
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "cards", here.parents[1] / "cards"):
+        if (folder / name).is_file():
+            return folder / name
+    raise ConfigError(f"card template {name!r} not found in nerxl_data/cards or the repository's cards/")
+
+
+def config_entry(info: ConfigInfo) -> dict:
+    """The README ``configs:`` entry of one config: one data_files pattern per split."""
+    return {
+        "config_name": info.name,
+        "data_files": [{"split": s, "path": f"{info.name}/{s}-*"} for s in info.splits],
+    }
+
+
+def _size_category(n: int) -> str:
+    for limit, name in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                        (1_000_000, "100K<n<1M")):
+        if n < limit:
+            return name
+    return "1M<n<10M"
+
+
+def unique_sources(infos: Sequence[ConfigInfo]) -> list[SourceInfo]:
+    seen: dict[str, SourceInfo] = {}
+    for info in infos:
+        for s in info.sources:
+            seen.setdefault(s.name, s)
+    return list(seen.values())
+
+
+def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | None = None):
+    """Render the card of a repository holding ``infos`` (sorted by config name).
+
+    The licence is derived from the sources (one value when they agree, else the list), the
+    languages are the targets and sources, and ``configs:`` lists every config's data files.
+
+    Returns:
+        huggingface_hub.DatasetCard
+    """
+    from huggingface_hub import DatasetCard, DatasetCardData
+
+    infos = sorted(infos, key=lambda i: i.name)
+    if not infos:
+        raise ConfigError("a card needs at least one config")
+    sources = unique_sources(infos)
+    licenses = sorted({s.license for s in sources})
+    languages = sorted({i.language for i in infos} | {i.source_language for i in infos})
+    n = sum(s.sentences for i in infos for s in i.splits.values())
+    pretty_name = pretty_name or f"{repo_id.rsplit('/', 1)[-1]} (silver NER by annotation projection)"
+    data = DatasetCardData(
+        language=languages,
+        license=licenses[0] if len(licenses) == 1 else licenses,
+        annotations_creators=["machine-generated"],
+        language_creators=["machine-generated" if any(i.mode == "translate-train" and
+                                                      i.parameters.get("translator") != "parallel"
+                                                      for i in infos) else "found"],
+        multilinguality="multilingual" if len(languages) > 1 else "monolingual",
+        size_categories=_size_category(n),
+        source_datasets=sorted({f"extended|{s.hub_id}" for s in sources if s.hub_id}) or ["original"],
+        task_categories=["token-classification"],
+        task_ids=["named-entity-recognition"],
+        pretty_name=pretty_name,
+        tags=["silver-standard", "annotation-projection", "nerxl-data",
+              *sorted({i.mode for i in infos})],
+        configs=[config_entry(i) for i in infos],
+    )
+    return DatasetCard.from_template(
+        data,
+        template_path=str(template_path()),
+        pretty_name=pretty_name,
+        repo_id=repo_id,
+        configs=infos,
+        sources=sources,
+        label_names=infos[0].label_names,
+    )

@@ -1,0 +1,121 @@
+"""Build metadata of one config: what was projected from what, how, and with what result.
+
+Stored next to the parquet files as ``{config}/nerxl_build.json``; the card and ``nerxl list`` are
+rendered from it, so publishing one config never needs to read another config's data.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..errors import InputError
+from ..schema import tags_to_spans
+
+BUILD_FILE = "nerxl_build.json"
+
+
+@dataclass
+class SourceInfo:
+    """A source corpus: its name, Hub id (for ``source_datasets``), licence and citation."""
+
+    name: str
+    hub_id: str | None = None
+    license: str = "unknown"
+    url: str | None = None
+    citation: str | None = None
+
+
+@dataclass
+class SplitStats:
+    """Counts of one split: sentences, target entities per type, and how projection went.
+
+    ``projection_rate`` is projected source entities / source entities (``None`` when the split
+    has no source entities); ``dropped`` counts entities not projected, by reason.
+    """
+
+    sentences: int = 0
+    entities: dict[str, int] = field(default_factory=dict)
+    source_entities: int = 0
+    projected_entities: int = 0
+    dropped: dict[str, int] = field(default_factory=dict)
+    skipped_sentences: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def projection_rate(self) -> float | None:
+        return self.projected_entities / self.source_entities if self.source_entities else None
+
+
+@dataclass
+class ConfigInfo:
+    """Everything the card says about one config (``{lang}.{method}``)."""
+
+    name: str
+    language: str
+    source_language: str
+    mode: str
+    method: str
+    parameters: dict
+    label_names: list[str]
+    sources: list[SourceInfo]
+    splits: dict[str, SplitStats] = field(default_factory=dict)
+    score: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict, source: str = "<dict>") -> ConfigInfo:
+        try:
+            d = dict(d)
+            d["sources"] = [SourceInfo(**s) for s in d.get("sources", [])]
+            d["splits"] = {k: SplitStats(**v) for k, v in d.get("splits", {}).items()}
+            return cls(**d)
+        except TypeError as exc:
+            raise InputError(f"not a nerxl build file: {exc}", source=source) from None
+
+    @classmethod
+    def read(cls, path: str | Path) -> ConfigInfo:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read build metadata: {exc}", source=str(path)) from None
+        return cls.from_dict(data, str(path))
+
+    def write(self, folder: str | Path) -> Path:
+        path = Path(folder) / BUILD_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.to_json(), encoding="utf-8")
+        return path
+
+
+def split_stats(rows: dict[str, list], label_names: list[str], report=None) -> SplitStats:
+    """Statistics of one split from its columns (``ner_tags`` as ids or strings).
+
+    ``report`` (a projection report with ``source_entities``, ``projected``, ``dropped``) fills
+    the projection counts; without it they are counted from ``source_ner_tags``/``ner_tags``.
+
+    >>> s = split_stats({"ner_tags": [[1, 2, 0]], "source_ner_tags": [[1, 2]]}, ["O", "B-PER", "I-PER"])
+    >>> (s.sentences, s.entities, s.source_entities, s.projected_entities)
+    (1, {'PER': 1}, 1, 1)
+    """
+    def as_str(tags):
+        return [label_names[t] if isinstance(t, int) else t for t in tags]
+
+    entities: Counter = Counter()
+    for tags in rows["ner_tags"]:
+        entities.update(s.label for s in tags_to_spans(as_str(tags), "IOB2", "repair"))
+    stats = SplitStats(sentences=len(rows["ner_tags"]), entities=dict(sorted(entities.items())))
+    if report is not None:
+        stats.source_entities = int(report.source_entities)
+        stats.projected_entities = int(report.projected)
+        stats.dropped = dict(sorted(Counter(report.dropped).items()))
+    elif "source_ner_tags" in rows:
+        stats.source_entities = sum(
+            len(tags_to_spans(as_str(t), "IOB2", "repair")) for t in rows["source_ner_tags"]
+        )
+        stats.projected_entities = sum(entities.values())
+    return stats
