@@ -1,0 +1,219 @@
+"""Token classification with the Trainer API, following run_ner.py's conventions.
+
+The pieces are plain functions so the CLI, ``python -m nerxl_data.train`` and the scaling
+experiment share them: :func:`fit` trains a model on a (multi-source) dataset,
+:func:`predict_tags` tags words, :func:`evaluate_tags` scores them with the local seqeval module.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import datasets
+import numpy as np
+
+from .data import tokenize_and_align_labels
+
+logger = logging.getLogger(__name__)
+
+SEQEVAL_PATH = str(Path(__file__).parent / "metrics" / "seqeval")
+
+
+def load_seqeval():
+    """The local seqeval ``evaluate`` module (no Hub access)."""
+    import evaluate
+
+    return evaluate.load(SEQEVAL_PATH)
+
+
+def make_compute_metrics(label_list: Sequence[str], metric=None, return_entity_level_metrics: bool = False) -> Callable:
+    """run_ner.py's ``compute_metrics``: argmax, drop -100 positions, seqeval."""
+    metric = metric or load_seqeval()
+
+    def compute_metrics(p):
+        predictions, labels = p
+        predictions = np.argmax(predictions, axis=2)
+        true_predictions = [[label_list[q] for (q, lab) in zip(pred, gold, strict=True) if lab != -100] for pred, gold in zip(predictions, labels, strict=True)]
+        true_labels = [[label_list[lab] for (q, lab) in zip(pred, gold, strict=True) if lab != -100] for pred, gold in zip(predictions, labels, strict=True)]
+        results = metric.compute(predictions=true_predictions, references=true_labels)
+        if return_entity_level_metrics:
+            final = {}
+            for key, value in results.items():
+                if isinstance(value, dict):
+                    for n, v in value.items():
+                        final[f"{key}_{n}"] = v
+                else:
+                    final[key] = value
+            return final
+        return {"precision": results["overall_precision"], "recall": results["overall_recall"],
+                "f1": results["overall_f1"], "accuracy": results["overall_accuracy"]}
+
+    return compute_metrics
+
+
+def _is_oom(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+def fit(
+    model_name_or_path: str,
+    train_dataset: datasets.Dataset,
+    label_list: Sequence[str],
+    training_args,
+    *,
+    eval_dataset: datasets.Dataset | None = None,
+    max_length: int = 128,
+    label_all_tokens: bool = False,
+    tokenizer=None,
+    min_batch_size: int = 1,
+):
+    """Fine-tune ``model_name_or_path`` for token classification; return the Trainer.
+
+    ``train_dataset`` has ``tokens`` and ``ner_tags`` (ids into ``label_list``). On
+    out-of-memory the per-device batch size is halved (gradient accumulation doubled, so the
+    effective batch stays) with a warning, down to ``min_batch_size``.
+    """
+    from transformers import (
+        AutoConfig,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        DataCollatorForTokenClassification,
+        Trainer,
+        set_seed,
+    )
+
+    set_seed(training_args.seed)
+    tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_name_or_path)
+    label_list = list(label_list)
+
+    def prep(ds):
+        return ds.map(
+            tokenize_and_align_labels, batched=True, remove_columns=ds.column_names,
+            fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "label_all_tokens": label_all_tokens},
+        )
+
+    train_tok = prep(train_dataset)
+    eval_tok = prep(eval_dataset) if eval_dataset is not None else None
+    while True:
+        config = AutoConfig.from_pretrained(
+            model_name_or_path, num_labels=len(label_list),
+            id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)},
+        )
+        model = AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=True)
+        trainer = Trainer(
+            model=model, args=training_args, train_dataset=train_tok, eval_dataset=eval_tok,
+            processing_class=tokenizer, data_collator=DataCollatorForTokenClassification(tokenizer),
+            compute_metrics=make_compute_metrics(label_list) if eval_tok is not None else None,
+        )
+        try:
+            result = trainer.train()
+            break
+        except (RuntimeError, MemoryError) as exc:
+            bs = training_args.per_device_train_batch_size
+            if not _is_oom(exc) or bs // 2 < min_batch_size:
+                raise
+            warnings.warn(f"out of memory at batch size {bs}; retrying with batch size {bs // 2} "
+                          f"and gradient accumulation {training_args.gradient_accumulation_steps * 2}", stacklevel=2)
+            training_args.per_device_train_batch_size = bs // 2
+            training_args.gradient_accumulation_steps *= 2
+            del trainer, model
+            _free_memory()
+    trainer.train_result = result
+    return trainer
+
+
+def _free_memory() -> None:
+    import gc
+
+    import torch
+
+    gc.collect()
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+
+
+def word_logits(model, tokenizer, sentences: Sequence[Sequence[str]], *, max_length: int = 128, batch_size: int = 32):
+    """Per-word logits (first subword of each word) for pre-split ``sentences``.
+
+    Returns a list of float32 arrays ``[n_words, n_labels]``; words cut off by ``max_length``
+    get the logits of ``O`` only (a row of -inf except ``O`` = 0), so tag sequences keep their
+    length for scoring (counted in the return's second item).
+    """
+    import torch
+
+    model.eval()
+    device = next(model.parameters()).device
+    o_index = model.config.label2id.get("O", 0)
+    out: list[np.ndarray] = []
+    truncated = 0
+    for start in range(0, len(sentences), batch_size):
+        chunk = [list(s) for s in sentences[start:start + batch_size]]
+        enc = tokenizer(chunk, truncation=True, max_length=max_length, is_split_into_words=True, padding=True, return_tensors="pt")
+        with torch.no_grad():
+            logits = model(**{k: v.to(device) for k, v in enc.items()}).logits.float().cpu().numpy()
+        for i, words in enumerate(chunk):
+            rows = np.full((len(words), logits.shape[-1]), -1e4, dtype=np.float32)
+            rows[:, o_index] = 0.0
+            seen = set()
+            for pos, w in enumerate(enc.word_ids(batch_index=i)):
+                if w is not None and w not in seen:
+                    seen.add(w)
+                    rows[w] = logits[i, pos]
+            truncated += len(words) - len(seen)
+            out.append(rows)
+    return out, truncated
+
+
+def predict_tags(model, tokenizer, sentences: Sequence[Sequence[str]], **kw) -> tuple[list[list[str]], int]:
+    """Tag pre-split sentences with a token classification model (argmax per word)."""
+    logits, truncated = word_logits(model, tokenizer, sentences, **kw)
+    id2label = model.config.id2label
+    return [[id2label[int(j)] for j in row.argmax(-1)] for row in logits], truncated
+
+
+def evaluate_tags(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> dict:
+    """Scores from the local seqeval module, with numpy scalars made plain floats/ints."""
+    import warnings as _w
+
+    with _w.catch_warnings():
+        _w.simplefilter("ignore")  # seqeval's ill-defined-metric warnings for absent types
+        res = load_seqeval().compute(predictions=[list(p) for p in predictions], references=[list(r) for r in references])
+    return _plain(res)
+
+
+def _plain(x):
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, np.generic):
+        return x.item()
+    return x
+
+
+def evaluate_model(model_dir: str | os.PathLike, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
+    """Score a saved token classification model on a dataset with string or ClassLabel tags."""
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForTokenClassification.from_pretrained(model_dir)
+    return evaluate_loaded(model, tokenizer, dataset, max_length=max_length, batch_size=batch_size)
+
+
+def gold_tags(dataset: datasets.Dataset) -> list[list[str]]:
+    inner = getattr(dataset.features["ner_tags"], "feature", None)
+    if isinstance(inner, datasets.ClassLabel):
+        return [[inner.names[i] for i in t] for t in dataset["ner_tags"]]
+    return [list(t) for t in dataset["ner_tags"]]
+
+
+def evaluate_loaded(model, tokenizer, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
+    preds, truncated = predict_tags(model, tokenizer, dataset["tokens"], max_length=max_length, batch_size=batch_size)
+    res = evaluate_tags(preds, gold_tags(dataset))
+    res["n_sentences"] = len(dataset)
+    res["truncated_words"] = truncated
+    return res
