@@ -15,7 +15,7 @@ writer and no repair policy); the conversions are small and need exact error pos
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypedDict
 
@@ -83,6 +83,22 @@ class TagRepairs:
 
 
 _PREFIXES: dict[str, str] = {"IOB1": "IB", "IOB2": "IB", "BIOES": "BIES"}
+POLICIES: tuple[str, ...] = ("strict", "repair")
+
+
+def _check_names(scheme: str, policy: str = "strict") -> None:
+    if scheme not in _PREFIXES:
+        raise unknown_name("tag scheme", scheme, SCHEMES)
+    if policy not in POLICIES:
+        raise unknown_name("tag policy", policy, POLICIES)
+
+
+def _tag_error(token: int, message: str) -> TagError:
+    """A :class:`TagError` that also carries the 0-based ``token`` index, so that readers can
+    turn it into a file line number."""
+    err = TagError(f"token {token}: {message}")
+    err.token = token  # type: ignore[attr-defined]
+    return err
 
 
 def split_tag(tag: str, scheme: Scheme = "IOB2") -> tuple[str, str | None]:
@@ -119,8 +135,7 @@ def tags_to_spans(
     Raises:
         TagError: under ``strict``, naming the token index and the problem.
     """
-    if scheme not in _PREFIXES:
-        raise unknown_name("tag scheme", scheme, SCHEMES)
+    _check_names(scheme, policy)
     spans: list[Span] = []
     start: int | None = None
     label: str | None = None
@@ -131,9 +146,11 @@ def tags_to_spans(
             spans.append(Span(start, end, label))  # type: ignore[arg-type]
         start, label = None, None
 
-    def stray(i: int, tag: str, kind: str) -> None:
+    def stray(i: int, kind: str) -> None:
         if policy == "strict":
-            raise TagError(f"token {i}: {kind} {tag!r} (previous tag {tags[i - 1] if i else 'none'!r})")
+            prev = repr(tags[i - 1]) if i else "none (sentence start)"
+            at = repr(tags[i]) if i < len(tags) else "end of sentence"
+            raise _tag_error(min(i, len(tags) - 1), f"{kind}: {at} after {prev}")
         if repairs is not None:
             repairs.add(kind)
 
@@ -141,14 +158,14 @@ def tags_to_spans(
         try:
             prefix, typ = split_tag(tag, scheme)
         except TagError as exc:
-            raise TagError(f"token {i}: {exc.message}") from None
+            raise _tag_error(i, exc.message) from None
         if prefix == "O":
             if scheme == "BIOES" and start is not None:
-                stray(i, tags[i - 1], "unterminated entity before")
+                stray(i, "unterminated BIOES entity")
             close(i)
         elif prefix == "B":
             if scheme == "BIOES" and start is not None:
-                stray(i, tags[i - 1], "unterminated entity before")
+                stray(i, "unterminated BIOES entity")
             close(i)
             start, label = i, typ
         elif prefix == "I":
@@ -159,8 +176,8 @@ def tags_to_spans(
                 start, label = i, typ
                 continue
             if start is not None and scheme == "BIOES":
-                stray(i, tags[i - 1], "unterminated entity before")
-            stray(i, tag, "I- continuation across types" if start is not None else "stray I- tag")
+                stray(i, "unterminated BIOES entity")
+            stray(i, "I- continuation across types" if start is not None else "stray I- tag")
             close(i)
             start, label = i, typ
         elif prefix == "E":
@@ -168,17 +185,17 @@ def tags_to_spans(
                 close(i + 1)
                 continue
             if start is not None:
-                stray(i, tags[i - 1], "unterminated entity before")
-            stray(i, tag, "stray E- tag")
+                stray(i, "unterminated BIOES entity")
+            stray(i, "stray E- tag")
             close(i)
             spans.append(Span(i, i + 1, typ))  # type: ignore[arg-type]
         elif prefix == "S":
             if start is not None:
-                stray(i, tags[i - 1], "unterminated entity before")
+                stray(i, "unterminated BIOES entity")
             close(i)
             spans.append(Span(i, i + 1, typ))  # type: ignore[arg-type]
     if start is not None and scheme == "BIOES":
-        stray(len(tags), tags[-1], "unterminated entity at end, last tag")
+        stray(len(tags), "unterminated BIOES entity")
     close(len(tags))
     return spans
 
@@ -192,8 +209,7 @@ def spans_to_tags(spans: Iterable[Span], length: int, scheme: Scheme = "IOB2") -
     Raises:
         TagError: spans overlap or fall outside the sentence.
     """
-    if scheme not in _PREFIXES:
-        raise unknown_name("tag scheme", scheme, SCHEMES)
+    _check_names(scheme)
     tags = ["O"] * length
     prev: Span | None = None
     for span in sorted(spans):
@@ -241,8 +257,27 @@ def validate_tags(
     scheme: Scheme = "IOB2",
     policy: Policy = "strict",
     repairs: TagRepairs | None = None,
+    types: Collection[str] | None = None,
 ) -> list[str]:
-    """Return ``tags`` if valid; under ``repair`` return the repaired sequence (repairs counted)."""
+    """Return ``tags`` if valid; under ``repair`` return the repaired sequence (repairs counted).
+
+    With ``types``, a tag whose entity type is not among them is an unknown tag (always an error:
+    repairing it would mean guessing).
+
+    >>> validate_tags(["O", "I-PER"], policy="repair")
+    ['O', 'B-PER']
+
+    Raises:
+        TagError: a malformed or unknown tag, or (under ``strict``) an invalid sequence; the
+            error's ``token`` attribute is the 0-based index of the offending tag.
+    """
+    if types is not None:
+        allowed = set(types)
+        for i, tag in enumerate(tags):
+            if tag != "O" and tag[2:] not in allowed:
+                raise _tag_error(
+                    i, f"unknown tag {tag!r} (known types: {', '.join(sorted(allowed))})"
+                )
     local = TagRepairs()
     spans = tags_to_spans(tags, scheme, policy, local)
     if repairs is not None:
@@ -321,8 +356,20 @@ class TypeMapping:
                 out.append(Span(s.start, s.end, t))
         return out
 
-    def map_tags(self, tags: Sequence[str], dropped: Counter | None = None) -> list[str]:
-        return spans_to_tags(self.map_spans(tags_to_spans(tags, "IOB2", "repair"), dropped), len(tags))
+    def map_tags(
+        self,
+        tags: Sequence[str],
+        dropped: Counter | None = None,
+        policy: Policy = "strict",
+        repairs: TagRepairs | None = None,
+    ) -> list[str]:
+        """Map an IOB2 tag sequence; dropped entities are counted by type in ``dropped``.
+
+        >>> TypeMapping(("PER", "LOC")).map_tags(["B-PER", "B-MISC", "I-MISC"])
+        ['B-PER', 'O', 'O']
+        """
+        spans = tags_to_spans(tags, "IOB2", policy, repairs)
+        return spans_to_tags(self.map_spans(spans, dropped), len(tags))
 
     def lacking(self, source_types: Iterable[str]) -> list[str]:
         """Source types that have no counterpart in the target (stated in reports)."""
