@@ -1,0 +1,208 @@
+"""One entry point for every projection method, a registry of their names, and a batched form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ..errors import ConfigError, InputError, unknown_name
+from ..schema import Link, Span, tags_to_spans
+from .alignment import HeuristicConfig, HullConfig, project_heuristic, project_hull
+from .base import Projection, check_links, check_spans
+from .candidates import CandidatesConfig, project_candidates
+from .easyproject import EasyProjectConfig, project_easyproject
+from .links import COMBINE_MODES, Combine, combine_links
+
+
+@dataclass(frozen=True)
+class LinkCombination:
+    """How forward links are combined with back-translation links (see :mod:`.links`)."""
+
+    how: Combine = "intersection"
+    weight: float = 0.5
+    threshold: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.how not in COMBINE_MODES:
+            raise unknown_name("link combination", self.how, COMBINE_MODES)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A registered projection method: its config class and defaults."""
+
+    name: str
+    config_cls: type
+    defaults: dict[str, Any]
+    uses_links: bool = True
+
+    def make_config(self, **options: Any) -> Any:
+        """The method's config from ``options`` (unknown option names raise ConfigError)."""
+        known = {f.name for f in fields(self.config_cls)}
+        bad = sorted(set(options) - known)
+        if bad:
+            raise ConfigError(
+                f"method {self.name!r} has no option {', '.join(map(repr, bad))}; "
+                f"options: {', '.join(sorted(known))}"
+            )
+        return self.config_cls(**{**self.defaults, **options})
+
+
+METHODS: dict[str, Method] = {
+    "hull": Method("hull", HullConfig, {}),
+    "heuristic": Method("heuristic", HeuristicConfig, {}),
+    "candidates-ngram": Method("candidates-ngram", CandidatesConfig, {"extract": "ngram"}),
+    "candidates-ner": Method("candidates-ner", CandidatesConfig, {"extract": "ner"}),
+    "easyproject": Method("easyproject", EasyProjectConfig, {}, uses_links=False),
+}
+"""Projection methods by their readable names."""
+
+
+def get_method(name: str) -> Method:
+    """The registered method ``name``; an unknown name lists the known ones."""
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise unknown_name("projection method", name, METHODS) from None
+
+
+def project(
+    src_tokens: Sequence[str],
+    src_spans: Sequence[Span],
+    tgt_tokens: Sequence[str],
+    links: Sequence[Link] = (),
+    method: str = "heuristic",
+    config: Any = None,
+    *,
+    back_links: Sequence[Link] | None = None,
+    combination: LinkCombination | None = None,
+    candidates: Sequence[Span] | None = None,
+    candidate_scores: Sequence[float] | None = None,
+    entity_translations: Sequence[str] | None = None,
+    check: bool = True,
+    row: int | None = None,
+) -> Projection:
+    """Project the source entities ``src_spans`` onto the target sentence.
+
+    Args:
+        links: word links source -> target (ignored by ``easyproject``).
+        method: a name from :data:`METHODS`.
+        config: that method's config dataclass (default: its defaults).
+        back_links: links from back-translation (source -> target, see :mod:`.links`),
+            combined with ``links`` as ``combination`` says (default: intersection).
+        candidates, candidate_scores: the target's NER spans and probabilities (``candidates-ner``).
+        entity_translations: each entity translated alone (``easyproject``).
+        check: check that links and spans fall inside the sentences.
+        row: the sentence index, named in errors.
+
+    >>> p = project(["Mr", "Prodi", "said"], [Span(1, 2, "PER")], ["Herr", "Prodi", "sagte"],
+    ...             [Link(0, 0), Link(1, 1), Link(2, 2)], "heuristic")
+    >>> p.tags(3)
+    ['O', 'B-PER', 'O']
+
+    Raises:
+        ConfigError: an unknown method, or a config of the wrong type.
+        InputError: links or spans outside the sentences.
+    """
+    m = get_method(method)
+    if config is None:
+        config = m.make_config()
+    elif not isinstance(config, m.config_cls):
+        raise ConfigError(f"method {method!r} takes a {m.config_cls.__name__}, got {type(config).__name__}")
+    if check:
+        check_spans(src_spans, len(src_tokens), row=row)
+    if not m.uses_links:
+        return project_easyproject(src_tokens, src_spans, tgt_tokens, config, entity_translations)
+    if check:
+        links = check_links(links, len(src_tokens), len(tgt_tokens), row=row)
+        if back_links is not None:
+            back_links = check_links(back_links, len(src_tokens), len(tgt_tokens), row=row)
+    if back_links is not None:
+        c = combination or LinkCombination()
+        links = combine_links(links, back_links, c.how, c.weight, c.threshold)
+    if method == "hull":
+        return project_hull(src_spans, len(tgt_tokens), links, config)
+    if method == "heuristic":
+        return project_heuristic(src_spans, len(tgt_tokens), links, config)
+    return project_candidates(
+        src_tokens, src_spans, tgt_tokens, links, config, candidates, candidate_scores
+    )
+
+
+def _as_links(value: Any, row: int) -> list[Link]:
+    """Links from a dataset cell: a Pharaoh string, or a list of ``[i, j]``/``[i, j, s]``/dicts."""
+    from ..align.pharaoh import parse_links
+
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return parse_links(value, source="links column", lineno=row + 1)
+    out = []
+    for item in value:
+        if isinstance(item, Link):
+            out.append(item)
+        elif isinstance(item, dict):
+            out.append(Link(int(item["src"]), int(item["tgt"]), float(item.get("score", 1.0))))
+        else:
+            out.append(Link(int(item[0]), int(item[1]), float(item[2]) if len(item) > 2 else 1.0))
+    return out
+
+
+def project_batch(
+    batch: dict[str, list],
+    method: str = "heuristic",
+    config: Any = None,
+    *,
+    src_tokens: str = "src_tokens",
+    src_tags: str = "src_ner_tags",
+    tgt_tokens: str = "tokens",
+    links: str = "links",
+    back_links: str | None = None,
+    combination: LinkCombination | None = None,
+    out_tags: str = "ner_tags",
+    report: Callable[[Sequence[Span], Projection], None] | None = None,
+) -> dict[str, list]:
+    """Project a batch of columns; use with ``datasets.Dataset.map(batched=True)``.
+
+    Adds ``out_tags`` (IOB2 target tags), ``projection_scores`` (one per projected span, in
+    target order) and ``projection_dropped`` (``"<entity index>:<reason>"`` per dropped entity).
+    Source tags are IOB2 strings. ``report`` (e.g. ``ProjectionReport().update``) is called per row.
+
+    >>> out = project_batch({"src_tokens": [["Rome"]], "src_ner_tags": [["B-LOC"]],
+    ...     "tokens": [["Roma"]], "links": ["0-0"]})
+    >>> out["ner_tags"], out["projection_dropped"]
+    ([['B-LOC']], [[]])
+    """
+    m = get_method(method)
+    if config is None:
+        config = m.make_config()
+    n = len(batch[src_tokens])
+    tags_out, scores_out, dropped_out = [], [], []
+    tokens_out = [] if not m.uses_links else None
+    for i in range(n):
+        try:
+            spans = tags_to_spans(batch[src_tags][i], "IOB2", "repair")
+        except InputError as exc:
+            raise InputError(f"source tags: {exc.message}", row=i) from None
+        fwd = _as_links(batch[links][i], i) if m.uses_links else []
+        back = _as_links(batch[back_links][i], i) if back_links else None
+        p = project(
+            batch[src_tokens][i], spans, batch[tgt_tokens][i], fwd, method, config,
+            back_links=back, combination=combination, row=i,
+        )
+        length = len(p.tokens) if p.tokens is not None else len(batch[tgt_tokens][i])
+        tags_out.append(p.tags(length))
+        scores_out.append([s.score for s in sorted(p.spans, key=lambda s: s.span)])
+        dropped_out.append([f"{d.source}:{d.reason}" for d in p.dropped])
+        if tokens_out is not None:
+            tokens_out.append(p.tokens)
+        if report is not None:
+            report(spans, p)
+    out = dict(batch)
+    out[out_tags] = tags_out
+    out["projection_scores"] = scores_out
+    out["projection_dropped"] = dropped_out
+    if tokens_out is not None:
+        out[tgt_tokens] = tokens_out
+    return out

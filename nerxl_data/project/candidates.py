@@ -1,0 +1,342 @@
+"""Candidate projection (Politov et al. 2025): extract target candidates, score, match.
+
+1. **Extract** target candidate spans: every n-gram up to ``max_ngram`` words (``ngram``), or the
+   spans an NER model predicted on the target (``ner``, passed in as ``candidates``).
+2. **Score** each (source entity, candidate) pair with a weighted sum of scorers:
+   ``links`` = ``2 * #links between them / (|entity| + |candidate|)``; ``surface`` = string
+   similarity of the two texts (names copied across languages); ``ner`` = the NER model's
+   probability of the candidate (``ner`` extraction only; 0 when its type differs from the
+   entity's).
+3. **Match** entities to candidates: ``greedy`` (best pair first, drop overlapping candidates,
+   repeat), ``bipartite`` (``scipy.optimize.linear_sum_assignment``, then overlaps dropped worst
+   first) or ``ilp`` (``scipy.optimize.milp`` with HiGHS: maximise the total score, each entity
+   at most once, no two chosen candidates overlapping).
+
+With ``ngram`` extraction only n-grams that start and end on a target word linked to the entity
+(or, with the ``surface`` scorer, a word that looks like one of its words) are scored: any other
+n-gram has a trimmed sub-span with a strictly higher ``links`` score and fewer overlaps, so it is
+never chosen by any matching. This keeps the method fast without changing its result.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from ..errors import ConfigError, InputError, unknown_name
+from ..schema import Link, Span
+from .alignment import entity_link_counts
+from .base import Dropped, Projection, ScoredSpan
+
+EXTRACTORS: tuple[str, ...] = ("ngram", "ner")
+MATCHINGS: tuple[str, ...] = ("greedy", "bipartite", "ilp")
+
+Pair = tuple[float, int, int, int]  # (score, source entity, start, end)
+
+
+@dataclass(frozen=True)
+class CandidatesConfig:
+    """Options of the ``candidates-*`` methods.
+
+    Args:
+        extract: ``ngram`` or ``ner`` (candidates passed to :func:`project_candidates`).
+        max_ngram: the longest n-gram candidate (``ngram`` extraction).
+        matching: ``greedy``, ``bipartite`` or ``ilp``.
+        scorers: names from :data:`SCORERS`; their weighted sum scores a pair.
+        weights: one weight per scorer (default 1 each).
+        min_score: a pair is considered only when its score is above this.
+        min_link_score: links scoring below this are ignored.
+        min_surface: ``surface`` similarities below this count as 0 (and add no n-gram anchor).
+    """
+
+    extract: Literal["ngram", "ner"] = "ngram"
+    max_ngram: int = 10
+    matching: Literal["greedy", "bipartite", "ilp"] = "greedy"
+    scorers: tuple[str, ...] = ("links",)
+    weights: tuple[float, ...] | None = None
+    min_score: float = 0.0
+    min_link_score: float = 0.0
+    min_surface: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.extract not in EXTRACTORS:
+            raise unknown_name("candidate extractor", self.extract, EXTRACTORS)
+        if self.matching not in MATCHINGS:
+            raise unknown_name("matching", self.matching, MATCHINGS)
+        for name in self.scorers:
+            if name not in SCORERS:
+                raise unknown_name("candidate scorer", name, SCORERS)
+        if self.weights is not None and len(self.weights) != len(self.scorers):
+            raise ConfigError(f"{len(self.weights)} weights given for {len(self.scorers)} scorers")
+        if self.max_ngram < 1:
+            raise ConfigError(f"max_ngram must be >= 1, got {self.max_ngram}")
+
+
+# --- scorers ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ScoringInput:
+    """What a scorer may read about one sentence pair."""
+
+    src_tokens: Sequence[str]
+    src_spans: Sequence[Span]
+    tgt_tokens: Sequence[str]
+    link_counts: list[dict[int, int]]  # per entity: {target word: links from the entity}
+    candidates: Sequence[Span] | None = None  # ``ner`` extraction: the model's spans
+    candidate_scores: Sequence[float] | None = None  # and their probabilities
+
+
+Scorer = Callable[[ScoringInput, int, int, int, int], float]
+"""``scorer(inp, entity, start, end, candidate_index_or_-1) -> score``."""
+
+
+def links_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> float:
+    """``2 * #links between entity k and [start, end) / (|entity| + |candidate|)``."""
+    counts = inp.link_counts[k]
+    n = sum(v for t, v in counts.items() if start <= t < end)
+    return 2 * n / (len(inp.src_spans[k]) + end - start)
+
+
+def _norm(text: str) -> str:
+    return text.casefold()
+
+
+def surface_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> float:
+    """difflib similarity ratio of the casefolded entity and candidate texts (copied names)."""
+    span = inp.src_spans[k]
+    a = _norm(" ".join(inp.src_tokens[span.start : span.end]))
+    b = _norm(" ".join(inp.tgt_tokens[start:end]))
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def ner_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> float:
+    """The NER model's probability of candidate ``c`` (0 when its type is not the entity's)."""
+    if c < 0 or inp.candidates is None:
+        return 0.0
+    if inp.candidates[c].label != inp.src_spans[k].label:
+        return 0.0
+    return 1.0 if inp.candidate_scores is None else float(inp.candidate_scores[c])
+
+
+SCORERS: dict[str, Scorer] = {"links": links_score, "surface": surface_score, "ner": ner_score}
+"""Pair scorers by name."""
+
+
+# --- extraction + scoring ---------------------------------------------------------------------
+
+
+def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
+    """Target words that look like a word of entity k (copied names: 'Prodi', 'Kosovo')."""
+    span = inp.src_spans[k]
+    words = [_norm(w) for w in inp.src_tokens[span.start : span.end] if len(w) >= 3]
+    found = set()
+    for j, tok in enumerate(inp.tgt_tokens):
+        if len(tok) < 3:
+            continue
+        t = _norm(tok)
+        for w in words:
+            if t == w or difflib.SequenceMatcher(None, w, t, autojunk=False).ratio() >= min_ratio:
+                found.add(j)
+                break
+    return found
+
+
+def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
+    """All (score, entity, start, end) pairs scoring above ``config.min_score``."""
+    scorers = [SCORERS[name] for name in config.scorers]
+    weights = config.weights or (1.0,) * len(scorers)
+    links_only = config.scorers == ("links",) and weights == (1.0,)
+    use_surface = "surface" in config.scorers
+    pairs: list[Pair] = []
+    for k, counts in enumerate(inp.link_counts):
+        n = len(inp.src_spans[k])
+        if config.extract == "ner":
+            cands = [(c.start, c.end, i) for i, c in enumerate(inp.candidates or ())]
+        else:
+            anchors = set(counts)
+            if use_surface:
+                anchors |= _surface_anchors(inp, k, config.min_surface)
+            targets = sorted(anchors)
+            cands = [
+                (a, b + 1, -1)
+                for i, a in enumerate(targets)
+                for b in targets[i:]
+                if b - a < config.max_ngram
+            ]
+        for start, end, c in cands:
+            if links_only:  # the common case, inlined for speed
+                n_links = 0
+                for t, v in counts.items():
+                    if start <= t < end:
+                        n_links += v
+                score = 2 * n_links / (n + end - start)
+            else:
+                score = 0.0
+                for scorer, w, name in zip(scorers, weights, config.scorers, strict=False):
+                    s = scorer(inp, k, start, end, c)
+                    if name == "surface" and s < config.min_surface:
+                        s = 0.0
+                    score += w * s
+            if score > config.min_score:
+                pairs.append((score, k, start, end))
+    return pairs
+
+
+# --- matching ---------------------------------------------------------------------------------
+
+
+def _order(p: Pair) -> tuple:
+    # best score first; ties: longer candidate, earlier entity, earlier position
+    return (-p[0], p[2] - p[3], p[1], p[2])
+
+
+def match_greedy(pairs: Sequence[Pair]) -> list[Pair]:
+    """Take the best pair, drop pairs of its entity and candidates overlapping it, repeat.
+
+    >>> match_greedy([(1.0, 0, 0, 2), (0.8, 1, 1, 3), (0.6, 1, 3, 4)])
+    [(1.0, 0, 0, 2), (0.6, 1, 3, 4)]
+    """
+    chosen: list[Pair] = []
+    done: set[int] = set()
+    for p in sorted(pairs, key=_order):
+        if p[1] in done:
+            continue
+        start, end = p[2], p[3]
+        if any(start < q[3] and q[2] < end for q in chosen):
+            continue
+        chosen.append(p)
+        done.add(p[1])
+    return chosen
+
+
+def match_bipartite(pairs: Sequence[Pair]) -> list[Pair]:
+    """Maximum-score assignment of entities to distinct candidates (linear_sum_assignment);
+    chosen candidates that still overlap are dropped worst first."""
+    if not pairs:
+        return []
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    ents = sorted({p[1] for p in pairs})
+    spans = sorted({(p[2], p[3]) for p in pairs})
+    row = {e: i for i, e in enumerate(ents)}
+    col = {s: j for j, s in enumerate(spans)}
+    m = np.zeros((len(ents), len(spans)))
+    for score, k, start, end in pairs:
+        m[row[k], col[(start, end)]] = score
+    rows, cols = linear_sum_assignment(m, maximize=True)
+    assigned = [
+        (float(m[r, c]), ents[r], *spans[c]) for r, c in zip(rows, cols, strict=False) if m[r, c] > 0
+    ]
+    return match_greedy(assigned)
+
+
+def _best_is_conflict_free(pairs: Sequence[Pair]) -> list[Pair] | None:
+    """Each entity's best pair, when those are pairwise disjoint (then they are optimal)."""
+    best: dict[int, Pair] = {}
+    for p in pairs:
+        q = best.get(p[1])
+        if q is None or _order(p) < _order(q):
+            best[p[1]] = p
+    chosen = sorted(best.values(), key=lambda p: p[2])
+    for a, b in zip(chosen, chosen[1:], strict=False):
+        if b[2] < a[3]:
+            return None
+    return sorted(chosen, key=_order)
+
+
+def match_ilp(pairs: Sequence[Pair]) -> list[Pair]:
+    """Exact maximum total score with scipy.optimize.milp (HiGHS).
+
+    Variables: one binary per pair. Constraints: each entity at most once; each target word
+    covered by at most one chosen candidate. When every entity's best pair is disjoint from the
+    others' that choice is optimal and the solver is skipped.
+    """
+    if not pairs:
+        return []
+    quick = _best_is_conflict_free(pairs)
+    if quick is not None:
+        return quick
+    import numpy as np
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import coo_matrix
+
+    ents = sorted({p[1] for p in pairs})
+    positions = sorted({t for p in pairs for t in range(p[2], p[3])})
+    row_e = {e: i for i, e in enumerate(ents)}
+    row_t = {t: len(ents) + i for i, t in enumerate(positions)}
+    rows, cols = [], []
+    for j, (_, k, start, end) in enumerate(pairs):
+        rows.append(row_e[k])
+        cols.append(j)
+        for t in range(start, end):
+            rows.append(row_t[t])
+            cols.append(j)
+    a = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(ents) + len(positions), len(pairs)))
+    # a tiny length bonus breaks ties towards longer candidates, as greedy does
+    c = -np.array([p[0] + 1e-6 * (p[3] - p[2]) for p in pairs])
+    res = milp(
+        c,
+        constraints=LinearConstraint(a.tocsr(), -np.inf, 1),
+        integrality=np.ones(len(pairs)),
+        bounds=Bounds(0, 1),
+    )
+    if res.x is None:  # pragma: no cover - HiGHS always finds x=0 feasible
+        raise RuntimeError(f"milp failed: {res.message}")
+    return sorted((p for p, x in zip(pairs, res.x, strict=False) if x > 0.5), key=_order)
+
+
+MATCHERS: dict[str, Callable[[Sequence[Pair]], list[Pair]]] = {
+    "greedy": match_greedy,
+    "bipartite": match_bipartite,
+    "ilp": match_ilp,
+}
+
+
+def project_candidates(
+    src_tokens: Sequence[str],
+    src_spans: Sequence[Span],
+    tgt_tokens: Sequence[str],
+    links: Sequence[Link],
+    config: CandidatesConfig,
+    candidates: Sequence[Span] | None = None,
+    candidate_scores: Sequence[float] | None = None,
+) -> Projection:
+    """Extract, score and match candidates (see the module docstring).
+
+    >>> p = project_candidates(["the", "EU", "Commission"], [Span(1, 3, "ORG")],
+    ...     ["die", "EU-Kommission", "."], [Link(1, 1), Link(2, 1)], CandidatesConfig())
+    >>> p.spans
+    [ScoredSpan(span=Span(start=1, end=2, label='ORG'), score=1.3333333333333333, source=0)]
+
+    Raises:
+        InputError: ``ner`` extraction without candidates, or a candidate outside the target.
+    """
+    if config.extract == "ner":
+        if candidates is None:
+            raise InputError("candidates-ner needs the target's NER candidates (candidates=...)")
+        for c in candidates:
+            if not (0 <= c.start < c.end <= len(tgt_tokens)):
+                raise InputError(f"candidate {c} does not fit a target of {len(tgt_tokens)} words")
+    counts = entity_link_counts(src_spans, links, config.min_link_score)
+    inp = ScoringInput(src_tokens, src_spans, tgt_tokens, counts, candidates, candidate_scores)
+    pairs = score_pairs(inp, config)
+    chosen = MATCHERS[config.matching](pairs)
+    spans = [ScoredSpan(Span(s, e, src_spans[k].label), score, k) for score, k, s, e in chosen]
+    has_pair = {p[1] for p in pairs}
+    done = {p[1] for p in chosen}
+    dropped = []
+    for k in range(len(src_spans)):
+        if k in done:
+            continue
+        if k in has_pair:
+            reason = "overlap"
+        elif not counts[k] and "links" in config.scorers and len(config.scorers) == 1:
+            reason = "no-links"
+        else:
+            reason = "below-threshold"
+        dropped.append(Dropped(k, reason))
+    return Projection(spans, dropped)

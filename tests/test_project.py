@@ -1,0 +1,239 @@
+"""Projection methods on hand-made cases: each case pins one rule of the method."""
+
+from __future__ import annotations
+
+import pytest
+
+from nerxl_data.errors import ConfigError, InputError
+from nerxl_data.project import (
+    DROP_REASONS,
+    METHODS,
+    CandidatesConfig,
+    EasyProjectConfig,
+    HeuristicConfig,
+    HullConfig,
+    LinkCombination,
+    ProjectionReport,
+    combine_links,
+    compose_links,
+    invert_links,
+    parse_markers,
+    project,
+    project_batch,
+)
+from nerxl_data.project.candidates import match_bipartite, match_greedy, match_ilp
+from nerxl_data.schema import Link, Span
+
+
+def L(*pairs):
+    return [Link(i, j) for i, j in pairs]
+
+
+SRC = ["the", "European", "Parliament", "and", "Mr", "Prodi", "agree"]
+TGT = ["das", "Europäische", "Parlament", "und", "Herr", "Prodi", "stimmen", "zu"]
+SPANS = [Span(1, 3, "ORG"), Span(5, 6, "PER")]
+LINKS = L((0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (6, 7))
+
+
+@pytest.mark.parametrize("method", ["hull", "heuristic", "candidates-ngram"])
+def test_clean_links_project_every_entity(method):
+    p = project(SRC, SPANS, TGT, LINKS, method)
+    assert sorted(s.span for s in p.spans) == [Span(1, 3, "ORG"), Span(5, 6, "PER")]
+    assert p.dropped == []
+    assert p.tags(len(TGT)) == ["O", "B-ORG", "I-ORG", "O", "O", "B-PER", "O", "O"]
+    assert all(s.score == 1.0 for s in p.spans)
+
+
+def test_hull_spans_first_to_last_linked_word_but_heuristic_splits_runs():
+    links = L((1, 1), (2, 5))  # "European" -> 1, "Parliament" -> 5: far apart
+    hull = project(SRC, [SPANS[0]], TGT, links, "hull")
+    assert hull.spans[0].span == Span(1, 6, "ORG")
+    assert hull.spans[0].score == pytest.approx(2 * 2 / (2 + 5))
+    heur = project(SRC, [SPANS[0]], TGT, links, "heuristic", HeuristicConfig(min_ratio=None))
+    assert sorted(s.span for s in heur.spans) == [Span(1, 2, "ORG"), Span(5, 6, "ORG")]
+    largest = project(SRC, [SPANS[0]], TGT, links + L((2, 6)), "heuristic",
+                      HeuristicConfig(min_ratio=None, largest_run_only=True))
+    assert [s.span for s in largest.spans] == [Span(5, 7, "ORG")]
+
+
+def test_heuristic_merges_gaps_up_to_max_gap_and_filters_short_runs():
+    links = L((1, 1), (2, 3))  # one unlinked word (2) between
+    assert project(SRC, [SPANS[0]], TGT, links, "heuristic").spans[0].span == Span(1, 4, "ORG")
+    p = project(SRC, [SPANS[0]], TGT, links, "heuristic", HeuristicConfig(max_gap=0))
+    # runs of 1 word for a 2-word entity: 1/2 is not > 0.8
+    assert p.spans == [] and [d.reason for d in p.dropped] == ["below-threshold"]
+
+
+def test_entities_without_links_are_dropped_with_reason_not_all_o():
+    for method in ["hull", "heuristic", "candidates-ngram"]:
+        p = project(SRC, SPANS, TGT, L((1, 1), (2, 2)), method)
+        assert [s.source for s in p.spans] == [0]
+        assert [(d.source, d.reason) for d in p.dropped] == [(1, "no-links")]
+
+
+def test_overlaps_are_resolved_by_score_and_reported():
+    # both entities link to target word 5; PER's link is its only one, ORG spreads over 4..5
+    links = L((1, 4), (2, 5), (5, 5))
+    for method in ["hull", "heuristic", "candidates-ngram"]:
+        p = project(SRC, SPANS, TGT, links, method)
+        spans = [s.span for s in p.spans]
+        assert all(not a.overlaps(b) for a in spans for b in spans if a is not b)
+        assert len(p.spans) + len(p.dropped) >= 2
+        if method == "candidates-ngram":  # ORG takes 4..6 (score 1.0) before PER (1.0, shorter)
+            assert spans == [Span(4, 6, "ORG")]
+            assert [(d.source, d.reason) for d in p.dropped] == [(1, "overlap")]
+
+
+def test_candidates_prefer_tight_span_over_hull():
+    # "Parliament" also wrongly linked to "zu" (7): the hull would swallow the sentence
+    links = L((1, 1), (2, 2), (2, 7))
+    assert project(SRC, [SPANS[0]], TGT, links, "hull").spans[0].span == Span(1, 8, "ORG")
+    p = project(SRC, [SPANS[0]], TGT, links, "candidates-ngram")
+    assert p.spans[0].span == Span(1, 3, "ORG")
+    assert p.spans[0].score == pytest.approx(2 * 2 / 4)
+
+
+def test_matchings_bipartite_and_ilp_beat_greedy_when_entities_want_one_candidate():
+    # both entities want (0,1); entity 0 has a second choice (3,4)
+    pairs = [(1.0, 0, 0, 1), (0.9, 0, 3, 4), (0.95, 1, 0, 1)]
+    assert match_greedy(pairs) == [(1.0, 0, 0, 1)]
+    best = {(0, 3, 4), (1, 0, 1)}
+    assert {(p[1], p[2], p[3]) for p in match_bipartite(pairs)} == best
+    assert {(p[1], p[2], p[3]) for p in match_ilp(pairs)} == best
+
+
+def test_only_ilp_knows_that_distinct_candidates_overlap():
+    # entity 0: (0,2) 1.0 or (2,3) 0.9; entity 1: only (1,2) 0.8, which overlaps (0,2)
+    pairs = [(1.0, 0, 0, 2), (0.9, 0, 2, 3), (0.8, 1, 1, 2)]
+    assert match_greedy(pairs) == [(1.0, 0, 0, 2)]
+    assert match_bipartite(pairs) == [(1.0, 0, 0, 2)]  # assigned (1,2) too, then dropped
+    assert {(p[1], p[2], p[3]) for p in match_ilp(pairs)} == {(0, 2, 3), (1, 1, 2)}
+
+
+def test_ilp_no_two_chosen_candidates_overlap():
+    # entity 0 and 1 can each take (0,2) or (1,3): they overlap, so only one may be chosen
+    pairs = [(0.9, 0, 0, 2), (0.8, 1, 1, 3), (0.7, 1, 0, 2)]
+    chosen = match_ilp(pairs)
+    assert len(chosen) == 1 and chosen[0][:2] == (0.9, 0)
+
+
+def test_candidates_ner_uses_given_spans_and_type_aware_model_score():
+    cands = [Span(1, 3, "ORG"), Span(5, 6, "PER"), Span(4, 6, "PER")]
+    cfg = CandidatesConfig(extract="ner", scorers=("links", "ner"), weights=(1.0, 0.5))
+    p = project(SRC, SPANS, TGT, L((1, 1), (2, 2), (5, 5)), "candidates-ner", cfg,
+                candidates=cands, candidate_scores=[0.9, 0.9, 0.2])
+    assert sorted(s.span for s in p.spans) == [Span(1, 3, "ORG"), Span(5, 6, "PER")]
+    with pytest.raises(InputError, match="candidates"):
+        project(SRC, SPANS, TGT, LINKS, "candidates-ner")
+
+
+def test_surface_scorer_projects_copied_names_without_links():
+    cfg = CandidatesConfig(scorers=("links", "surface"))
+    p = project(SRC, [SPANS[1]], TGT, [], "candidates-ngram", cfg)
+    assert [s.span for s in p.spans] == [Span(5, 6, "PER")]
+    assert project(SRC, [SPANS[1]], TGT, [], "candidates-ngram").dropped[0].reason == "no-links"
+
+
+def test_back_translation_combination_filters_a_wrong_forward_link():
+    fwd = L((1, 1), (2, 2), (2, 7))
+    back = L((1, 1), (2, 2))
+    p = project(SRC, [SPANS[0]], TGT, fwd, "hull", back_links=back)
+    assert p.spans[0].span == Span(1, 3, "ORG")
+    p = project(SRC, [SPANS[0]], TGT, fwd, "hull", back_links=back,
+                combination=LinkCombination("union"))
+    assert p.spans[0].span == Span(1, 8, "ORG")
+    weighted = combine_links(fwd, back, "weighted", weight=0.5, threshold=0.75)
+    assert {(x.src, x.tgt) for x in weighted} == {(1, 1), (2, 2)}
+
+
+def test_compose_and_invert_links_build_back_translation_links():
+    tgt_to_bt = L((0, 0), (1, 2))  # target -> back-translated source'
+    bt_to_src = L((0, 1), (2, 0))  # source' -> source
+    assert invert_links(compose_links(tgt_to_bt, bt_to_src)) == L((0, 1), (1, 0))
+
+
+def test_easyproject_takes_best_match_not_last():
+    marked = ["Die", "[", "Kommission", "]", "und", "[", "Kommissar", "Monti", "]"]
+    src = ["the", "Commission", "and", "Commissioner", "Monti"]
+    spans = [Span(1, 2, "ORG"), Span(3, 5, "PER")]
+    p = project(src, spans, marked, method="easyproject",
+                entity_translations=["Kommission", "Kommissar Monti"])
+    assert p.tokens == ["Die", "Kommission", "und", "Kommissar", "Monti"]
+    assert sorted(s.span for s in p.spans) == [Span(1, 2, "ORG"), Span(3, 5, "PER")]
+    # "Kommissar" alone would pass the threshold for "Kommission" (ratio 0.74), yet the best wins
+    assert [s.score for s in sorted(p.spans, key=lambda s: s.source)][0] == 1.0
+
+
+@pytest.mark.parametrize(
+    "marked, reason",
+    [(["a", "[", "b"], "unbalanced-markers"), (["a", "]", "b"], "unbalanced-markers"),
+     (["[", "a", "[", "b", "]", "]"], "nested-markers")],
+)
+def test_easyproject_bad_markers_drop_the_sentence_without_crashing(marked, reason):
+    p = project(["x", "y"], [Span(0, 1, "PER"), Span(1, 2, "LOC")], marked, method="easyproject")
+    assert p.spans == [] and {d.reason for d in p.dropped} == {reason} and len(p.dropped) == 2
+    assert reason in DROP_REASONS
+
+
+def test_easyproject_unmatched_marker_and_glued_brackets():
+    plain, spans, err = parse_markers(["[Rom]", "ist", "[schön]"])
+    assert (plain, spans, err) == (["Rom", "ist", "schön"], [(0, 1), (2, 3)], None)
+    p = project(["Rome", "is", "Paris"], [Span(0, 1, "LOC"), Span(2, 3, "LOC")], ["[Rom]", "ist"],
+                method="easyproject", config=EasyProjectConfig(threshold=0.5))
+    assert [(d.source, d.reason) for d in p.dropped] == [(1, "unmatched-marker")]
+
+
+def test_links_outside_sentences_raise_naming_the_row():
+    with pytest.raises(InputError, match="row 7.*outside"):
+        project(SRC, SPANS, TGT, L((0, 99)), "hull", row=7)
+    with pytest.raises(InputError, match="outside"):
+        project(SRC, SPANS, TGT, L((99, 0)), "candidates-ngram")
+
+
+def test_unknown_names_list_the_known_ones():
+    with pytest.raises(ConfigError, match="did you mean 'heuristic'"):
+        project(SRC, SPANS, TGT, LINKS, "heuristc")
+    with pytest.raises(ConfigError, match="Known: bipartite, greedy, ilp"):
+        CandidatesConfig(matching="hungarian")
+    with pytest.raises(ConfigError, match="no option 'gap'"):
+        METHODS["heuristic"].make_config(gap=2)
+    with pytest.raises(ConfigError, match="HullConfig"):
+        project(SRC, SPANS, TGT, LINKS, "hull", HeuristicConfig())
+    assert set(METHODS) == {"hull", "heuristic", "candidates-ngram", "candidates-ner", "easyproject"}
+    assert isinstance(METHODS["hull"].make_config(), HullConfig)
+
+
+def test_project_batch_and_report_count_dropped_by_reason():
+    report = ProjectionReport()
+    batch = {
+        "src_tokens": [SRC, SRC],
+        "src_ner_tags": [["O", "B-ORG", "I-ORG", "O", "O", "B-PER", "O"]] * 2,
+        "tokens": [TGT, TGT],
+        "links": ["0-0 1-1 2-2 5-5", [[1, 1], [2, 2, 0.5]]],
+    }
+    out = project_batch(batch, "heuristic", report=report.update)
+    assert out["ner_tags"][0] == ["O", "B-ORG", "I-ORG", "O", "O", "B-PER", "O", "O"]
+    assert out["ner_tags"][1] == ["O", "B-ORG", "I-ORG", "O", "O", "O", "O", "O"]
+    assert out["projection_dropped"] == [[], ["1:no-links"]]
+    d = report.to_dict()
+    assert (d["source_entities"], d["projected"], d["dropped"]) == (4, 3, {"no-links": 1})
+    assert d["per_type"]["PER"] == {"source": 2, "projected": 1, "dropped:no-links": 1}
+    assert d["mean_score"] == 1.0  # every projected span is exactly its links (link scores are not weights)
+    table = report.format()
+    assert "no-links" in table and table.splitlines()[-2].startswith("all")
+
+
+def test_project_batch_with_datasets_map():
+    datasets = pytest.importorskip("datasets")
+    ds = datasets.Dataset.from_dict(
+        {"src_tokens": [SRC], "src_ner_tags": [["O", "B-ORG", "I-ORG", "O", "O", "B-PER", "O"]],
+         "tokens": [TGT], "links": ["1-1 2-2 5-5"]}
+    )
+    out = ds.map(project_batch, batched=True, fn_kwargs={"method": "candidates-ngram"})
+    assert out[0]["ner_tags"][5] == "B-PER" and out[0]["projection_scores"] == [1.0, 1.0]
+
+
+def test_hull_config_min_link_score_ignores_weak_links():
+    links = [Link(1, 1, 0.9), Link(2, 2, 0.9), Link(2, 7, 0.1)]
+    p = project(SRC, [SPANS[0]], TGT, links, "hull", HullConfig(min_link_score=0.5))
+    assert p.spans[0].span == Span(1, 3, "ORG")
