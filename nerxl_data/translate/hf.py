@@ -1,0 +1,206 @@
+"""The ``hf`` backend: any Hugging Face seq2seq translation model (NLLB-200, M2M100, Marian).
+
+The model family decides how languages are given: NLLB takes FLORES-200 codes (``src_lang`` on
+the tokenizer, the target as ``forced_bos_token_id``), M2M100 the same with ISO 639-1 codes,
+Marian/opus-mt models are one language pair each (a multi-target one gets a ``>>xxx<<`` prefix).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from ..errors import ConfigError, unknown_name
+from . import langs
+from .base import Translator
+
+logger = logging.getLogger(__name__)
+
+FAMILIES = ("nllb", "m2m100", "marian", "generic")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+
+
+@dataclass
+class HFConfig:
+    """Options of the ``hf`` backend.
+
+    Args:
+        model: a Hub name (``facebook/nllb-200-distilled-600M``) or a local folder.
+        revision: a Hub revision (branch, tag, commit); part of the cache key.
+        tokenizer: load the tokenizer from here instead of ``model``.
+        family: ``nllb``, ``m2m100``, ``marian`` or ``generic``; ``None`` detects it.
+        batch_size: sentences per ``generate`` call (and per cache commit).
+        num_beams: beam size (1 = greedy).
+        max_input_tokens: longer sentences are truncated, with a warning, and counted.
+        max_new_tokens, min_new_tokens: output length bounds (equal values fix the length, for
+            benchmarks).
+        dtype: ``auto`` is bfloat16 (or float16) on CUDA, float32 on CPU.
+        device: ``cuda``, ``cpu``, ...; ``None`` takes CUDA when present.
+    """
+
+    model: str
+    revision: str | None = None
+    tokenizer: str | None = None
+    family: Literal["nllb", "m2m100", "marian", "generic"] | None = None
+    batch_size: int = 16
+    num_beams: int = 4
+    max_input_tokens: int = 256
+    max_new_tokens: int = 256
+    min_new_tokens: int | None = None
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = "auto"
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.family is not None and self.family not in FAMILIES:
+            raise unknown_name("model family", self.family, FAMILIES)
+        if self.dtype not in DTYPES:
+            raise unknown_name("dtype", self.dtype, DTYPES)
+        for name in ("batch_size", "num_beams", "max_input_tokens", "max_new_tokens"):
+            if int(getattr(self, name)) < 1:
+                raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+def _fingerprint(path: Path) -> str:
+    """Identify a local model folder by its files' names, sizes and modification times."""
+    h = hashlib.sha256()
+    for f in sorted(path.iterdir()):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return "local-" + h.hexdigest()[:16]
+
+
+def detect_family(tokenizer: Any, model_type: str) -> str:
+    """``nllb`` if the tokenizer knows FLORES-200 codes, else from the model type."""
+    unk = tokenizer.unk_token_id
+    if tokenizer.convert_tokens_to_ids("eng_Latn") not in (None, unk):
+        return "nllb"
+    if model_type == "m2m_100":
+        return "m2m100"
+    if model_type == "marian":
+        return "marian"
+    return "generic"
+
+
+class HFTranslator(Translator):
+    """Translate with a Hugging Face seq2seq model; a context manager that frees it on exit.
+
+    >>> with HFTranslator(HFConfig("facebook/nllb-200-distilled-600M")) as t:  # doctest: +SKIP
+    ...     t.translate_batch(["The cat sat."], "en", "de")
+    ['Die Katze saß.']
+    """
+
+    name = "hf"
+
+    def __init__(self, config: HFConfig, *, cache: str | Path | None = None) -> None:
+        super().__init__(batch_size=config.batch_size, cache=cache)
+        import torch
+        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+
+        self.config = config
+        self._torch = torch
+        self.device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = config.dtype
+        if dtype == "auto":
+            if self.device.startswith("cuda"):
+                dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+            else:
+                dtype = "float32"
+        self.dtype = dtype
+        self.tokenizer = AutoTokenizer.from_pretrained(
+            config.tokenizer or config.model, revision=None if config.tokenizer else config.revision
+        )
+        self.model = AutoModelForSeq2SeqLM.from_pretrained(
+            config.model, revision=config.revision, dtype=getattr(torch, dtype)
+        )
+        self.model.to(self.device).eval()
+        self.family = config.family or detect_family(self.tokenizer, self.model.config.model_type)
+        local = Path(config.model)
+        self.revision = config.revision or (
+            _fingerprint(local)
+            if local.is_dir()
+            else getattr(self.model.config, "_commit_hash", None)
+        )
+
+    def cache_spec(self) -> dict[str, Any]:
+        params = asdict(self.config)
+        for volatile in ("batch_size", "device", "revision"):  # do not change the output
+            params.pop(volatile)
+        params["dtype"] = self.dtype
+        return {"model": self.config.model, "revision": self.revision, "params": params}
+
+    # --- languages ---------------------------------------------------------------------------
+    def _lang_token(self, code: str) -> str:
+        token = langs.backend_code(code, self.family)
+        if self.family == "m2m100":
+            token = self.tokenizer.lang_code_to_token[token]
+        if self.tokenizer.convert_tokens_to_ids(token) in (None, self.tokenizer.unk_token_id):
+            raise ConfigError(
+                f"Model {self.config.model} has no language token {token!r} for {code!r}"
+            )
+        return token
+
+    def check_languages(self, src_lang: str, tgt_lang: str) -> None:
+        if self.family in ("nllb", "m2m100"):
+            self._lang_token(src_lang)
+            self._lang_token(tgt_lang)
+        else:
+            langs.iso639_3(src_lang)
+            langs.iso639_3(tgt_lang)
+
+    def _marian_prefix(self, tgt_lang: str) -> str:
+        lang = langs.language(tgt_lang)
+        for code in (lang.iso3, lang.iso1):
+            token = f">>{code}<<"
+            if code and self.tokenizer.convert_tokens_to_ids(token) not in (
+                None,
+                self.tokenizer.unk_token_id,
+            ):
+                return token + " "
+        return ""
+
+    # --- translation -------------------------------------------------------------------------
+    def _translate(self, texts: list[str], src_lang: str, tgt_lang: str) -> list[str]:
+        torch = self._torch
+        gen: dict[str, Any] = {
+            "num_beams": self.config.num_beams,
+            "max_new_tokens": self.config.max_new_tokens,
+        }
+        if self.config.min_new_tokens is not None:
+            gen["min_new_tokens"] = self.config.min_new_tokens
+        if self.family in ("nllb", "m2m100"):
+            # NLLB tokenizers take the FLORES code, M2M100 ones the ISO code (``en``, not ``__en__``)
+            self.tokenizer.src_lang = langs.backend_code(src_lang, self.family)
+            gen["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(
+                self._lang_token(tgt_lang)
+            )
+        elif self.family == "marian":
+            prefix = self._marian_prefix(tgt_lang)
+            texts = [prefix + t for t in texts]
+        limit = self.config.max_input_tokens
+        lengths = [len(ids) for ids in self.tokenizer(texts)["input_ids"]]
+        long = [i for i, n in enumerate(lengths) if n > limit]
+        if long:
+            self.stats.truncated += len(long)
+            logger.warning(
+                "%d sentence(s) longer than %d tokens truncated (longest: %d tokens)",
+                len(long),
+                limit,
+                max(lengths),
+            )
+        enc = self.tokenizer(
+            texts, truncation=True, max_length=limit, padding=True, return_tensors="pt"
+        ).to(self.device)
+        with torch.inference_mode():
+            out = self.model.generate(**enc, **gen)
+        return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+
+    def close(self) -> None:
+        super().close()
+        if getattr(self, "model", None) is not None:
+            self.model = None
+            if self.device.startswith("cuda"):
+                self._torch.cuda.empty_cache()
