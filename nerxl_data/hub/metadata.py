@@ -19,11 +19,16 @@ BUILD_FILE = "nerxl_build.json"
 
 @dataclass
 class SourceInfo:
-    """A source corpus: its name, Hub id (for ``source_datasets``), licence and citation."""
+    """A source corpus: its name, Hub id (for ``source_datasets``), licence and citation.
+
+    ``license`` is a Hub licence id (``cc-by-nc-4.0``, ``other``, ``unknown``); ``terms`` is the
+    licence or terms of use in words, as the corpus states them.
+    """
 
     name: str
     hub_id: str | None = None
     license: str = "unknown"
+    terms: str | None = None
     url: str | None = None
     citation: str | None = None
 

@@ -1,0 +1,254 @@
+"""What every builder shares: method names, the build itself, writing and scoring a config.
+
+A builder (one module per benchmark family) is like a ``datasets`` builder with three hooks:
+:meth:`Builder.sources` (licences and citations for the card), :meth:`Builder.inputs` (the
+pipeline's input columns per split) and, optionally, :meth:`Builder.gold` (gold target tags,
+to score the projection). :meth:`Builder.build` runs the cached pipeline per split and returns
+a ``DatasetDict``; with ``out`` it also writes the config in the Hub layout and re-renders the
+card, so ``datasets.load_dataset(out, "de.heuristic-e5small")`` works at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from nerxl_data.errors import ConfigError, unknown_name
+from nerxl_data.hub.metadata import ConfigInfo, SourceInfo, SplitStats, split_stats
+from nerxl_data.pipeline import (
+    AlignConfig,
+    PipelineConfig,
+    ProjectConfig,
+    RunReport,
+    TagConfig,
+    TranslateConfig,
+    run_pipeline,
+)
+from nerxl_data.schema import label_names, tags_to_spans
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_METHOD = "heuristic-e5small"
+"""The default ``{method}``: on Europarl-NER (en -> de/es/it, e5-small, argmax links) the
+heuristic projection scored best of the link-based methods in the projection benchmark."""
+
+MODELS: dict[str, str] = {"e5small": "e5-small", "mbertbase": "bert-base-multilingual-cased",
+                          "xlmrbase": "xlm-roberta-base", "labse": "LaBSE"}
+"""Short model names used in method names -> aligner model names."""
+
+ALIGNER_VARIANTS = ("argmax", "itermax", "match", "awesome")
+
+
+def parse_method(method: str, aligner_model: str | None = None) -> tuple[ProjectConfig, AlignConfig]:
+    """``heuristic-e5small[-itermax]`` -> (projection config, aligner config).
+
+    ``aligner_model`` (a local path) replaces the model the short name stands for.
+
+    >>> p, a = parse_method("candidates-ngram-e5small-itermax")
+    >>> p.method, a.aligner, a.model
+    ('candidates-ngram', 'simalign-itermax', 'e5-small')
+
+    Raises:
+        ConfigError: an unknown projection method or model short name.
+    """
+    from nerxl_data.project import METHODS
+
+    for name in sorted(METHODS, key=len, reverse=True):
+        if method.startswith(name + "-"):
+            rest = method[len(name) + 1:].split("-")
+            break
+    else:
+        raise ConfigError(
+            f"method {method!r} must read PROJECTION-MODEL[-VARIANT], e.g. {DEFAULT_METHOD!r}; "
+            f"projection methods: {', '.join(sorted(METHODS))}"
+        )
+    short, variant = rest[0], (rest[1] if len(rest) > 1 else "argmax")
+    if variant not in ALIGNER_VARIANTS:
+        raise unknown_name("aligner variant", variant, ALIGNER_VARIANTS)
+    if aligner_model is None and short not in MODELS:
+        raise unknown_name("aligner model short name", short, MODELS)
+    model = aligner_model or MODELS[short]
+    aligner = "awesome" if variant == "awesome" else f"simalign-{variant}"
+    return ProjectConfig(name), AlignConfig(aligner, model)
+
+
+_LICENSES = (("cc by-nc 4.0", "cc-by-nc-4.0"), ("cc by 4.0", "cc-by-4.0"), ("odc-by", "odc-by"),
+             ("apache", "apache-2.0"), ("mit", "mit"))
+
+
+def hub_license(terms: str) -> str:
+    """A Hub licence id for a corpus's terms in words (``other`` when none fits).
+
+    >>> hub_license("CC BY-NC 4.0"), hub_license("research use only")
+    ('cc-by-nc-4.0', 'other')
+    """
+    low = terms.lower()
+    return next((hub_id for key, hub_id in _LICENSES if key in low), "other")
+
+
+def source_info(corpus: str) -> SourceInfo:
+    """:class:`SourceInfo` of a corpus of the registry (``nerxl_data.corpora``)."""
+    from nerxl_data.corpora.registry import get_corpus
+
+    c = get_corpus(corpus)
+    return SourceInfo(c.name, c.hub_id, hub_license(c.licence), c.licence,
+                      f"https://huggingface.co/datasets/{c.hub_id}", c.citation)
+
+
+@dataclass
+class BuildOptions:
+    """Options of one build (CLI flags map onto these)."""
+
+    lang: str
+    method: str = DEFAULT_METHOD
+    source_lang: str = "en"
+    mode: str = "translate-train"
+    translator: str = "parallel"
+    translator_model: str | None = None
+    aligner_model: str | None = None
+    tagger_model: str | None = None
+    splits: Sequence[str] | None = None
+    limit: int | None = None
+    cache_dir: str | None = None
+    data_dir: str | None = None
+    aligner_options: dict = field(default_factory=dict)
+
+
+class Builder:
+    """Base class of the family builders; subclasses set the class attributes and hooks."""
+
+    family: str = "base"
+    languages: tuple[str, ...] = ()
+    types: tuple[str, ...] = ("PER", "ORG", "LOC", "MISC")
+    default_translator: str = "parallel"
+
+    # --- hooks -----------------------------------------------------------------------------
+    def sources(self, opts: BuildOptions) -> list[SourceInfo]:
+        raise NotImplementedError
+
+    def inputs(self, opts: BuildOptions) -> dict[str, dict[str, list]]:
+        """Pipeline input columns per split (see ``nerxl_data.pipeline.source_rows``)."""
+        raise NotImplementedError
+
+    def gold(self, opts: BuildOptions, split: str) -> list[list[str]] | None:
+        """Gold IOB2 target tags of ``split`` in input order, when the family has them."""
+        return None
+
+    def script_arguments(self, parser) -> None:
+        """Extra command-line flags of this family (script and CLI)."""
+
+    def with_args(self, args) -> Builder:
+        """This builder configured from the parsed extra flags."""
+        return self
+
+    # --- shared ----------------------------------------------------------------------------
+    @property
+    def label_names(self) -> list[str]:
+        return label_names(self.types)
+
+    def config_name(self, opts: BuildOptions) -> str:
+        return f"{opts.lang}.{opts.method}"
+
+    def check(self, opts: BuildOptions) -> None:
+        if self.languages and opts.lang not in self.languages:
+            raise unknown_name(f"{self.family} language", opts.lang, self.languages)
+
+    def pipeline_config(self, opts: BuildOptions) -> PipelineConfig:
+        projection, aligner = parse_method(opts.method, opts.aligner_model)
+        if opts.aligner_options:
+            aligner = replace(aligner, options=dict(opts.aligner_options))
+        translator = TranslateConfig(
+            opts.translator, opts.translator_model,
+            cache=str(Path(opts.cache_dir) / "translations.sqlite")
+            if opts.cache_dir and opts.translator != "parallel" else None,
+        )
+        tagger = TagConfig(opts.tagger_model) if opts.tagger_model else None
+        return PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner,
+                              projection, tagger)
+
+    def build(self, opts: BuildOptions, out: str | Path | None = None,
+              run_report: RunReport | None = None):
+        """Build the config ``{lang}.{method}``: a ``DatasetDict`` (and, with ``out``, files).
+
+        Returns:
+            (DatasetDict, ConfigInfo)
+        """
+        from datasets import Dataset, DatasetDict
+
+        from nerxl_data.hub.features import COLUMNS, ner_features
+        from nerxl_data.hub.publish import write_card, write_config
+
+        self.check(opts)
+        config = self.pipeline_config(opts)
+        names = self.label_names
+        index = {n: i for i, n in enumerate(names)}
+        info = ConfigInfo(
+            name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,
+            mode=opts.mode, method=opts.method, parameters=config.parameters(),
+            label_names=names, sources=self.sources(opts),
+        )
+        splits = {}
+        for split, cols in self.inputs(opts).items():
+            if opts.limit is not None:
+                cols = {k: v[: opts.limit] for k, v in cols.items()}
+            ds = run_pipeline(Dataset.from_dict(cols), config, opts.cache_dir, report=run_report)
+            rows = ds.to_dict()
+            stats = _stats(rows, names)
+            gold = self.gold(opts, split)
+            if gold is not None:
+                from nerxl_data.evaluation import evaluate_tags
+
+                gold = gold[: len(rows["ner_tags"])]
+                micro = evaluate_tags(gold, rows["ner_tags"])["micro"]
+                info.score[f"{split} F1"] = micro["f1"] / 100
+            info.splits[split] = stats
+            rows["ner_tags"] = [[index[t] for t in tags] for tags in rows["ner_tags"]]
+            rows["source_ner_tags"] = [[index[t] for t in tags] for tags in rows["source_ner_tags"]]
+            splits[split] = Dataset.from_dict({c: rows[c] for c in COLUMNS}, features=ner_features(names))
+        dd = DatasetDict(splits)
+        if out is not None:
+            write_config(out, info, dd)
+            write_card(out)
+        return dd, info
+
+
+def _stats(rows: dict[str, list], names: list[str]) -> SplitStats:
+    stats = split_stats({"ner_tags": rows["ner_tags"]}, names)
+    dropped: Counter = Counter()
+    for reasons in rows["projection_dropped"]:
+        dropped.update(r.split(":", 1)[1] for r in reasons)
+    stats.source_entities = sum(len(tags_to_spans(t, "IOB2", "repair")) for t in rows["source_ner_tags"])
+    stats.projected_entities = stats.source_entities - sum(dropped.values())
+    stats.dropped = dict(sorted(dropped.items()))
+    return stats
+
+
+def add_arguments(parser, builder: Builder) -> None:
+    """argparse flags for running a builder module as a script."""
+    parser.add_argument("--lang", required=True, choices=builder.languages or None)
+    parser.add_argument("--method", default=DEFAULT_METHOD)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--aligner-model", default=None)
+    parser.add_argument("--translator", default=builder.default_translator)
+    parser.add_argument("--translator-model", default=None)
+    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--cache-dir", default=None)
+
+
+def script_main(builder: Builder, argv: Sequence[str] | None = None) -> None:
+    """``python builders/<family>.py --lang L --out DIR``: build one config into DIR."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=f"Build a {builder.family} silver config.")
+    add_arguments(parser, builder)
+    builder.script_arguments(parser)
+    a = parser.parse_args(argv)
+    builder = builder.with_args(a)
+    opts = BuildOptions(a.lang, a.method, translator=a.translator, translator_model=a.translator_model,
+                        aligner_model=a.aligner_model, limit=a.limit,
+                        cache_dir=a.cache_dir or str(Path(a.out) / ".cache"))
+    _, info = builder.build(opts, a.out)
+    print(f"wrote {info.name} to {a.out}")

@@ -1,0 +1,489 @@
+"""read -> translate -> align -> project, as a list of steps over columnar batches, cached.
+
+**The step contract** (shared with the Ray runner of issue 8): a :class:`Step` is built from a
+dataclass config, declares its :class:`Resources` (GPUs as a fraction, CPUs, batch size), loads
+its model once in :meth:`Step.setup`, and maps a columnar batch (``dict[str, list]``, the shape of
+``datasets.Dataset.map(batched=True)``) to the new columns it adds. A step holds no state between
+batches besides its model, so any runner can construct it once per worker and feed it batches.
+
+Columns (one row per sentence)::
+
+    id, source_lang            -- provenance
+    source_tokens, source_ner_tags (IOB2 strings)
+    tokens                     -- target words (translated, or given by a parallel corpus)
+    alignment                  -- Pharaoh links source -> target, ``i-j:score``
+    ner_tags                   -- projected IOB2 target tags
+    projection_score, projection_dropped
+
+Modes of the reference work:
+
+- ``translate-train``: source training data (``source_tokens``, ``source_ner_tags``) translated
+  into the target; the projected target tags are silver training data.
+- ``translate-test``: target sentences (``tokens``) translated into the source language, tagged
+  there by a source NER model, and the tags projected back onto the target words.
+
+:func:`run_steps` is the local runner. It cuts the input into shards and caches every step's
+output per shard under ``cache_dir`` (an Arrow file named by the fingerprint of the step config
+and of the shard's content), so a rerun, or a run resumed after an interruption, repeats no work:
+finished shards and steps are read back, and only the missing ones run.
+
+>>> steps = make_steps(PipelineConfig("en", "de", translator=TranslateConfig("parallel")))
+>>> [s.name for s in steps]
+['translate', 'align', 'project']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from abc import ABC, abstractmethod
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from .errors import ConfigError, InputError, unknown_name
+from .schema import tags_to_spans, validate_tags
+
+logger = logging.getLogger(__name__)
+
+Mode = Literal["translate-train", "translate-test"]
+MODES: tuple[str, ...] = ("translate-train", "translate-test")
+CACHE_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one instance of a step needs: a runner sizes its workers and batches from this."""
+
+    num_gpus: float = 0.0
+    num_cpus: float = 1.0
+    batch_size: int = 32
+
+
+class Step(ABC):
+    """One stage: ``setup()`` once, then ``step(batch) -> new columns`` for each batch.
+
+    Subclasses set ``name``, take their config dataclass in ``__init__`` and implement
+    :meth:`process`. Calling the step runs ``setup`` on first use, so an instance can be handed
+    to ``datasets.Dataset.map(step, batched=True)`` directly.
+    """
+
+    name: ClassVar[str] = "step"
+    version: ClassVar[str] = "1"  # bump when the step's output changes for the same config
+
+    def __init__(self, config: Any, resources: Resources | None = None) -> None:
+        self.config = config
+        self.resources = resources or Resources()
+        self._ready = False
+
+    def setup(self) -> None:  # noqa: B027 (optional hook)
+        """Load the model (once per worker)."""
+
+    def teardown(self) -> None:  # noqa: B027 (optional hook)
+        """Free the model."""
+
+    @abstractmethod
+    def process(self, batch: dict[str, list]) -> dict[str, list]:
+        """Map a columnar batch to the columns this step adds or replaces."""
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        if not self._ready:
+            self.setup()
+            self._ready = True
+        return self.process(batch)
+
+    def close(self) -> None:
+        if self._ready:
+            self.teardown()
+            self._ready = False
+
+    def fingerprint(self) -> str:
+        """What the output depends on besides the input: step name, version and config."""
+        spec = {"step": self.name, "version": self.version, "config": _jsonable(self.config)}
+        return _hash(json.dumps(spec, sort_keys=True, default=str))
+
+
+def _jsonable(config: Any) -> Any:
+    return asdict(config) if hasattr(config, "__dataclass_fields__") else config
+
+
+def _hash(*parts: str) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(p.encode())
+        h.update(b"\0")
+    return h.hexdigest()[:24]
+
+
+# --- translate ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TranslateConfig:
+    """Translation settings.
+
+    Args:
+        backend: a translator backend name; ``parallel`` means the translation is already in
+            the data (a parallel corpus): the step only checks that the output column exists.
+        model: model name or path for the backend.
+        cache: the translator's own sentence cache (a file), shared across runs.
+        options: extra keyword arguments for the backend.
+    """
+
+    backend: str = "parallel"
+    model: str | None = None
+    cache: str | None = None
+    options: dict = field(default_factory=dict)
+
+
+class TranslateStep(Step):
+    """Translates ``text_column`` (words) from ``src`` to ``tgt`` into ``out_column`` (words)."""
+
+    name = "translate"
+
+    def __init__(self, config: TranslateConfig, src: str, tgt: str, text_column: str,
+                 out_column: str, resources: Resources | None = None) -> None:
+        super().__init__(config, resources or Resources(num_gpus=0.5, batch_size=32))
+        self.src, self.tgt = src, tgt
+        self.text_column, self.out_column = text_column, out_column
+        self._translator = None
+
+    def fingerprint(self) -> str:
+        return _hash(super().fingerprint(), self.src, self.tgt, self.text_column, self.out_column)
+
+    def setup(self) -> None:
+        if self.config.backend == "parallel":
+            return
+        from .translate import get_translator
+
+        kwargs = dict(self.config.options)
+        if self.config.cache:
+            kwargs["cache"] = self.config.cache
+        self._translator = get_translator(self.config.backend, self.config.model, **kwargs)
+
+    def teardown(self) -> None:
+        if self._translator is not None and hasattr(self._translator, "close"):
+            self._translator.close()
+        self._translator = None
+
+    def process(self, batch: dict[str, list]) -> dict[str, list]:
+        if self.config.backend == "parallel":
+            if self.out_column not in batch:
+                raise InputError(
+                    f"backend 'parallel' needs the translation in column {self.out_column!r}; "
+                    f"columns are {sorted(batch)}"
+                )
+            return {}
+        from .translate.base import word_tokenize
+
+        texts = [" ".join(words) for words in batch[self.text_column]]
+        out = self._translator.translate_batch(texts, self.src, self.tgt)
+        return {self.out_column: [word_tokenize(t) for t in out]}
+
+
+# --- tag (translate-test: the source-language NER model) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class TagConfig:
+    """A token-classification model (path or Hub name) that tags the source-language side."""
+
+    model: str
+    max_length: int = 256
+
+
+class TagStep(Step):
+    """Tags ``source_tokens`` with a transformers NER model into ``source_ner_tags`` (IOB2).
+
+    Each word takes the label of its first sub-word; invalid sequences are repaired (a stray
+    ``I-`` starts an entity), as seqeval would read them.
+    """
+
+    name = "tag"
+
+    def __init__(self, config: TagConfig, resources: Resources | None = None) -> None:
+        super().__init__(config, resources or Resources(num_gpus=0.25, batch_size=32))
+
+    def setup(self) -> None:
+        from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+        self._tok = AutoTokenizer.from_pretrained(self.config.model)
+        self._model = AutoModelForTokenClassification.from_pretrained(self.config.model).eval()
+        self._labels = [self._model.config.id2label[i] for i in range(self._model.config.num_labels)]
+
+    def teardown(self) -> None:
+        self._tok = self._model = None
+
+    def process(self, batch: dict[str, list]) -> dict[str, list]:
+        import torch
+
+        words = batch["source_tokens"]
+        enc = self._tok(words, is_split_into_words=True, truncation=True,
+                        max_length=self.config.max_length, padding=True, return_tensors="pt")
+        with torch.inference_mode():
+            pred = self._model(**{k: v for k, v in enc.items()}).logits.argmax(-1).tolist()
+        out = []
+        for i, ws in enumerate(words):
+            tags = ["O"] * len(ws)
+            seen = set()
+            for pos, w in enumerate(enc.word_ids(i)):
+                if w is not None and w not in seen:
+                    seen.add(w)
+                    tags[w] = self._labels[pred[i][pos]]
+            out.append(validate_tags(tags, "IOB2", "repair"))
+        return {"source_ner_tags": out}
+
+
+# --- align -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AlignConfig:
+    """Word aligner: a registered aligner name, its model (name or path) and options."""
+
+    aligner: str = "simalign-argmax"
+    model: str = "e5-small"
+    options: dict = field(default_factory=dict)
+
+
+class AlignStep(Step):
+    """Aligns ``source_tokens`` with ``tokens`` into ``alignment`` (Pharaoh ``i-j:score``)."""
+
+    name = "align"
+
+    def __init__(self, config: AlignConfig, resources: Resources | None = None) -> None:
+        super().__init__(config, resources or Resources(num_gpus=0.5, batch_size=64))
+        self._cm = self._aligner = None
+
+    def setup(self) -> None:
+        from .align import get_aligner
+
+        self._cm = get_aligner(self.config.aligner, model=self.config.model, **self.config.options)
+        self._aligner = self._cm.__enter__() if hasattr(self._cm, "__enter__") else self._cm
+
+    def teardown(self) -> None:
+        if self._cm is not None and hasattr(self._cm, "__exit__"):
+            self._cm.__exit__(None, None, None)
+        self._cm = self._aligner = None
+
+    def process(self, batch: dict[str, list]) -> dict[str, list]:
+        from .align.pharaoh import format_links
+
+        links = self._aligner.align_batch(batch["source_tokens"], batch["tokens"])
+        return {"alignment": [format_links(ls, scores=True) for ls in links]}
+
+
+# --- project -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProjectConfig:
+    """Projection method name and its options (see ``nerxl_data.project.METHODS``)."""
+
+    method: str = "heuristic"
+    options: dict = field(default_factory=dict)
+
+
+class ProjectStep(Step):
+    """Projects ``source_ner_tags`` over ``alignment`` onto ``tokens`` -> ``ner_tags``.
+
+    Adds ``projection_score`` (mean score of the projected spans; 1.0 for a sentence with no
+    source entity) and ``projection_dropped`` (``"<entity>:<reason>"`` per entity not projected).
+    """
+
+    name = "project"
+
+    def __init__(self, config: ProjectConfig, resources: Resources | None = None) -> None:
+        super().__init__(config, resources or Resources(num_cpus=1, batch_size=256))
+
+    def setup(self) -> None:
+        from .project import get_method
+
+        self._method_config = get_method(self.config.method).make_config(**self.config.options)
+
+    def process(self, batch: dict[str, list]) -> dict[str, list]:
+        from .project import project_batch
+
+        out = project_batch(batch, self.config.method, self._method_config,
+                            src_tokens="source_tokens", src_tags="source_ner_tags",
+                            tgt_tokens="tokens", links="alignment", out_tags="ner_tags")
+        n_src = [len(tags_to_spans(t, "IOB2", "repair")) for t in batch["source_ner_tags"]]
+        scores = [
+            (sum(s) / len(s) if s else (1.0 if n == 0 else 0.0))
+            for s, n in zip(out["projection_scores"], n_src, strict=True)
+        ]
+        result = {"ner_tags": out["ner_tags"], "projection_score": scores,
+                  "projection_dropped": out["projection_dropped"]}
+        if "tokens" in out:  # a method that rewrites the target words (easyproject)
+            result["tokens"] = out["tokens"]
+        return result
+
+
+# --- composition -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    """One build: languages, mode, and each stage's config.
+
+    In ``translate-train`` the translator goes source -> target; in ``translate-test`` it goes
+    target -> source and ``tagger`` (a source-language NER model) is required.
+    """
+
+    source_lang: str
+    target_lang: str
+    mode: Mode = "translate-train"
+    translator: TranslateConfig = field(default_factory=TranslateConfig)
+    aligner: AlignConfig = field(default_factory=AlignConfig)
+    projection: ProjectConfig = field(default_factory=ProjectConfig)
+    tagger: TagConfig | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise unknown_name("mode", self.mode, MODES)
+        if self.mode == "translate-test" and self.tagger is None:
+            raise ConfigError("translate-test needs a source-language NER model (tagger=TagConfig(model))")
+
+    def parameters(self) -> dict[str, str]:
+        """Flat, readable parameters for the card."""
+        p = {
+            "mode": self.mode,
+            "translator": self.translator.backend + (f":{self.translator.model}" if self.translator.model else ""),
+            "aligner": f"{self.aligner.aligner}:{self.aligner.model}",
+            "projection": self.projection.method,
+        }
+        for k, v in sorted({**self.aligner.options}.items()):
+            p[f"aligner.{k}"] = str(v)
+        for k, v in sorted(self.projection.options.items()):
+            p[f"projection.{k}"] = str(v)
+        if self.tagger is not None:
+            p["tagger"] = self.tagger.model
+        return p
+
+
+def method_name(projection: str, model: str, aligner: str = "simalign-argmax") -> str:
+    """The ``{method}`` part of a config name: projection + aligner model (+ aligner variant).
+
+    >>> method_name("heuristic", "e5-small")
+    'heuristic-e5small'
+    >>> method_name("hull", "/models/e5-small", "simalign-itermax")
+    'hull-e5small-itermax'
+    """
+    short = Path(model.rstrip("/")).name.replace("-", "").replace("_", "").lower()
+    variant = "" if aligner == "simalign-argmax" else "-" + aligner.removeprefix("simalign-")
+    return f"{projection}-{short}{variant}"
+
+
+def make_steps(config: PipelineConfig) -> list[Step]:
+    """The steps of a build, in order."""
+    if config.mode == "translate-train":
+        steps: list[Step] = [TranslateStep(config.translator, config.source_lang, config.target_lang,
+                                           "source_tokens", "tokens")]
+    else:
+        steps = [TranslateStep(config.translator, config.target_lang, config.source_lang,
+                               "tokens", "source_tokens"), TagStep(config.tagger)]
+    return steps + [AlignStep(config.aligner), ProjectStep(config.projection)]
+
+
+def source_rows(records, source_lang: str, targets: Sequence[Sequence[str]] | None = None) -> dict[str, list]:
+    """Columns for translate-train from NER records (``id``, ``tokens``, ``ner_tags``).
+
+    ``targets`` are the target words of a parallel corpus (sentence ``i`` translates record
+    ``i``); without them the translate step fills ``tokens``.
+    """
+    cols: dict[str, list] = {"id": [], "source_lang": [], "source_tokens": [], "source_ner_tags": []}
+    for r in records:
+        cols["id"].append(str(r["id"]))
+        cols["source_lang"].append(source_lang)
+        cols["source_tokens"].append(list(r["tokens"]))
+        cols["source_ner_tags"].append(list(r["ner_tags"]))
+    if targets is not None:
+        targets = [list(t) for t in targets]
+        if len(targets) != len(cols["id"]):
+            raise InputError(f"{len(cols['id'])} source sentences but {len(targets)} target sentences")
+        cols["tokens"] = targets
+    return cols
+
+
+def target_rows(records, source_lang: str) -> dict[str, list]:
+    """Columns for translate-test from target sentences (``id``, ``tokens``)."""
+    return {"id": [str(r["id"]) for r in records], "source_lang": [source_lang for _ in records],
+            "tokens": [list(r["tokens"]) for r in records]}
+
+
+def _content_hash(ds) -> str:
+    h = hashlib.sha256()
+    for batch in ds.with_format("arrow").iter(batch_size=1000):
+        for name in sorted(batch.column_names):
+            h.update(name.encode())
+            h.update(json.dumps(batch.column(name).to_pylist(), ensure_ascii=False).encode())
+    return h.hexdigest()[:24]
+
+
+@dataclass
+class RunReport:
+    """What a run did: shards and steps computed vs read from the cache."""
+
+    computed: Counter = field(default_factory=Counter)
+    cached: Counter = field(default_factory=Counter)
+
+    def format(self) -> str:
+        names = sorted(set(self.computed) | set(self.cached))
+        return ", ".join(f"{n}: {self.computed[n]} run, {self.cached[n]} cached" for n in names)
+
+
+def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = None,
+              shard_size: int = 500, report: RunReport | None = None):
+    """Run ``steps`` over ``dataset`` (a ``datasets.Dataset``) with ``datasets.map(batched=True)``.
+
+    With ``cache_dir``, each (shard, step) output is an Arrow file named by the fingerprint of the
+    step and of everything before it; existing files are read back instead of recomputed, and a
+    step's model is loaded only if some shard needs it. ``datasets`` writes each file to a
+    temporary name and renames it when complete, so an interrupted run leaves no partial file.
+
+    Returns:
+        datasets.Dataset with the steps' columns added.
+    """
+    from datasets import Dataset, concatenate_datasets
+
+    report = report if report is not None else RunReport()
+    if len(dataset) == 0:
+        raise InputError("nothing to build: the input has no sentences")
+    cache = Path(cache_dir) if cache_dir is not None else None
+    shards = []
+    try:
+        for start in range(0, len(dataset), shard_size):
+            shard = dataset.select(range(start, min(start + shard_size, len(dataset))))
+            fp = _hash(CACHE_VERSION, _content_hash(shard)) if cache else None
+            for step in steps:
+                if cache is None:
+                    shard = shard.map(step, batched=True, batch_size=step.resources.batch_size,
+                                      desc=step.name)
+                    report.computed[step.name] += 1
+                    continue
+                fp = _hash(fp, step.fingerprint())
+                path = cache / step.name / f"{fp}.arrow"
+                if path.exists():
+                    shard = Dataset.from_file(str(path))
+                    report.cached[step.name] += 1
+                    continue
+                path.parent.mkdir(parents=True, exist_ok=True)
+                shard = shard.map(step, batched=True, batch_size=step.resources.batch_size,
+                                  cache_file_name=str(path), new_fingerprint=fp,
+                                  load_from_cache_file=False, desc=step.name)
+                report.computed[step.name] += 1
+            shards.append(shard)
+    finally:
+        for step in steps:
+            step.close()
+    logger.info("pipeline: %s", report.format())
+    return concatenate_datasets(shards)
+
+
+def run_pipeline(dataset, config: PipelineConfig, cache_dir: str | Path | None = None,
+                 shard_size: int = 500, report: RunReport | None = None):
+    """:func:`run_steps` over :func:`make_steps` of ``config``."""
+    return run_steps(dataset, make_steps(config), cache_dir, shard_size, report)
