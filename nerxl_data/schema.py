@@ -113,7 +113,10 @@ def split_tag(tag: str, scheme: Scheme = "IOB2") -> tuple[str, str | None]:
         raise TagError(f"malformed tag {tag!r} (expected 'O' or PREFIX-TYPE, e.g. 'B-PER')")
     prefix = tag[0]
     if prefix not in _PREFIXES[scheme]:
-        raise TagError(f"tag {tag!r} has prefix {prefix!r}, which {scheme} does not use")
+        raise TagError(
+            f"malformed tag {tag!r}: prefix {prefix!r} is not one of {scheme}'s "
+            f"({', '.join(_PREFIXES[scheme])})"
+        )
     return prefix, tag[2:]
 
 
