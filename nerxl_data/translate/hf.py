@@ -110,9 +110,16 @@ class HFTranslator(Translator):
             else:
                 dtype = "float32"
         self.dtype = dtype
-        self.tokenizer = AutoTokenizer.from_pretrained(
-            config.tokenizer or config.model, revision=None if config.tokenizer else config.revision
-        )
+        tok_source = config.tokenizer or config.model
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(
+                tok_source, revision=None if config.tokenizer else config.revision
+            )
+        except (OSError, TypeError, ValueError) as exc:  # no or broken tokenizer files
+            raise ConfigError(
+                f"cannot load a tokenizer from {tok_source!r} ({type(exc).__name__}: {exc}); "
+                "pass tokenizer=... (EasyProject checkpoints use the original NLLB tokenizer)"
+            ) from exc
         self.model = AutoModelForSeq2SeqLM.from_pretrained(
             config.model, revision=config.revision, dtype=getattr(torch, dtype)
         )
