@@ -42,6 +42,7 @@ def build_tiny_nllb(
     seed: int = 0,
     init_std: float = 1.0,
     save_tokenizer: bool = True,
+    **config_overrides,
 ) -> Path:
     """Build and save (to ``path``) a random NLLB-architecture model and its tokenizer.
 
@@ -49,13 +50,14 @@ def build_tiny_nllb(
         texts: sentences to train the BPE vocabulary on.
         save_tokenizer: also save the tokenizer into ``path`` (``False`` mimics a checkpoint
             such as EasyProject's whose tokenizer must come from another folder).
+        config_overrides: other ``M2M100Config`` fields (e.g. NLLB-600M's sizes, for benchmarks).
     """
     import torch
     from transformers import M2M100Config, M2M100ForConditionalGeneration
 
     path = Path(path)
     tokenizer = build_tiny_tokenizer(texts, vocab_size)
-    config = M2M100Config(
+    options = dict(
         vocab_size=len(tokenizer),
         d_model=d_model,
         encoder_layers=layers,
@@ -73,6 +75,8 @@ def build_tiny_nllb(
         # sentence gets the same output, which would hide ordering and caching bugs in tests.
         init_std=init_std,
     )
+    options.update(config_overrides)
+    config = M2M100Config(**options)
     torch.manual_seed(seed)
     model = M2M100ForConditionalGeneration(config)
     model.save_pretrained(path)
