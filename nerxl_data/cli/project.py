@@ -1,3 +1,189 @@
-"""`nerxl` commands of this area (placeholder until the area lands)."""
+"""`nerxl project`, `nerxl evaluate` and `nerxl bench europarl`: parse arguments, call the library."""
 
-commands: list = []
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ConfigError, InputError
+
+
+def _scalar(text: str) -> Any:
+    low = text.lower()
+    if low in ("true", "false"):
+        return low == "true"
+    if low == "none":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
+    """``("max_gap=2", "scorers=links,surface")`` -> ``{"max_gap": 2, "scorers": ("links", "surface")}``.
+
+    Raises:
+        ConfigError: an item without ``=`` or an option the method does not have.
+    """
+    from ..project import get_method
+
+    m = get_method(method)
+    defaults = {f.name: f.default for f in fields(m.config_cls)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep:
+            raise ConfigError(f"option {item!r} is not KEY=VALUE")
+        if key not in defaults:
+            raise ConfigError(f"method {method!r} has no option {key!r}; options: {', '.join(sorted(defaults))}")
+        if "," in value or isinstance(defaults[key], tuple) or key == "weights":
+            out[key] = tuple(_scalar(v.strip()) for v in value.split(",") if v.strip())
+        else:
+            out[key] = _scalar(value)
+    return out
+
+
+def _read_target(path: Path, fmt: str) -> list[list[str]]:
+    from ..corpora.conll import read_conll
+
+    if fmt == "auto":
+        fmt = "conll" if path.suffix in (".conll", ".tsv", ".iob", ".bio") else "text"
+    if fmt == "conll":
+        return [ex["tokens"] for ex in read_conll(path, policy="repair")]
+    with open(path, encoding="utf-8") as f:
+        return [line.split() for line in f]
+
+
+_method_names = ["hull", "heuristic", "candidates-ngram", "candidates-ner", "easyproject"]
+
+
+@click.command("project")
+@click.option("--src-conll", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Source sentences with entities (CoNLL, IOB2).")
+@click.option("--tgt", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Target sentences: CoNLL, or tokenised text (one sentence a line).")
+@click.option("--tgt-format", type=click.Choice(["auto", "conll", "text"]), default="auto", show_default=True)
+@click.option("--links", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Pharaoh links source-target, one line per sentence (i-j or i-j:score).")
+@click.option("--back-links", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Links from back-translation (or a second aligner), combined with --links.")
+@click.option("--combine", type=click.Choice(["intersection", "union", "weighted"]), default="intersection",
+              show_default=True, help="How --back-links are combined with --links.")
+@click.option("--method", default="heuristic", show_default=True, help=f"One of: {', '.join(_method_names)}.")
+@click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="A method option, e.g. -o max_gap=2 -o matching=ilp -o scorers=links,surface.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output CoNLL.")
+@click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
+def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, options, out, report_json):
+    """Project the entities of SRC onto TGT through word links; print the projection report."""
+    from ..align.pharaoh import parse_links
+    from ..corpora.conll import read_conll, write_conll
+    from ..project import LinkCombination, ProjectionReport, get_method, project
+    from ..schema import tags_to_spans
+
+    m = get_method(method)
+    config = m.make_config(**parse_options(method, options))
+    src = list(read_conll(src_conll))
+    tgt_words = _read_target(tgt, tgt_format)
+    if len(src) != len(tgt_words):
+        raise InputError(f"{len(src)} source sentences but {len(tgt_words)} target sentences", source=str(tgt))
+    if m.uses_links and links is None:
+        raise ConfigError(f"method {method!r} needs --links")
+
+    def read(path):
+        if path is None:
+            return None
+        rows = path.read_text(encoding="utf-8").splitlines()
+        if len(rows) != len(src):
+            raise InputError(f"{len(rows)} link lines for {len(src)} sentences", source=str(path))
+        return [
+            parse_links(r, len(s["tokens"]), len(t), source=str(path), lineno=i + 1)
+            for i, (r, s, t) in enumerate(zip(rows, src, tgt_words, strict=True))
+        ]
+
+    fwd, back = read(links), read(back_links)
+    report = ProjectionReport()
+    records = []
+    for i, ex in enumerate(src):
+        spans = tags_to_spans(ex["ner_tags"])
+        p = project(
+            ex["tokens"], spans, tgt_words[i], fwd[i] if fwd else [], method, config,
+            back_links=back[i] if back else None, combination=LinkCombination(combine), row=i,
+        )
+        report.update(spans, p)
+        words = p.tokens if p.tokens is not None else tgt_words[i]
+        records.append({"id": str(i), "tokens": words, "ner_tags": p.tags(len(words))})
+    write_conll(records, out)
+    click.echo(report.format())
+    if report_json:
+        Path(report_json).write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+
+@click.command("evaluate")
+@click.option("--pred", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def evaluate_cmd(pred, gold, as_json):
+    """Exact span+type precision, recall and F1 (micro and per type) of PRED against GOLD (CoNLL)."""
+    from ..corpora.conll import read_conll
+    from ..evaluation import evaluate_tags, format_scores
+
+    g = list(read_conll(gold))
+    p = list(read_conll(pred, policy="repair"))
+    for i, (a, b) in enumerate(zip(g, p, strict=False)):
+        if a["tokens"] != b["tokens"] and len(a["tokens"]) != len(b["tokens"]):
+            raise InputError(f"sentence {i} has {len(b['tokens'])} tokens, gold has {len(a['tokens'])}", source=str(pred))
+    scores = evaluate_tags([x["ner_tags"] for x in g], [x["ner_tags"] for x in p])
+    click.echo(json.dumps(scores, indent=1) if as_json else format_scores(scores))
+
+
+@click.group("bench")
+def bench_cmd():
+    """Benchmarks."""
+
+
+@bench_cmd.command("europarl")
+@click.option("--aligner", default=None, help="Aligner name, or two joined by '+' (e.g. simalign-argmax+eflomal).")
+@click.option("--model", default=None, help="Encoder of the neural aligners.")
+@click.option("--layer", default=None, type=int)
+@click.option("--method", default=None, help=f"One of: {', '.join(_method_names[:3])}.")
+@click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="A method option.")
+@click.option("--combine", type=click.Choice(["intersection", "union", "weighted"]), default=None,
+              help="How two aligners' links are combined.")
+@click.option("--lang", "langs", multiple=True, type=click.Choice(["de", "es", "it"]), help="Languages (default all).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def bench_europarl_cmd(aligner, model, layer, method, options, combine, langs, as_json):
+    """Project Europarl-NER's gold English entities onto de, es, it; F1 per language and mean.
+
+    With no options it runs the recommended (best measured) configuration. Reads NERXL_DATA_DIR.
+    """
+    from dataclasses import replace
+
+    from ..project.bench import LANGS, RECOMMENDED, bench_europarl
+
+    setup = RECOMMENDED
+    if method is not None and method != setup.method:
+        setup = replace(setup, method=method, options={})
+    changes = {k: v for k, v in (("aligner", aligner), ("model", model), ("layer", layer), ("combine", combine)) if v is not None}
+    setup = replace(setup, **changes)
+    if options:
+        setup = replace(setup, options={**setup.options, **parse_options(setup.method, options)})
+    result = bench_europarl(setup, tuple(langs) or LANGS)
+    if as_json:
+        click.echo(json.dumps(result, indent=1))
+        return
+    for lang in tuple(langs) or LANGS:
+        r = result[lang]
+        click.echo(f"{lang}: P {r['precision']:.2f}  R {r['recall']:.2f}  F1 {r['f1']:.2f}")
+    click.echo(f"mean F1 {result['mean']['f1']:.2f}  ({setup.aligner}, {setup.label()}, combine={setup.combine})")
+
+
+commands = [project_cmd, evaluate_cmd, bench_cmd]

@@ -42,7 +42,8 @@ class CandidatesConfig:
 
     Args:
         extract: ``ngram`` or ``ner`` (candidates passed to :func:`project_candidates`).
-        max_ngram: the longest n-gram candidate (``ngram`` extraction).
+        max_ngram: the longest n-gram candidate (``ngram`` extraction); ``None``: no limit
+            (Europarl has 30-word entities; candidates are anchored, so this stays cheap).
         matching: ``greedy``, ``bipartite`` or ``ilp``.
         scorers: names from :data:`SCORERS`; their weighted sum scores a pair.
         weights: one weight per scorer (default 1 each).
@@ -52,7 +53,7 @@ class CandidatesConfig:
     """
 
     extract: Literal["ngram", "ner"] = "ngram"
-    max_ngram: int = 10
+    max_ngram: int | None = None
     matching: Literal["greedy", "bipartite", "ilp"] = "greedy"
     scorers: tuple[str, ...] = ("links",)
     weights: tuple[float, ...] | None = None
@@ -70,7 +71,7 @@ class CandidatesConfig:
                 raise unknown_name("candidate scorer", name, SCORERS)
         if self.weights is not None and len(self.weights) != len(self.scorers):
             raise ConfigError(f"{len(self.weights)} weights given for {len(self.scorers)} scorers")
-        if self.max_ngram < 1:
+        if self.max_ngram is not None and self.max_ngram < 1:
             raise ConfigError(f"max_ngram must be >= 1, got {self.max_ngram}")
 
 
@@ -160,11 +161,12 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
             if use_surface:
                 anchors |= _surface_anchors(inp, k, config.min_surface)
             targets = sorted(anchors)
+            longest = config.max_ngram or len(inp.tgt_tokens)
             cands = [
                 (a, b + 1, -1)
                 for i, a in enumerate(targets)
                 for b in targets[i:]
-                if b - a < config.max_ngram
+                if b - a < longest
             ]
         for start, end, c in cands:
             if links_only:  # the common case, inlined for speed
@@ -334,7 +336,7 @@ def project_candidates(
             continue
         if k in has_pair:
             reason = "overlap"
-        elif not counts[k] and "links" in config.scorers and len(config.scorers) == 1:
+        elif not counts[k]:
             reason = "no-links"
         else:
             reason = "below-threshold"

@@ -1,0 +1,93 @@
+"""Projection speed (links given): sentence pairs per second on one core.
+
+Uses Europarl-NER's 799 en-de pairs (gold English entities) with synthetic-free links: the
+cached ``simalign-argmax+eflomal`` union when present, else a diagonal alignment (every source
+word i linked to target word round(i * m / n)), so the script runs without any aligner.
+Writes ``benchmarks/results/project_speed.md``.
+
+    NERXL_DATA_DIR=../shared/data python benchmarks/bench_project_speed.py
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+from nerxl_data.align.pharaoh import parse_links
+from nerxl_data.project import CandidatesConfig, HeuristicConfig, HullConfig, project
+from nerxl_data.project.bench import _cache_file, load_europarl
+from nerxl_data.project.links import combine_links
+from nerxl_data.schema import Link, tags_to_spans
+
+ROUNDS = 10  # passes over the 799 pairs per method (best pass is reported)
+
+SETUPS = [
+    ("hull", "hull", HullConfig()),
+    ("heuristic", "heuristic", HeuristicConfig()),
+    ("candidates-ngram greedy", "candidates-ngram", CandidatesConfig(matching="greedy")),
+    ("candidates-ngram bipartite", "candidates-ngram", CandidatesConfig(matching="bipartite")),
+    ("candidates-ngram ilp", "candidates-ngram", CandidatesConfig(matching="ilp")),
+    ("candidates-ngram greedy + surface", "candidates-ngram",
+     CandidatesConfig(scorers=("links", "surface"), weights=(1.0, 0.5))),
+]
+
+
+def links_for(src, tgt) -> tuple[list[list[Link]], str]:
+    a = _cache_file("simalign-argmax", "e5-small", 8, "de")
+    b = _cache_file("eflomal", "e5-small", 8, "de")
+    if a.is_file() and b.is_file():
+        la = [parse_links(x) for x in a.read_text().splitlines()]
+        lb = [parse_links(x) for x in b.read_text().splitlines()]
+        return [combine_links(x, y, "union") for x, y in zip(la, lb, strict=True)], "simalign-argmax+eflomal union"
+    diag = [
+        [Link(i, min(len(t) - 1, round(i * len(t) / len(s)))) for i in range(len(s))] for s, t in zip(src, tgt, strict=True)
+    ]
+    return diag, "diagonal"
+
+
+def main() -> None:
+    try:
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+    except (AttributeError, OSError):
+        pass
+    en, de = load_europarl("en"), load_europarl("de")
+    src = [x["tokens"] for x in en]
+    spans = [tags_to_spans(x["ner_tags"]) for x in en]
+    tgt = [x["tokens"] for x in de]
+    links, kind = links_for(src, tgt)
+    rows = []
+    for name, method, config in SETUPS:
+        best = float("inf")
+        for _ in range(ROUNDS):
+            t0 = time.perf_counter()
+            for s, sp, t, ln in zip(src, spans, tgt, links, strict=True):
+                project(s, sp, t, ln, method, config, check=False)
+            best = min(best, time.perf_counter() - t0)
+        rows.append((name, len(src) / best))
+        print(f"{name}: {len(src) / best:,.0f} pairs/s", flush=True)
+    greedy = dict(rows)["candidates-ngram greedy"]
+    ilp = dict(rows)["candidates-ngram ilp"]
+    out = Path(__file__).parent / "results" / "project_speed.md"
+    lines = [
+        "# Projection speed (links given)",
+        "",
+        f"799 Europarl-NER en-de pairs, gold English entities (702), links: {kind}; one core "
+        f"({platform.processor() or platform.machine()}, Python {platform.python_version()}), "
+        f"best of {ROUNDS} passes, `project(..., check=False)` per pair.",
+        "",
+        "| method | pairs/s |",
+        "|---|---:|",
+        *[f"| {n} | {v:,.0f} |" for n, v in rows],
+        "",
+        f"ILP time / greedy time: {greedy / ilp:.2f}x (goal: <= 3x). Goal for heuristic and greedy: >= 20,000 pairs/s.",
+        "",
+        "Regenerate: `NERXL_DATA_DIR=../shared/data python benchmarks/bench_project_speed.py`",
+    ]
+    out.write_text("\n".join(lines) + "\n")
+    print(out.read_text())
+
+
+if __name__ == "__main__":
+    main()
