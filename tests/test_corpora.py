@@ -251,6 +251,12 @@ def test_parquet_round_trip_in_row_groups(tmp_path, data_dir):
     assert list(read_parquet(plain)) == src[:5]
 
 
+def test_hf_dataset_that_cannot_load_is_a_user_error(tmp_path):
+    missing = tmp_path / "missing.parquet"
+    with pytest.raises(InputError, match=r"parquet \[train\]: could not load the dataset: FileNotFoundError"):
+        next(read_hf_dataset("parquet", data_files=str(missing), split="train"))
+
+
 def test_parquet_bad_rows(tmp_path):
     path = tmp_path / "bad.parquet"
     write_parquet([{"id": "a", "tokens": ["x", "y"], "ner_tags": ["O"]}], path)

@@ -4,9 +4,29 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator
 
+from ..errors import InputError
 from ..schema import NerExample, Policy
 from ._io import ReadReport
 from .tabular import normalize_record
+
+
+def load_hf(name: str, config: str | None, split: str, *, streaming: bool = True, **kwargs):
+    """``datasets.load_dataset`` with failures to reach or find the dataset as one user error.
+
+    Raises:
+        InputError: the dataset, config or split cannot be loaded (offline, unknown, ...).
+    """
+    from datasets import load_dataset
+
+    try:
+        return load_dataset(name, config, split=split, streaming=streaming, **kwargs)
+    except (ConnectionError, OSError, ValueError) as exc:  # FileNotFoundError is an OSError
+        where = name + (f" ({config})" if config else "") + f" [{split}]"
+        raise InputError(
+            f"could not load the dataset: {type(exc).__name__}: {exc} "
+            "(offline? NERXL_DATA_DIR makes known corpora load from local files)",
+            source=where,
+        ) from None
 
 
 def read_hf_dataset(
@@ -35,9 +55,7 @@ def read_hf_dataset(
     Raises:
         InputError: a bad record (naming the dataset and row).
     """
-    from datasets import load_dataset
-
-    ds = load_dataset(name, config, split=split, streaming=streaming, **load_kwargs)
+    ds = load_hf(name, config, split, streaming=streaming, **load_kwargs)
     names = None
     feature = (ds.features or {}).get(tags_field) if not ids else None
     inner = getattr(feature, "feature", None)

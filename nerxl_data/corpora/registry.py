@@ -344,9 +344,9 @@ def load_corpus(
 
 def _hub_pairs(info: CorpusInfo, config: str | None, lang: str, split: str) -> Iterator[dict]:
     """LAFAND on the Hub stores ``{"translation": {src: ..., tgt: ...}}`` rows."""
-    from datasets import load_dataset
+    from .hf import load_hf
 
     src, _, tgt = lang.partition("-")
-    for i, row in enumerate(load_dataset(info.hub_id, config, split=split, streaming=True)):
+    for i, row in enumerate(load_hf(info.hub_id, config, split)):
         pair = row["translation"]
         yield {"id": str(i), "src": pair[src], "tgt": pair[tgt]}
