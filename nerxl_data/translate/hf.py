@@ -85,61 +85,41 @@ def detect_family(tokenizer: Any, model_type: str) -> str:
     return "generic"
 
 
-class HFTranslator(Translator):
-    """Translate with a Hugging Face seq2seq model; a context manager that frees it on exit.
+def load_tokenizer(config: HFConfig) -> Any:
+    """The tokenizer of ``config`` (from ``config.tokenizer`` when set)."""
+    from transformers import AutoTokenizer
 
-    >>> with HFTranslator(HFConfig("facebook/nllb-200-distilled-600M")) as t:  # doctest: +SKIP
-    ...     t.translate_batch(["The cat sat."], "en", "de")
-    ['Die Katze saß.']
-    """
-
-    name = "hf"
-
-    def __init__(self, config: HFConfig, *, cache: str | Path | None = None) -> None:
-        super().__init__(batch_size=config.batch_size, cache=cache)
-        import torch
-        from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
-
-        self.config = config
-        self._torch = torch
-        self.device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
-        dtype = config.dtype
-        if dtype == "auto":
-            if self.device.startswith("cuda"):
-                dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
-            else:
-                dtype = "float32"
-        self.dtype = dtype
-        tok_source = config.tokenizer or config.model
-        try:
-            self.tokenizer = AutoTokenizer.from_pretrained(
-                tok_source, revision=None if config.tokenizer else config.revision
-            )
-        except (OSError, TypeError, ValueError) as exc:  # no or broken tokenizer files
-            raise ConfigError(
-                f"cannot load a tokenizer from {tok_source!r} ({type(exc).__name__}: {exc}); "
-                "pass tokenizer=... (EasyProject checkpoints use the original NLLB tokenizer)"
-            ) from exc
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(
-            config.model, revision=config.revision, dtype=getattr(torch, dtype)
+    source = config.tokenizer or config.model
+    try:
+        return AutoTokenizer.from_pretrained(
+            source, revision=None if config.tokenizer else config.revision
         )
-        self.model.to(self.device).eval()
-        self.family = config.family or detect_family(self.tokenizer, self.model.config.model_type)
-        local = Path(config.model)
-        self.revision = config.revision or (
-            _fingerprint(local)
-            if local.is_dir()
-            else getattr(self.model.config, "_commit_hash", None)
-        )
+    except (OSError, TypeError, ValueError) as exc:  # no or broken tokenizer files
+        raise ConfigError(
+            f"cannot load a tokenizer from {source!r} ({type(exc).__name__}: {exc}); "
+            "pass tokenizer=... (EasyProject checkpoints use the original NLLB tokenizer)"
+        ) from exc
 
-    def cache_spec(self) -> dict[str, Any]:
-        params = asdict(self.config)
-        for volatile in ("batch_size", "device", "revision"):  # do not change the output
-            params.pop(volatile)
-        params["dtype"] = self.dtype
-        return {"model": self.config.model, "revision": self.revision, "params": params}
 
-    # --- languages ---------------------------------------------------------------------------
+def model_revision(config: HFConfig, model_config: Any = None) -> str | None:
+    """The revision for the cache key: as given, a local folder's fingerprint, or the Hub commit."""
+    if config.revision:
+        return config.revision
+    local = Path(config.model)
+    if local.is_dir():
+        return _fingerprint(local)
+    return getattr(model_config, "_commit_hash", None)
+
+
+class LanguageCodes:
+    """Language handling shared by the seq2seq backends (needs ``tokenizer``, ``family``,
+    ``config``): NLLB/M2M100 language tokens, Marian ``>>xxx<<`` prefixes, truncation counts."""
+
+    tokenizer: Any
+    family: str
+    config: HFConfig
+    stats: Any
+
     def _lang_token(self, code: str) -> str:
         token = langs.backend_code(code, self.family)
         if self.family == "m2m100":
@@ -169,39 +149,94 @@ class HFTranslator(Translator):
                 return token + " "
         return ""
 
-    # --- translation -------------------------------------------------------------------------
-    def _translate(self, texts: list[str], src_lang: str, tgt_lang: str) -> list[str]:
-        torch = self._torch
-        gen: dict[str, Any] = {
-            "num_beams": self.config.num_beams,
-            "max_new_tokens": self.config.max_new_tokens,
-        }
-        if self.config.min_new_tokens is not None:
-            gen["min_new_tokens"] = self.config.min_new_tokens
+    def prepare(
+        self, texts: list[str], src_lang: str, tgt_lang: str
+    ) -> tuple[list[str], str | None]:
+        """Set the tokenizer's source language; return the texts (with a Marian prefix where
+        needed) and the target language token to force first (``None`` if none)."""
         if self.family in ("nllb", "m2m100"):
             # NLLB tokenizers take the FLORES code, M2M100 ones the ISO code (``en``, not ``__en__``)
             self.tokenizer.src_lang = langs.backend_code(src_lang, self.family)
-            gen["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(
-                self._lang_token(tgt_lang)
-            )
-        elif self.family == "marian":
+            return texts, self._lang_token(tgt_lang)
+        if self.family == "marian":
             prefix = self._marian_prefix(tgt_lang)
-            texts = [prefix + t for t in texts]
+            return [prefix + t for t in texts], None
+        return texts, None
+
+    def count_truncated(self, texts: list[str]) -> None:
+        """Count (and warn about) texts longer than ``max_input_tokens``."""
         limit = self.config.max_input_tokens
         lengths = [len(ids) for ids in self.tokenizer(texts)["input_ids"]]
-        long = [i for i, n in enumerate(lengths) if n > limit]
+        long = [n for n in lengths if n > limit]
         if long:
             self.stats.truncated += len(long)
             logger.warning(
                 "%d sentence(s) longer than %d tokens truncated (longest: %d tokens)",
                 len(long),
                 limit,
-                max(lengths),
+                max(long),
             )
+
+
+class HFTranslator(LanguageCodes, Translator):
+    """Translate with a Hugging Face seq2seq model; a context manager that frees it on exit.
+
+    >>> with HFTranslator(HFConfig("facebook/nllb-200-distilled-600M")) as t:  # doctest: +SKIP
+    ...     t.translate_batch(["The cat sat."], "en", "de")
+    ['Die Katze saß.']
+    """
+
+    name = "hf"
+
+    def __init__(self, config: HFConfig, *, cache: str | Path | None = None) -> None:
+        super().__init__(batch_size=config.batch_size, cache=cache)
+        import torch
+        from transformers import AutoModelForSeq2SeqLM
+
+        self.config = config
+        self._torch = torch
+        self.device = config.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = config.dtype
+        if dtype == "auto":
+            if self.device.startswith("cuda"):
+                dtype = "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
+            else:
+                dtype = "float32"
+        self.dtype = dtype
+        self.tokenizer = load_tokenizer(config)
+        self.model = AutoModelForSeq2SeqLM.from_pretrained(
+            config.model, revision=config.revision, dtype=getattr(torch, dtype)
+        )
+        self.model.to(self.device).eval()
+        self.family = config.family or detect_family(self.tokenizer, self.model.config.model_type)
+        self.revision = model_revision(config, self.model.config)
+
+    def cache_spec(self) -> dict[str, Any]:
+        params = asdict(self.config)
+        for volatile in ("batch_size", "device", "revision"):  # do not change the output
+            params.pop(volatile)
+        params["dtype"] = self.dtype
+        return {"model": self.config.model, "revision": self.revision, "params": params}
+
+    def _translate(self, texts: list[str], src_lang: str, tgt_lang: str) -> list[str]:
+        gen: dict[str, Any] = {
+            "num_beams": self.config.num_beams,
+            "max_new_tokens": self.config.max_new_tokens,
+        }
+        if self.config.min_new_tokens is not None:
+            gen["min_new_tokens"] = self.config.min_new_tokens
+        texts, forced = self.prepare(texts, src_lang, tgt_lang)
+        if forced is not None:
+            gen["forced_bos_token_id"] = self.tokenizer.convert_tokens_to_ids(forced)
+        self.count_truncated(texts)
         enc = self.tokenizer(
-            texts, truncation=True, max_length=limit, padding=True, return_tensors="pt"
+            texts,
+            truncation=True,
+            max_length=self.config.max_input_tokens,
+            padding=True,
+            return_tensors="pt",
         ).to(self.device)
-        with torch.inference_mode():
+        with self._torch.inference_mode():
             out = self.model.generate(**enc, **gen)
         return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
 
