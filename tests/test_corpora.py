@@ -348,7 +348,7 @@ def test_load_corpus_reads_env_data_dir(data_dir, monkeypatch):
     assert set(pair) == {"id", "src", "tgt"}
 
 
-def test_registry_errors(tmp_path):
+def test_registry_errors(tmp_path, monkeypatch):
     with pytest.raises(ConfigError, match=r"Unknown corpus 'europarl' \(did you mean 'europarl-ner'\?\)"):
         parse_corpus_ref("europarl:de")
     with pytest.raises(ConfigError, match="needs a language"):
@@ -361,6 +361,9 @@ def test_registry_errors(tmp_path):
         corpus_files("wikiann", "sw", data_dir=tmp_path)
     with pytest.raises(InputError, match="missing file for conll2003:en split test"):
         corpus_files("conll2003", "en", "test", data_dir=tmp_path)
+    monkeypatch.delenv("NERXL_DATA_DIR", raising=False)
+    with pytest.raises(ConfigError, match="conll2003:de is not on the Hub"):
+        load_corpus("conll2003:de")
 
 
 # --- demo sample -------------------------------------------------------------------------------

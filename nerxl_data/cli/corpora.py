@@ -51,6 +51,7 @@ def show_cmd(name: str, as_json: bool) -> None:
         "local_path": f"$NERXL_DATA_DIR/{info.local_path}" if info.local_path else None,
         "local_splits": dict(info.local_splits),
         "local_languages": list(info.local_languages),
+        "hub_languages": list(info.hub_languages or info.languages),
     }
     if as_json:
         click.echo(json.dumps(fields, indent=2, ensure_ascii=False))

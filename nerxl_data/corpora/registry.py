@@ -45,6 +45,7 @@ class CorpusInfo:
         local_splits: Hub split name -> split name in local file names, where they differ.
         local_languages: the languages that have local files (others: Hub only).
         local_dirs: language -> the name its files use locally, where it differs (``en_luo``).
+        hub_languages: the languages the Hub dataset has, when not all of ``languages``.
         description: one line.
     """
 
@@ -60,6 +61,7 @@ class CorpusInfo:
     local_splits: tuple[tuple[str, str], ...] = ()
     local_languages: tuple[str, ...] = ()
     local_dirs: tuple[tuple[str, str], ...] = ()
+    hub_languages: tuple[str, ...] | None = None
     description: str = ""
 
     @property
@@ -134,6 +136,7 @@ CORPORA: dict[str, CorpusInfo] = {
             local_path="conll/{lang}/{split}.tsv",
             local_splits=(("validation", "dev"),),
             local_languages=("en", "de"),
+            hub_languages=("en",),
             description="CoNLL-2003 newswire NER (the Hub has English only; German is local only)",
         ),
         CorpusInfo(
@@ -305,9 +308,10 @@ def load_corpus(
 ) -> Iterator[dict]:
     """Stream a known corpus ``NAME:LANG`` (one split, or every split in turn when None).
 
-    Reads local files when ``data_dir`` or ``NERXL_DATA_DIR`` is set, else loads from the Hub by
-    name (``datasets.load_dataset``, streaming). NER records have IOB2 string tags; ``lafand``
-    yields sentence pairs (``src`` is the first language of the pair).
+    Reads local files when ``data_dir`` or ``NERXL_DATA_DIR`` is set and the language has local
+    files, else loads from the Hub by name (``datasets.load_dataset``, streaming). NER records
+    have IOB2 string tags; ``lafand`` yields sentence pairs (``src`` is the first language of the
+    pair). Ids are sentence indices within each file (or Hub split), so they restart per split.
 
     Raises:
         ConfigError: an unknown corpus, language or split.
@@ -321,7 +325,7 @@ def load_corpus(
     root = Path(data_dir) if data_dir is not None else data_dir_from_env()
     if split is not None:
         split = info.check_split(split)
-    if root is not None:
+    if root is not None and lang in info.local_languages:
         files = corpus_files(info.name, lang, split, data_dir=root)
         if info.parallel:
             pairs = [files[i : i + 2] for i in range(0, len(files), 2)]
@@ -330,6 +334,11 @@ def load_corpus(
             )
         return itertools.chain.from_iterable(
             read_conll(f, policy=policy, types=info.types, report=report) for f in files
+        )
+    if info.hub_languages is not None and lang not in info.hub_languages:
+        raise ConfigError(
+            f"{info.name}:{lang} is not on the Hub ({info.hub_id} has "
+            f"{', '.join(info.hub_languages)}); set {DATA_DIR_ENV} to read local files"
         )
     # From the Hub, by name (not exercised offline).
     config = info.hub_config_for(lang)
