@@ -124,6 +124,7 @@ def test_scheme_on_read(tmp_path):
         ("Paris\n", 1, "found 1 column"),
         ("Paris\tB-LOC\tx\nis\tO\n", 2, "wrong column count: 2 columns"),
         ("Paris\tB-LOC\nis\t\n", 2, "empty tag"),
+        ("Paris\tB-LOC\n\tO\n", 2, "empty token"),
         ("Paris\tB-LOC\nis\tX-PER\n", 2, "malformed tag 'X-PER'"),
         ("Paris\tB-LOC\nis\tPER\n", 2, "malformed tag 'PER'"),
         ("Paris\tB-LOC\n\nis\tO\nAda\tI-PER\n", 4, "stray I- tag"),
