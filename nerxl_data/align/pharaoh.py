@@ -14,8 +14,8 @@ from ..schema import Link
 def format_links(links: Iterable[Link], scores: bool = False) -> str:
     """``[Link(0, 1, 0.9)]`` -> ``"0-1"`` (or ``"0-1:0.9000"`` with ``scores``)."""
     if scores:
-        return " ".join(f"{l.src}-{l.tgt}:{l.score:.4f}" for l in sorted(links))
-    return " ".join(f"{l.src}-{l.tgt}" for l in sorted(links))
+        return " ".join(f"{link.src}-{link.tgt}:{link.score:.4f}" for link in sorted(links))
+    return " ".join(f"{link.src}-{link.tgt}" for link in sorted(links))
 
 
 def parse_links(

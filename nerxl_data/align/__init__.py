@@ -1,0 +1,66 @@
+"""Word alignment: one interface, several aligners.
+
+>>> from nerxl_data.align import get_aligner
+>>> with get_aligner("simalign-itermax", model="e5-small") as aligner:    # doctest: +SKIP
+...     links = aligner.align_batch([["Hello", "world"]], [["Hallo", "Welt"]])
+
+Every aligner is a context manager (loads / frees its model) with
+``align_batch(src_words, tgt_words) -> list[list[Link]]``. Names (see :data:`ALIGNERS`):
+``awesome``, ``simalign-argmax``, ``simalign-itermax``, ``simalign-match``, ``eflomal``.
+Links print in Pharaoh format with :mod:`nerxl_data.align.pharaoh`.
+"""
+
+from __future__ import annotations
+
+from ..errors import unknown_name
+from ..schema import Link
+from .pharaoh import format_links, parse_links, read_links, write_links
+
+ALIGNERS: tuple[str, ...] = (
+    "awesome",
+    "simalign-argmax",
+    "simalign-itermax",
+    "simalign-match",
+    "eflomal",
+)
+"""Aligner names accepted by :func:`get_aligner` and ``nerxl align --aligner``."""
+
+
+def get_aligner(
+    name: str,
+    model: str = "e5-small",
+    layer: int = 8,
+    device: str | None = None,
+    batch_size: int = 32,
+    **opts,
+):
+    """Build an aligner by name (the model is loaded on ``with`` / first use, not here).
+
+    Args:
+        name: one of :data:`ALIGNERS`.
+        model: encoder for the neural aligners: ``e5-small`` (built-in, offline), a local
+            directory or a Hub id; ignored by ``eflomal``.
+        layer, device, batch_size: encoder options (see :class:`EmbeddingAlignerConfig`).
+        **opts: method options: ``threshold``, ``token_type``, ``dtype``, ``max_length`` for the
+            neural aligners; see :class:`~nerxl_data.align.eflomal.EflomalConfig` for eflomal.
+
+    Raises:
+        ConfigError: unknown name (listing the known ones) or an invalid option.
+    """
+    if name == "eflomal":
+        from .eflomal import EflomalAligner, EflomalConfig
+
+        return EflomalAligner(EflomalConfig(**opts))
+    if name == "awesome" or (name.startswith("simalign-") and name != "simalign-awesome"):
+        from .neural import METHODS, EmbeddingAligner, EmbeddingAlignerConfig
+
+        method = "awesome" if name == "awesome" else name.removeprefix("simalign-")
+        if method in METHODS:
+            config = EmbeddingAlignerConfig(
+                method=method, model=model, layer=layer, device=device, batch_size=batch_size, **opts
+            )
+            return EmbeddingAligner(config)
+    raise unknown_name("aligner", name, ALIGNERS)
+
+
+__all__ = ["ALIGNERS", "Link", "format_links", "get_aligner", "parse_links", "read_links", "write_links"]
