@@ -55,10 +55,70 @@ def europarl(data_dir: Path) -> list[str]:
     return sents + ([" ".join(cur)] if cur else [])
 
 
+def write_section(path: Path, title: str, section: str, header: str) -> None:
+    """Replace this configuration's section of ``path`` (matched by ``title``), keep the others."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.read_text(encoding="utf-8") if path.exists() else header
+    pattern = re.compile(re.escape(title) + r"\n.*?(?=\n## |\Z)", re.S)
+    if pattern.search(old):
+        new = pattern.sub(lambda _: section.rstrip("\n"), old)
+    else:
+        new = old.rstrip("\n") + "\n\n" + section
+    path.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
+
+
 def timed(fn):
     start = time.perf_counter()
     result = fn()
     return result, time.perf_counter() - start
+
+
+def compare_ct2(model: Path, texts: list[str], opts: dict, batch: int, args, tmp: str) -> None:
+    """ctranslate2 vs hf on the same model and sentences (issue 8): a section of scale.md."""
+    import torch
+
+    from nerxl_data.translate import get_translator
+
+    rows = []
+    with get_translator("hf", str(model), batch_size=batch, **opts) as t:
+        t.translate_batch(texts[:batch], "en", "de")  # warm-up
+        hf_out, hf_s = timed(lambda: t.translate_batch(texts, "en", "de"))
+        device = t.device
+        rows.append(("hf", t.dtype, hf_s))
+    same = {}
+    for compute in ("default", "int8"):
+        with get_translator(
+            "ctranslate2", str(model), batch_size=batch, compute_type=compute,
+            converted_dir=str(Path(tmp) / "ct2"), threads=args.threads, **opts,
+        ) as t:  # fmt: skip
+            t.translate_batch(texts[:batch], "en", "de")  # warm-up
+            out, sec = timed(lambda t=t: t.translate_batch(texts, "en", "de"))
+            rows.append((f"ctranslate2 {compute}", t.model.compute_type, sec))
+            same[compute] = sum(a == b for a, b in zip(out, hf_out, strict=True))
+    n = len(texts)
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "none"
+    when = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    name = "NLLB-600M architecture" if args.nllb_600m else "tiny NLLB (d_model 32, 2+2 layers)"
+    title = f"## ctranslate2 vs hf: {name}, random, on {device}"
+    table = "\n".join(
+        f"| {backend} | {ctype} | {sec:.2f} | {n / sec:.1f} | {n / sec / (n / hf_s):.2f}x |"
+        for backend, ctype, sec in rows
+    )
+    section = f"""{title}
+
+{when}; {os.cpu_count()} CPUs (threads {args.threads}), GPU: {gpu}; {n} Europarl-NER English sentences,
+greedy, output fixed at {args.new_tokens} tokens, batch {batch}; model loading and conversion excluded.
+Command: `python benchmarks/bench_translate.py --ct2{" --nllb-600m" if args.nllb_600m else ""}`
+
+| backend | compute type | seconds | sentences/s | vs hf |
+|---|---|---:|---:|---:|
+{table}
+
+Outputs identical to hf's: ctranslate2 default {same["default"]}/{n}, int8 {same["int8"]}/{n}.
+"""
+    print(section)
+    header = "# Scale-out benchmarks\n\nSections are written by their scripts.\n"
+    write_section(RESULTS.parent / "scale.md", title, section, header)
 
 
 def main() -> None:
@@ -70,6 +130,7 @@ def main() -> None:
     parser.add_argument("--one-by-one", type=int, default=None, help="sentences timed one by one")
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--ct2", action="store_true", help="ctranslate2 vs hf -> results/scale.md")
     args = parser.parse_args()
 
     import torch
@@ -102,6 +163,8 @@ def main() -> None:
         else:
             model = build_tiny_nllb(Path(tmp) / "m", texts)
         cache = Path(tmp) / "cache.sqlite"
+        if args.ct2:
+            return compare_ct2(model, texts, opts, batch, args, tmp)
 
         with get_translator("hf", str(model), batch_size=1, **opts) as t:
             t.sort_by_length = False
@@ -145,20 +208,12 @@ Command: `python benchmarks/bench_translate.py{" --nllb-600m" if args.nllb_600m 
 - cache replay / fresh: **{replay_rate / fresh_rate:.0f}x** (target >= 100x)
 """
     print(section)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    old = (
-        RESULTS.read_text(encoding="utf-8")
-        if RESULTS.exists()
-        else "# Translation throughput\n\nWritten by `benchmarks/bench_translate.py`.\n\n"
+    write_section(
+        RESULTS,
+        title,
+        section,
+        "# Translation throughput\n\nWritten by `benchmarks/bench_translate.py`.\n",
     )
-    # replace this configuration's previous section, keep the others
-    pattern = re.compile(re.escape(title) + r"\n.*?(?=\n## |\Z)", re.S)
-    new = (
-        pattern.sub(section.rstrip("\n"), old)
-        if pattern.search(old)
-        else old.rstrip("\n") + "\n\n" + section
-    )
-    RESULTS.write_text(new.rstrip("\n") + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
