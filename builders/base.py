@@ -115,6 +115,7 @@ class BuildOptions:
     cache_dir: str | None = None
     data_dir: str | None = None
     aligner_options: dict = field(default_factory=dict)
+    translator_options: dict = field(default_factory=dict)
 
 
 class Builder:
@@ -161,7 +162,7 @@ class Builder:
         if opts.aligner_options:
             aligner = replace(aligner, options=dict(opts.aligner_options))
         translator = TranslateConfig(
-            opts.translator, opts.translator_model,
+            opts.translator, opts.translator_model, options=dict(opts.translator_options),
             cache=str(Path(opts.cache_dir) / "translations.sqlite")
             if opts.cache_dir and opts.translator != "parallel" else None,
         )
@@ -170,8 +171,10 @@ class Builder:
                               projection, tagger)
 
     def build(self, opts: BuildOptions, out: str | Path | None = None,
-              run_report: RunReport | None = None):
+              run_report: RunReport | None = None, runner=run_pipeline):
         """Build the config ``{lang}.{method}``: a ``DatasetDict`` (and, with ``out``, files).
+
+        ``runner`` runs the steps (``run_pipeline``'s signature; see ``nerxl_data.runners``).
 
         Returns:
             (DatasetDict, ConfigInfo)
@@ -194,7 +197,7 @@ class Builder:
         for split, cols in self.inputs(opts).items():
             if opts.limit is not None:
                 cols = {k: v[: opts.limit] for k, v in cols.items()}
-            ds = run_pipeline(Dataset.from_dict(cols), config, opts.cache_dir, report=run_report)
+            ds = runner(Dataset.from_dict(cols), config, opts.cache_dir, report=run_report)
             rows = ds.to_dict()
             stats = _stats(rows, names)
             gold = self.gold(opts, split)

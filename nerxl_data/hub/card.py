@@ -31,11 +31,19 @@ def template_path(name: str = TEMPLATE) -> Path:
 
 
 def config_entry(info: ConfigInfo) -> dict:
-    """The README ``configs:`` entry of one config: one data_files pattern per split."""
-    return {
+    """The README ``configs:`` entry of one config: one data_files pattern per split.
+
+    ``description`` carries the fingerprint of the data files: ``datasets`` keys its cache of a
+    local folder by the folder name and the README's configs, not by the files' content, so
+    without it two same-named folders (or a rebuild with equal statistics) would load stale rows.
+    """
+    entry = {
         "config_name": info.name,
         "data_files": [{"split": s, "path": f"{info.name}/{s}-*"} for s in info.splits],
     }
+    if info.fingerprint:
+        entry["description"] = f"nerxl build {info.fingerprint}"
+    return entry
 
 
 def _size_category(n: int) -> str:

@@ -67,6 +67,7 @@ class ConfigInfo:
     sources: list[SourceInfo]
     splits: dict[str, SplitStats] = field(default_factory=dict)
     score: dict[str, float] = field(default_factory=dict)
+    fingerprint: str = ""  # sha256 of the config's data files, set when they are written
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -14,6 +14,7 @@ re-publishing the same build makes no commit at all.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import tempfile
@@ -41,8 +42,12 @@ def write_config(folder: str | Path, info: ConfigInfo, splits: Mapping) -> Path:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     features = ner_features(info.label_names)
+    digest = hashlib.sha256()
     for split, ds in splits.items():
-        ds.cast(features).to_parquet(str(out / PARQUET.format(split=split)))
+        path = out / PARQUET.format(split=split)
+        ds.cast(features).to_parquet(str(path))
+        digest.update(path.read_bytes())
+    info.fingerprint = digest.hexdigest()[:16]
     info.write(out)
     return out
 

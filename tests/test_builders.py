@@ -1,0 +1,101 @@
+"""Builders: method names, a real Europarl-NER build with e5-small (scored against gold), the
+translate-train path with a (tiny) machine translator, and CLI errors."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from _tiny_bert import build_tiny_bert
+from click.testing import CliRunner
+from datasets import load_dataset
+
+from nerxl_data.builders.base import DEFAULT_METHOD, BuildOptions, parse_method
+from nerxl_data.cli import main
+from nerxl_data.corpora.registry import load_corpus
+from nerxl_data.errors import ConfigError
+from nerxl_data.schema import LABEL_SETS, label_names, tags_to_spans
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_method_names():
+    p, a = parse_method("heuristic-e5small")
+    assert (p.method, a.aligner, a.model) == ("heuristic", "simalign-argmax", "e5-small")
+    p, a = parse_method("candidates-ngram-e5small-itermax", aligner_model="/m/e5")
+    assert (p.method, a.aligner, a.model) == ("candidates-ngram", "simalign-itermax", "/m/e5")
+    with pytest.raises(ConfigError, match="Known: "):
+        parse_method("heuristic-e5smal")
+    with pytest.raises(ConfigError, match="PROJECTION-MODEL"):
+        parse_method("projectall-e5small")
+
+
+def test_europarl_build_with_e5_small_scores_against_gold(data_dir, e5_small_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
+    n = 60
+    out = tmp_path / "build"
+    result = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--limit", str(n),
+                                       "--aligner-model", str(e5_small_path), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    name = f"de.{DEFAULT_METHOD}"
+    f1 = float(re.search(rf"{re.escape(name)} train F1: ([\d.]+)", result.output).group(1))
+    assert f1 > 75, result.output  # e5-small argmax links project most gold entities exactly
+    assert f'datasets.load_dataset("{out}", "{name}")' in result.output
+
+    ds = load_dataset(str(out), name)["train"]
+    assert ds.features["ner_tags"].feature.names == label_names(LABEL_SETS["conll"])
+    en = list(load_corpus("europarl-ner:en", "test", policy="repair"))[:n]
+    de = list(load_corpus("europarl-ner:de", "test", policy="repair"))[:n]
+    assert ds["tokens"] == [r["tokens"] for r in de]
+    assert ds["source_tokens"] == [r["tokens"] for r in en]
+
+    from nerxl_data.hub.metadata import ConfigInfo
+
+    info = ConfigInfo.read(out / name / "nerxl_build.json")
+    stats = info.splits["train"]
+    gold_source_entities = sum(len(tags_to_spans(r["ner_tags"])) for r in en)
+    assert stats.source_entities == gold_source_entities
+    assert stats.projected_entities + sum(stats.dropped.values()) == gold_source_entities
+    assert stats.sentences == n
+
+
+def test_masakhaner_translate_train_maps_labels(data_dir, tmp_path):
+    from nerxl_data.builders.masakhaner2 import MasakhaNer2
+    from nerxl_data.testing.translation import build_tiny_nllb
+
+    en = list(itertools.islice(load_corpus("conll2003:en", "train", data_dir=data_dir), 8))
+    texts = [" ".join(r["tokens"]) for r in en]
+    nllb = build_tiny_nllb(tmp_path / "nllb", texts)
+    bert = build_tiny_bert(tmp_path / "bert", texts)
+    opts = BuildOptions("yor", DEFAULT_METHOD, translator="hf", translator_model=str(nllb),
+                        aligner_model=str(bert), aligner_options={"layer": 2}, limit=8,
+                        translator_options={"num_beams": 1, "max_new_tokens": 16},
+                        data_dir=str(data_dir), cache_dir=str(tmp_path / "cache"))
+    dd, info = MasakhaNer2().build(opts, tmp_path / "out")
+    names = dd["train"].features["ner_tags"].feature.names
+    assert names == label_names(LABEL_SETS["masakhaner"])
+    src = [[names[t] for t in tags] for tags in dd["train"]["source_ner_tags"]]
+    expected = [[t if not t.endswith("MISC") else "O" for t in r["ner_tags"]] for r in en]
+    assert src == expected  # CoNLL MISC has no MasakhaNER type: dropped, the rest kept
+    assert all(len(t) == len(w) for t, w in zip(dd["train"]["ner_tags"], dd["train"]["tokens"], strict=True))
+    assert info.parameters["translator"] == f"hf:{nllb}"
+    assert [s.name for s in info.sources] == ["conll2003", "masakhaner2"]
+
+
+def test_cli_errors_are_one_line():
+    r = CliRunner().invoke(main, ["build", "europarl-nr", "--lang", "de"])
+    assert r.exit_code == 2 and "did you mean 'europarl-ner'" in r.output
+    r = CliRunner().invoke(main, ["build", "conll-generic", "--lang", "de"])
+    assert r.exit_code == 2 and "--source-file" in r.output
+    r = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "fr"])
+    assert r.exit_code == 2 and "Known: de, es, it" in r.output
+
+
+def test_builders_run_as_scripts():
+    r = subprocess.run([sys.executable, str(ROOT / "builders" / "europarl_ner.py"), "--help"],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and "--lang" in r.stdout and "{de,es,it}" in r.stdout

@@ -1,0 +1,44 @@
+"""`nerxl demo` end to end: offline, CPU, bundled sample, e5-small; F1 printed, folder loadable."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import yaml
+from click.testing import CliRunner
+from datasets import load_dataset
+
+from nerxl_data.cli import main
+from nerxl_data.corpora.conll import read_conll
+from nerxl_data.resources import demo_path
+
+
+def test_demo_end_to_end(e5_small_path, tmp_path):
+    out = tmp_path / "demo"
+    start = time.perf_counter()
+    result = CliRunner().invoke(main, ["demo", "--out", str(out), "--aligner-model", str(e5_small_path)])
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 0, result.output
+    assert elapsed < 120, f"the demo took {elapsed:.0f}s"
+
+    scores = dict(re.findall(r"en -> (\w+) .* projection F1 vs gold ([\d.]+)", result.output))
+    assert set(scores) == {"de", "es"}
+    assert all(float(f1) > 85 for f1 in scores.values()), result.output
+
+    line = result.output.strip().splitlines()[-1].strip()
+    m = re.fullmatch(r'datasets\.load_dataset\("(.+)", "(de\.[\w-]+)"\)', line)
+    assert m, line
+    ds = load_dataset(m.group(1), m.group(2))["train"]
+    gold = list(read_conll(demo_path("de")))
+    assert ds["tokens"] == [r["tokens"] for r in gold]
+    names = ds.features["ner_tags"].feature.names
+    # the printed F1 is the F1 of the written labels against the sample's gold
+    from nerxl_data.evaluation import evaluate_tags
+
+    f1 = evaluate_tags([r["ner_tags"] for r in gold], [[names[t] for t in s] for s in ds["ner_tags"]])
+    assert abs(f1["micro"]["f1"] - float(scores["de"])) < 0.06
+
+    meta = yaml.safe_load((out / "README.md").read_text().split("---")[1])
+    assert [c["config_name"] for c in meta["configs"]] == [m.group(2), m.group(2).replace("de.", "es.")]
+    assert meta["license"] == "apache-2.0"
