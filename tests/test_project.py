@@ -57,11 +57,30 @@ def test_hull_spans_first_to_last_linked_word_but_heuristic_splits_runs():
 
 
 def test_heuristic_merges_gaps_up_to_max_gap_and_filters_short_runs():
-    links = L((1, 1), (2, 3))  # one unlinked word (2) between
-    assert project(SRC, [SPANS[0]], TGT, links, "heuristic").spans[0].span == Span(1, 4, "ORG")
+    links = L((1, 1), (2, 3))  # one unlinked word (2) between 1 and 3
+    p = project(SRC, [SPANS[0]], TGT, links, "heuristic", HeuristicConfig(trim=False))
+    assert p.spans[0].span == Span(1, 4, "ORG")
+    # trimmed: "und" is a short lowercase word at the edge
+    assert project(SRC, [SPANS[0]], TGT, links, "heuristic").spans[0].span == Span(1, 3, "ORG")
+    p = project(SRC, [SPANS[0]], TGT, L((1, 1), (2, 4)), "heuristic", HeuristicConfig(max_gap=1))
+    assert p.spans == []  # a gap of 2 is not merged; runs of 1 word: 1/2 is not > 0.8
     p = project(SRC, [SPANS[0]], TGT, links, "heuristic", HeuristicConfig(max_gap=0))
     # runs of 1 word for a 2-word entity: 1/2 is not > 0.8
     assert p.spans == [] and [d.reason for d in p.dropped] == ["below-threshold"]
+
+
+@pytest.mark.parametrize("method, config", [("hull", HullConfig), ("heuristic", HeuristicConfig),
+                                            ("candidates-ngram", CandidatesConfig)])
+def test_trim_drops_punctuation_and_articles_at_edges_unless_the_source_has_them(method, config):
+    tgt = ["Ich", "danke", "der", "Kommission", ",", "Herr", "Prodi"]
+    src = ["I", "thank", "the", "Commission", ",", "Mr", "Prodi"]
+    links = L((2, 2), (3, 2), (3, 3), (3, 4))
+    p = project(src, [Span(3, 4, "ORG")], tgt, links, method)
+    assert [s.span for s in p.spans] == [Span(3, 4, "ORG")]
+    p = project(src, [Span(3, 4, "ORG")], tgt, links, method, config(trim=False))
+    assert [s.span for s in p.spans] == [Span(2, 5, "ORG")]
+    p = project(src, [Span(2, 4, "ORG")], tgt, links, method)  # "the Commission": keep "der"
+    assert [s.span for s in p.spans] == [Span(2, 4, "ORG")]
 
 
 def test_entities_without_links_are_dropped_with_reason_not_all_o():
@@ -87,7 +106,7 @@ def test_overlaps_are_resolved_by_score_and_reported():
 def test_candidates_prefer_tight_span_over_hull():
     # "Parliament" also wrongly linked to "zu" (7): the hull would swallow the sentence
     links = L((1, 1), (2, 2), (2, 7))
-    assert project(SRC, [SPANS[0]], TGT, links, "hull").spans[0].span == Span(1, 8, "ORG")
+    assert project(SRC, [SPANS[0]], TGT, links, "hull").spans[0].span == Span(1, 7, "ORG")  # "zu" trimmed
     p = project(SRC, [SPANS[0]], TGT, links, "candidates-ngram")
     assert p.spans[0].span == Span(1, 3, "ORG")
     assert p.spans[0].score == pytest.approx(2 * 2 / 4)
@@ -141,7 +160,7 @@ def test_back_translation_combination_filters_a_wrong_forward_link():
     assert p.spans[0].span == Span(1, 3, "ORG")
     p = project(SRC, [SPANS[0]], TGT, fwd, "hull", back_links=back,
                 combination=LinkCombination("union"))
-    assert p.spans[0].span == Span(1, 8, "ORG")
+    assert p.spans[0].span == Span(1, 7, "ORG")
     weighted = combine_links(fwd, back, "weighted", weight=0.5, threshold=0.75)
     assert {(x.src, x.tgt) for x in weighted} == {(1, 1), (2, 2)}
 

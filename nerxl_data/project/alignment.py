@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 from ..schema import Link, Span
-from .base import Dropped, Projection, resolve_overlaps
+from .base import Dropped, Projection, resolve_overlaps, trim_edges
 
 
 @dataclass(frozen=True)
@@ -23,9 +23,12 @@ class HullConfig:
 
     Args:
         min_link_score: links scoring below this are ignored.
+        trim: trim punctuation and short lowercase function words off the span's edges
+            (see :func:`.base.trim_edges`).
     """
 
     min_link_score: float = 0.0
+    trim: bool = True
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,14 @@ class HeuristicConfig:
         largest_run_only: keep only the largest run of each entity (ties: the one with more links,
             then the first).
         min_link_score: links scoring below this are ignored.
+        trim: trim punctuation and short lowercase function words off each run's edges.
     """
 
     max_gap: int = 1
     min_ratio: float | None = 0.8
     largest_run_only: bool = False
     min_link_score: float = 0.0
+    trim: bool = True
 
     def __post_init__(self) -> None:
         if self.max_gap < 0:
@@ -74,14 +79,37 @@ def entity_link_counts(
     return counts
 
 
+def outside_link_counts(
+    spans: Sequence[Span], links: Sequence[Link], min_link_score: float = 0.0
+) -> list[dict[int, int]]:
+    """For each entity, ``{target word: number of links from source words outside the entity}``.
+
+    >>> outside_link_counts([Span(0, 1, "PER")], [Link(0, 1), Link(1, 1), Link(2, 0)])
+    [{1: 1, 0: 1}]
+    """
+    counts: list[dict[int, int]] = [{} for _ in spans]
+    for link in links:
+        if link.score < min_link_score:
+            continue
+        for k, span in enumerate(spans):
+            if not span.start <= link.src < span.end:
+                c = counts[k]
+                c[link.tgt] = c.get(link.tgt, 0) + 1
+    return counts
+
+
 def project_hull(
-    src_spans: Sequence[Span], n_tgt: int, links: Sequence[Link], config: HullConfig
+    src_spans: Sequence[Span],
+    tgt_tokens: Sequence[str],
+    links: Sequence[Link],
+    config: HullConfig,
+    src_tokens: Sequence[str] | None = None,
 ) -> Projection:
     """Project each entity onto the span from its first to its last linked target word.
 
     Overlapping hulls are resolved best score first (see :func:`.base.resolve_overlaps`).
 
-    >>> p = project_hull([Span(0, 2, "PER")], 3, [Link(0, 1), Link(1, 2)], HullConfig())
+    >>> p = project_hull([Span(0, 2, "PER")], ["a", "B", "C"], [Link(0, 1), Link(1, 2)], HullConfig())
     >>> p.spans[0].span, p.spans[0].score
     (Span(start=1, end=3, label='PER'), 1.0)
     """
@@ -93,6 +121,13 @@ def project_hull(
             continue
         start, end = min(counts), max(counts) + 1
         n = len(src_spans[k])
+        if config.trim and src_tokens is not None:
+            span = src_spans[k]
+            # a span of nothing but punctuation / function words is kept as is
+            start, end = trim_edges(
+                start, end, tgt_tokens, src_tokens[span.start], src_tokens[span.end - 1]
+            ) or (start, end)
+            counts = {t: c for t, c in counts.items() if start <= t < end}
         proposals.append((2 * sum(counts.values()) / (n + end - start), k, start, end))
     spans, lost = resolve_overlaps(proposals, [s.label for s in src_spans])
     return Projection(spans, sorted(dropped + lost, key=lambda d: d.source))
@@ -116,7 +151,11 @@ def linked_runs(targets: Sequence[int], max_gap: int) -> list[tuple[int, int]]:
 
 
 def project_heuristic(
-    src_spans: Sequence[Span], n_tgt: int, links: Sequence[Link], config: HeuristicConfig
+    src_spans: Sequence[Span],
+    tgt_tokens: Sequence[str],
+    links: Sequence[Link],
+    config: HeuristicConfig,
+    src_tokens: Sequence[str] | None = None,
 ) -> Projection:
     """The run-based heuristic of Garcia-Ferrero et al. 2022 (see the module docstring).
 
@@ -125,7 +164,7 @@ def project_heuristic(
 
     >>> cfg = HeuristicConfig()
     >>> links = [Link(0, 1), Link(1, 3), Link(1, 6)]  # runs 1-3 (gap at 2 merged) and 6
-    >>> p = project_heuristic([Span(0, 2, "ORG")], 8, links, cfg)  # 6 alone: 1/2 <= 0.8
+    >>> p = project_heuristic([Span(0, 2, "ORG")], list("abcdefgh"), links, cfg)  # 6 alone: 1/2 <= 0.8
     >>> [s.span for s in p.spans]
     [Span(start=1, end=4, label='ORG')]
     """
@@ -138,6 +177,12 @@ def project_heuristic(
             continue
         n = len(src_spans[k])
         runs = linked_runs(sorted(counts), config.max_gap)
+        if config.trim and src_tokens is not None:
+            span = src_spans[k]
+            first, last = src_tokens[span.start], src_tokens[span.end - 1]
+            runs = list(dict.fromkeys(
+                trim_edges(a, b, tgt_tokens, first, last) or (a, b) for a, b in runs
+            ))
         if min_ratio is not None and min_ratio >= 0:
             runs = [r for r in runs if (r[1] - r[0]) / n > min_ratio]
         if not runs:

@@ -122,9 +122,9 @@ def project(
         c = combination or LinkCombination()
         links = combine_links(links, back_links, c.how, c.weight, c.threshold)
     if method == "hull":
-        return project_hull(src_spans, len(tgt_tokens), links, config)
+        return project_hull(src_spans, tgt_tokens, links, config, src_tokens)
     if method == "heuristic":
-        return project_heuristic(src_spans, len(tgt_tokens), links, config)
+        return project_heuristic(src_spans, tgt_tokens, links, config, src_tokens)
     return project_candidates(
         src_tokens, src_spans, tgt_tokens, links, config, candidates, candidate_scores
     )

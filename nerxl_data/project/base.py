@@ -98,6 +98,45 @@ def check_spans(spans: Sequence[Span], n_src: int, *, source: str | None = None,
             )
 
 
+def _is_punct(tok: str) -> bool:
+    return not any(ch.isalnum() for ch in tok)
+
+
+def _is_function_word(tok: str) -> bool:
+    # short lowercase words at an entity's edge are articles and prepositions in European
+    # languages ("de la", "der", "las", "il"); a hand-written rule, as no library gives it for
+    # arbitrary languages
+    return len(tok) <= 3 and tok.islower()
+
+
+def trim_edges(
+    start: int, end: int, tgt_tokens: Sequence[str], src_first: str, src_last: str
+) -> tuple[int, int] | None:
+    """Shrink a target span so that it does not begin or end with punctuation, or with a short
+    lowercase function word, unless the source entity begins / ends with one too.
+
+    Returns None when nothing but such words is left.
+
+    >>> trim_edges(0, 4, ["de", "la", "Comisión", ","], "Commission", "Commission")
+    (2, 3)
+    >>> trim_edges(0, 2, ["(", "COM"], "(", "COM")
+    (0, 2)
+    >>> trim_edges(0, 1, ["der"], "Commission", "Commission") is None
+    True
+    """
+
+    def junk(tok: str) -> bool:
+        return _is_punct(tok) or _is_function_word(tok)
+
+    if not junk(src_first):
+        while start < end and junk(tgt_tokens[start]):
+            start += 1
+    if not junk(src_last):
+        while end > start and junk(tgt_tokens[end - 1]):
+            end -= 1
+    return (start, end) if start < end else None
+
+
 def resolve_overlaps(
     proposals: list[tuple[float, int, int, int]], labels: Sequence[str], one_per_source: bool = True
 ) -> tuple[list[ScoredSpan], list[Dropped]]:

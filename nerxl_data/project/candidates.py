@@ -27,8 +27,8 @@ from typing import Literal
 
 from ..errors import ConfigError, InputError, unknown_name
 from ..schema import Link, Span
-from .alignment import entity_link_counts
-from .base import Dropped, Projection, ScoredSpan
+from .alignment import entity_link_counts, outside_link_counts
+from .base import Dropped, Projection, ScoredSpan, trim_edges
 
 EXTRACTORS: tuple[str, ...] = ("ngram", "ner")
 MATCHINGS: tuple[str, ...] = ("greedy", "bipartite", "ilp")
@@ -50,6 +50,11 @@ class CandidatesConfig:
         min_score: a pair is considered only when its score is above this.
         min_link_score: links scoring below this are ignored.
         min_surface: ``surface`` similarities below this count as 0 (and add no n-gram anchor).
+        outside: weight of links from *other* source words into the candidate in the ``links``
+            score's denominator: ``2 * in / (|entity| + |candidate| + outside * out)``. It keeps
+            words that translate the context ("accuse", "the") out of the span.
+        trim: trim punctuation and short lowercase function words off candidate edges
+            (see :func:`.base.trim_edges`) before scoring.
     """
 
     extract: Literal["ngram", "ner"] = "ngram"
@@ -60,6 +65,8 @@ class CandidatesConfig:
     min_score: float = 0.0
     min_link_score: float = 0.0
     min_surface: float = 0.8
+    outside: float = 0.0
+    trim: bool = True
 
     def __post_init__(self) -> None:
         if self.extract not in EXTRACTORS:
@@ -87,6 +94,9 @@ class ScoringInput:
     tgt_tokens: Sequence[str]
     link_counts: list[dict[int, int]]  # per entity: {target word: links from the entity}
     candidates: Sequence[Span] | None = None  # ``ner`` extraction: the model's spans
+    outside_counts: list[dict[int, int]] | None = None  # per entity: links from other words
+    outside: float = 0.0
+    min_surface: float = 0.0  # surface scores below this may be returned as 0
     candidate_scores: Sequence[float] | None = None  # and their probabilities
 
 
@@ -98,7 +108,10 @@ def links_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) ->
     """``2 * #links between entity k and [start, end) / (|entity| + |candidate|)``."""
     counts = inp.link_counts[k]
     n = sum(v for t, v in counts.items() if start <= t < end)
-    return 2 * n / (len(inp.src_spans[k]) + end - start)
+    out = 0
+    if inp.outside and inp.outside_counts is not None:
+        out = sum(v for t, v in inp.outside_counts[k].items() if start <= t < end)
+    return 2 * n / (len(inp.src_spans[k]) + end - start + inp.outside * out)
 
 
 def _norm(text: str) -> str:
@@ -110,7 +123,11 @@ def surface_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) 
     span = inp.src_spans[k]
     a = _norm(" ".join(inp.src_tokens[span.start : span.end]))
     b = _norm(" ".join(inp.tgt_tokens[start:end]))
-    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+    m = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    # cheap upper bounds first: most candidates are nowhere near the entity's surface
+    if m.real_quick_ratio() < inp.min_surface or m.quick_ratio() < inp.min_surface:
+        return 0.0
+    return m.ratio()
 
 
 def ner_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> float:
@@ -139,7 +156,11 @@ def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
             continue
         t = _norm(tok)
         for w in words:
-            if t == w or difflib.SequenceMatcher(None, w, t, autojunk=False).ratio() >= min_ratio:
+            if t == w:
+                found.add(j)
+                break
+            m = difflib.SequenceMatcher(None, w, t, autojunk=False)
+            if m.real_quick_ratio() >= min_ratio and m.quick_ratio() >= min_ratio and m.ratio() >= min_ratio:
                 found.add(j)
                 break
     return found
@@ -149,7 +170,7 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
     """All (score, entity, start, end) pairs scoring above ``config.min_score``."""
     scorers = [SCORERS[name] for name in config.scorers]
     weights = config.weights or (1.0,) * len(scorers)
-    links_only = config.scorers == ("links",) and weights == (1.0,)
+    links_only = config.scorers == ("links",) and weights == (1.0,) and not config.outside
     use_surface = "surface" in config.scorers
     pairs: list[Pair] = []
     for k, counts in enumerate(inp.link_counts):
@@ -168,6 +189,11 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
                 for b in targets[i:]
                 if b - a < longest
             ]
+            if config.trim:
+                span = inp.src_spans[k]
+                first, last = inp.src_tokens[span.start], inp.src_tokens[span.end - 1]
+                trimmed = (trim_edges(a, b, inp.tgt_tokens, first, last) for a, b, _ in cands)
+                cands = list(dict.fromkeys((*ab, -1) for ab in trimmed if ab is not None))
         for start, end, c in cands:
             if links_only:  # the common case, inlined for speed
                 n_links = 0
@@ -324,7 +350,14 @@ def project_candidates(
             if not (0 <= c.start < c.end <= len(tgt_tokens)):
                 raise InputError(f"candidate {c} does not fit a target of {len(tgt_tokens)} words")
     counts = entity_link_counts(src_spans, links, config.min_link_score)
-    inp = ScoringInput(src_tokens, src_spans, tgt_tokens, counts, candidates, candidate_scores)
+    outside = None
+    if config.outside:
+        outside = outside_link_counts(src_spans, links, config.min_link_score)
+    inp = ScoringInput(
+        src_tokens, src_spans, tgt_tokens, counts, candidates=candidates,
+        candidate_scores=candidate_scores, outside_counts=outside, outside=config.outside,
+        min_surface=config.min_surface,
+    )
     pairs = score_pairs(inp, config)
     chosen = MATCHERS[config.matching](pairs)
     spans = [ScoredSpan(Span(s, e, src_spans[k].label), score, k) for score, k, s, e in chosen]
