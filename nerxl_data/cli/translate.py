@@ -91,8 +91,9 @@ def translate_cmd(
             stats = translator.stats
     finally:
         bar.close()
-    extra = f" (+ {stats.sentences - n} entity strings translated alone)" if marked else ""
-    click.echo(f"{out_path}: {n} sentences{extra}; {stats.summary()}")
+    # with --marked, the translator also saw each distinct entity string alone
+    extra = f"{n} sentences (+ {stats.sentences - n} entity strings translated alone); "
+    click.echo(f"{out_path}: {extra if marked else ''}{stats.summary()}")
 
 
 commands = [translate_cmd]
