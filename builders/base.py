@@ -27,7 +27,7 @@ from nerxl_data.pipeline import (
     TranslateConfig,
     run_pipeline,
 )
-from nerxl_data.schema import label_names, tags_to_spans
+from nerxl_data.schema import TypeMapping, label_names, tags_to_spans
 
 logger = logging.getLogger(__name__)
 
@@ -199,7 +199,9 @@ class Builder:
                 cols = {k: v[: opts.limit] for k, v in cols.items()}
             ds = runner(Dataset.from_dict(cols), config, opts.cache_dir, report=run_report)
             rows = ds.to_dict()
-            stats = _stats(rows, names)
+            stats = _stats(rows, names)  # projection counts, over every type the source had
+            stats.dropped.update(_keep_types(rows, self.types))
+            stats.entities = split_stats({"ner_tags": rows["ner_tags"]}, names).entities
             gold = self.gold(opts, split)
             if gold is not None:
                 from nerxl_data.evaluation import evaluate_tags
@@ -216,6 +218,16 @@ class Builder:
             write_config(out, info, dd)
             write_card(out)
         return dd, info
+
+
+def _keep_types(rows: dict[str, list], types: Sequence[str]) -> dict[str, int]:
+    """Drop (to ``O``) entities whose type the family's label set lacks, e.g. ``MISC`` from an
+    English tagger in translate-test for PAN-X; returns the target drops by reason."""
+    mapping = TypeMapping(tuple(types))
+    source, target = Counter(), Counter()
+    rows["source_ner_tags"] = [mapping.map_tags(t, source) for t in rows["source_ner_tags"]]
+    rows["ner_tags"] = [mapping.map_tags(t, target) for t in rows["ner_tags"]]
+    return {f"type {t} not in the label set": n for t, n in sorted(target.items())}
 
 
 def _stats(rows: dict[str, list], names: list[str]) -> SplitStats:

@@ -85,6 +85,23 @@ def test_masakhaner_translate_train_maps_labels(data_dir, tmp_path):
     assert info.parameters["translator"] == f"hf:{nllb}"
     assert [s.name for s in info.sources] == ["conll2003", "masakhaner2"]
 
+    # translate-test: yor sentences -> en, tagged by an English (CoNLL-label) model, projected back
+    tagger = build_tiny_bert(tmp_path / "tagger", texts, label_names(LABEL_SETS["conll"]))
+    opts.mode, opts.tagger_model, opts.method = "translate-test", str(tagger), "hull-e5small"
+    dd, info = MasakhaNer2().build(opts, tmp_path / "out")
+    yor = list(itertools.islice(load_corpus("masakhaner2:yor", "train", data_dir=data_dir), 8))
+    assert dd["train"]["tokens"] == [r["tokens"] for r in yor]
+    stats = info.splits["train"]
+    assert "train F1" in info.score  # scored against MasakhaNER's gold
+    assert "MISC" not in stats.entities and "MISC" not in "".join(info.label_names)
+    assert sorted(read_configs_names(tmp_path / "out")) == ["yor.heuristic-e5small", "yor.hull-e5small"]
+
+
+def read_configs_names(folder):
+    from nerxl_data.hub.publish import read_configs
+
+    return list(read_configs(folder))
+
 
 def test_cli_errors_are_one_line():
     r = CliRunner().invoke(main, ["build", "europarl-nr", "--lang", "de"])
