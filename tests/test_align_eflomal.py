@@ -1,0 +1,97 @@
+"""eflomal (optional extra, GPL) on real Europarl-NER sentence pairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from nerxl_data.align import get_aligner
+from nerxl_data.align.eflomal import read_parallel_text
+from nerxl_data.align.symmetrize import grow_diag_final, symmetrize
+from nerxl_data.errors import ConfigError, InputError
+from nerxl_data.schema import Link
+
+pytest.importorskip("eflomal", reason="eflomal not installed (pip install 'nerxl-data[eflomal]')")
+
+
+def _conll(path, limit=None):
+    out, cur, tags, cur_tags = [], [], [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            tok, tag = line.split("\t")
+            cur.append(tok)
+            cur_tags.append(tag)
+        elif cur:
+            out.append(cur)
+            tags.append(cur_tags)
+            cur, cur_tags = [], []
+    return out[:limit], tags[:limit]
+
+
+@pytest.fixture(scope="module")
+def europarl(data_dir):
+    return _conll(data_dir / "europarl-ner" / "en.conll"), _conll(data_dir / "europarl-ner" / "de.conll")
+
+
+def _precision(links, en_tags, de_tags):
+    good = total = 0
+    for pl, et, dt in zip(links, en_tags, de_tags, strict=True):
+        for li in pl:
+            if et[li.src] != "O":
+                total += 1
+                good += dt[li.tgt][2:] == et[li.src][2:]
+    return good / max(total, 1), total
+
+
+def test_eflomal_directions_and_symmetrisations(europarl):
+    (en, en_tags), (de, de_tags) = europarl
+    en, en_tags, de, de_tags = en[:400], en_tags[:400], de[:400], de_tags[:400]
+    src, tgt = en + [[], ["Hello"]], de + [["Hallo"], []]
+    al = get_aligner("eflomal", symmetrize="grow-diag-final", n_samplers=1)
+    with al:
+        fwd, rev = al.align_directions(src, tgt)
+    assert len(fwd) == len(rev) == len(src)
+    assert fwd[-1] == fwd[-2] == rev[-1] == rev[-2] == []
+    for f, s, t in zip(fwd, src, tgt, strict=True):
+        # forward (IBM-style p(target | source)): each target word has at most one source word
+        assert len({li.tgt for li in f}) == len(f)
+        assert all(li.src < len(s) and li.tgt < len(t) for li in f)
+    for r in rev:
+        assert len({li.src for li in r}) == len(r)  # reverse: one target per source word
+    n_links = {}
+    for method in ("intersection", "grow-diag-final", "union"):
+        links = [symmetrize({(x.src, x.tgt) for x in f}, {(x.src, x.tgt) for x in r}, method) for f, r in zip(fwd, rev, strict=True)]
+        n_links[method] = sum(map(len, links))
+    assert n_links["intersection"] < n_links["grow-diag-final"] < n_links["union"]
+    gdf = [[Link(i, j) for i, j in sorted(grow_diag_final({(x.src, x.tgt) for x in f}, {(x.src, x.tgt) for x in r}))] for f, r in zip(fwd, rev, strict=True)]
+    precision, total = _precision(gdf[: len(en)], en_tags, de_tags)
+    assert total > 500 and precision > 0.7, (precision, total)
+
+
+def test_extra_parallel_text_is_used_but_not_returned(europarl, tmp_path):
+    (en, en_tags), (de, de_tags) = europarl
+    n = 100
+    (tmp_path / "extra.en").write_text("".join(" ".join(s) + "\n" for s in en[n:]), encoding="utf-8")
+    (tmp_path / "extra.de").write_text("".join(" ".join(s) + "\n" for s in de[n:]), encoding="utf-8")
+    with get_aligner("eflomal", symmetrize="intersection", n_samplers=1) as alone:
+        small = alone.align_batch(en[:n], de[:n])
+    with get_aligner(
+        "eflomal", symmetrize="intersection", extra_src=str(tmp_path / "extra.en"), extra_tgt=str(tmp_path / "extra.de"),
+        n_samplers=1,
+    ) as helped:
+        more = helped.align_batch(en[:n], de[:n])
+    assert len(small) == len(more) == n
+    p_small, t_small = _precision(small, en_tags[:n], de_tags[:n])
+    p_more, t_more = _precision(more, en_tags[:n], de_tags[:n])
+    # 7x more text: the statistics get better, more entity words find their (right) partner
+    assert p_more * t_more > 1.1 * p_small * t_small, (p_small, t_small, p_more, t_more)
+
+
+def test_bad_options_and_files(tmp_path):
+    with pytest.raises(ConfigError, match="grow-diag-final"):
+        get_aligner("eflomal", symmetrize="grow")
+    with pytest.raises(ConfigError, match="both"):
+        get_aligner("eflomal", extra_src="x.en")
+    (tmp_path / "a").write_text("a\nb\n")
+    (tmp_path / "b").write_text("a\n")
+    with pytest.raises(InputError, match="has 2 lines but .* has 1"):
+        read_parallel_text(str(tmp_path / "a"), str(tmp_path / "b"))
