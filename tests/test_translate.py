@@ -116,6 +116,19 @@ def test_hf_target_language_changes_output_and_beam_search_runs(tiny_nllb, sente
     assert len(beam) == 4
 
 
+def test_hf_dtype_option_reaches_the_model(tiny_nllb, sentences):
+    import torch
+
+    with get_translator("hf", str(tiny_nllb), num_beams=1, max_new_tokens=8, dtype="bfloat16") as t:
+        assert next(t.model.parameters()).dtype == torch.bfloat16
+        assert t.cache_spec()["params"]["dtype"] == "bfloat16"
+        assert len(t.translate_batch(sentences[:8], "en", "de")) == 8
+    cuda = torch.cuda.is_available()
+    with get_translator("hf", str(tiny_nllb), num_beams=1) as t:  # dtype and device "auto"
+        assert t.device == ("cuda" if cuda else "cpu")
+        assert t.dtype in (("bfloat16", "float16") if cuda else ("float32",))
+
+
 def test_hf_empty_lines_duplicates_truncation_and_tokens(tiny_nllb, sentences, caplog):
     long = " ".join(sentences[:30])
     texts = ["", sentences[0], "   ", sentences[0], long]

@@ -204,8 +204,13 @@ class HFTranslator(LanguageCodes, Translator):
                 dtype = "float32"
         self.dtype = dtype
         self.tokenizer = load_tokenizer(config)
+        import transformers
+
+        # transformers < 4.56 names the argument torch_dtype (we support >= 4.45)
+        major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+        dtype_arg = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
         self.model = AutoModelForSeq2SeqLM.from_pretrained(
-            config.model, revision=config.revision, dtype=getattr(torch, dtype)
+            config.model, revision=config.revision, **{dtype_arg: getattr(torch, dtype)}
         )
         self.model.to(self.device).eval()
         self.family = config.family or detect_family(self.tokenizer, self.model.config.model_type)
