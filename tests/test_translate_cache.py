@@ -72,9 +72,11 @@ def test_rerun_translates_only_what_is_missing(tiny_nllb, sentences, tmp_path):
         second = t.translate_batch(sentences[:90], "en", "de")
         assert (t.stats.cache_hits, t.stats.cache_misses, t.stats.translated) == (60, 30, 30)
         assert second[:60] == first
-        # another language pair or other decoding parameters are other cache entries
+        # the same pair spelled another way hits; another pair or other parameters miss
+        assert t.translate_batch(sentences[:3], "eng", "deu_Latn") == second[:3]
+        assert t.stats.cache_hits == 63
         t.translate_batch(sentences[:5], "en", "fr")
-        assert t.stats.cache_misses == 35
+        assert t.stats.cache_misses == 35  # 5 more for en->fr
     with get_translator("hf", str(tiny_nllb), **{**opts, "max_new_tokens": 11}) as t:
         t.translate_batch(sentences[:5], "en", "de")
         assert t.stats.cache_hits == 0

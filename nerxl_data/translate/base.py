@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Literal, overload
 
 from .cache import TranslationCache
+from .langs import iso639_3
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,9 @@ class Translator(ABC):
         if self.cache_path is None:
             return None
         if (src_lang, tgt_lang) not in self._caches:
-            spec = {"backend": self.name, **self.cache_spec(), "src": src_lang, "tgt": tgt_lang}
+            # "en", "eng" and "eng_Latn" are one language: one cache namespace
+            src, tgt = iso639_3(src_lang), iso639_3(tgt_lang)
+            spec = {"backend": self.name, **self.cache_spec(), "src": src, "tgt": tgt}
             self._caches[src_lang, tgt_lang] = TranslationCache(self.cache_path, spec)
         return self._caches[src_lang, tgt_lang]
 
