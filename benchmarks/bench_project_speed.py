@@ -1,8 +1,9 @@
 """Projection speed (links given): sentence pairs per second on one core.
 
-Uses Europarl-NER's 799 en-de pairs (gold English entities) with synthetic-free links: the
-cached ``simalign-argmax+eflomal`` union when present, else a diagonal alignment (every source
-word i linked to target word round(i * m / n)), so the script runs without any aligner.
+Uses Europarl-NER's 799 en-de pairs (gold English entities) with the cached
+``simalign-itermax`` e5-small links when present (run ``benchmarks/europarl.py`` first), else a
+diagonal alignment (source word i linked to target word round(i * m / n)), so the script runs
+without any aligner.
 Writes ``benchmarks/results/project_speed.md``.
 
     NERXL_DATA_DIR=../shared/data python benchmarks/bench_project_speed.py
@@ -18,7 +19,6 @@ from pathlib import Path
 from nerxl_data.align.pharaoh import parse_links
 from nerxl_data.project import CandidatesConfig, HeuristicConfig, HullConfig, project
 from nerxl_data.project.bench import _cache_file, load_europarl
-from nerxl_data.project.links import combine_links
 from nerxl_data.schema import Link, tags_to_spans
 
 ROUNDS = 10  # passes over the 799 pairs per method (best pass is reported)
@@ -31,16 +31,15 @@ SETUPS = [
     ("candidates-ngram ilp", "candidates-ngram", CandidatesConfig(matching="ilp")),
     ("candidates-ngram greedy + surface", "candidates-ngram",
      CandidatesConfig(scorers=("links", "surface"), weights=(1.0, 0.5))),
+    ("candidates-ngram ilp + surface (recommended)", "candidates-ngram",
+     CandidatesConfig(matching="ilp", scorers=("links", "surface"), weights=(1.0, 0.5))),
 ]
 
 
 def links_for(src, tgt) -> tuple[list[list[Link]], str]:
-    a = _cache_file("simalign-argmax", "e5-small", 8, "de")
-    b = _cache_file("eflomal", "e5-small", 8, "de")
-    if a.is_file() and b.is_file():
-        la = [parse_links(x) for x in a.read_text().splitlines()]
-        lb = [parse_links(x) for x in b.read_text().splitlines()]
-        return [combine_links(x, y, "union") for x, y in zip(la, lb, strict=True)], "simalign-argmax+eflomal union"
+    a = _cache_file("simalign-itermax", "e5-small", 8, "de")
+    if a.is_file():
+        return [parse_links(x) for x in a.read_text().splitlines()], "simalign-itermax (e5-small, cached)"
     diag = [
         [Link(i, min(len(t) - 1, round(i * len(t) / len(s)))) for i in range(len(s))] for s, t in zip(src, tgt, strict=True)
     ]

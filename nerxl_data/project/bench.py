@@ -4,7 +4,8 @@ Europarl-NER (Agerri et al. 2018) has gold entities on every side of 799 paralle
 projection quality is measured directly: exact span and type micro F1 of the projected tags
 against the target's gold tags. Links are computed once per (aligner, model, layer, language)
 and cached as Pharaoh files with scores under ``~/.cache/nerxl/links/``; two aligners may be
-combined (``simalign-argmax+eflomal`` with ``combine="union"``).
+combined (``simalign-argmax+eflomal`` with ``combine="union"``), and an aligner may carry
+options after ``@`` (``eflomal@symmetrize=intersection``).
 """
 
 from __future__ import annotations
@@ -32,11 +33,13 @@ LANGS: tuple[str, ...] = ("de", "es", "it")
 class BenchSetup:
     """One benchmark configuration: which links, which method, which options."""
 
-    aligner: str = "simalign-argmax+eflomal"
+    aligner: str = "simalign-itermax"
     model: str = "e5-small"
     layer: int = 8
-    method: str = "hull"
-    options: dict[str, Any] = field(default_factory=dict)
+    method: str = "candidates-ngram"
+    options: dict[str, Any] = field(
+        default_factory=lambda: {"matching": "ilp", "scorers": ("links", "surface"), "weights": (1.0, 0.5)}
+    )
     combine: str = "union"
 
     def label(self) -> str:
@@ -52,8 +55,23 @@ def links_cache_dir() -> Path:
     return Path(os.environ.get("NERXL_CACHE", Path.home() / ".cache" / "nerxl")) / "links"
 
 
+def parse_aligner(spec: str) -> tuple[str, dict[str, Any]]:
+    """``"eflomal@symmetrize=intersection"`` -> ``("eflomal", {"symmetrize": "intersection"})``."""
+    name, _, opts = spec.partition("@")
+    options: dict[str, Any] = {}
+    for item in filter(None, opts.split(",")):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"aligner option {item!r} in {spec!r} is not KEY=VALUE")
+        options[key] = value
+    return name, options
+
+
 def _cache_file(aligner: str, model: str, layer: int, lang: str) -> Path:
-    key = aligner if aligner == "eflomal" else f"{aligner}-{model}-L{layer}"
+    name, _ = parse_aligner(aligner)
+    key = aligner.replace("@", "-").replace("=", "-").replace(",", "-")
+    if name != "eflomal":
+        key = f"{key}-{model}-L{layer}"
     return links_cache_dir() / f"{key}.en-{lang}.txt"
 
 
@@ -70,9 +88,11 @@ def europarl_links(
         log.warning("%s has %d lines for %d sentences; recomputing", path, len(rows), len(src))
     from ..align import get_aligner
 
-    kwargs = {} if aligner == "eflomal" else {"model": model, "layer": layer}
+    name, kwargs = parse_aligner(aligner)
+    if name != "eflomal":
+        kwargs.update(model=model, layer=layer)
     log.info("aligning %d en-%s pairs with %s", len(src), lang, aligner)
-    with get_aligner(aligner, **kwargs) as a:
+    with get_aligner(name, **kwargs) as a:
         links = a.align_batch(src, tgt)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
