@@ -106,3 +106,30 @@ def test_every_method_is_documented_in_cli_help():
     assert r.exit_code == 0
     for name in METHODS:
         assert name in r.output
+
+
+def test_bench_europarl_json_shape_with_cached_links(data_dir, tmp_path, monkeypatch):
+    """`nerxl bench europarl --json` reads cached links; here a crude monotone alignment."""
+    from nerxl_data.project.bench import _cache_file
+
+    monkeypatch.setenv("NERXL_CACHE", str(tmp_path))
+    monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
+    en = list(read_conll(data_dir / "europarl-ner" / "en.conll"))
+    for lang in ("de", "es", "it"):
+        tgt = list(read_conll(data_dir / "europarl-ner" / f"{lang}.conll"))
+        path = _cache_file("diagonal", "e5-small", 8, lang)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "w") as f:
+            for s, t in zip(en, tgt, strict=True):
+                n, m = len(s["tokens"]), len(t["tokens"])
+                f.write(" ".join(f"{i}-{min(m - 1, round(i * m / n))}" for i in range(n)) + "\n")
+    r = CliRunner().invoke(main, ["bench", "europarl", "--aligner", "diagonal", "--method", "hull", "--json"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert {"de", "es", "it", "mean"} <= set(out)
+    f1s = [out[lang]["f1"] for lang in ("de", "es", "it")]
+    assert all(10 < f < 90 for f in f1s)  # position alone gets some entities, far from all
+    assert out["mean"]["f1"] == pytest.approx(sum(f1s) / 3, abs=0.01)
+    assert out["de"]["report"]["source_entities"] == sum(
+        t.startswith("B-") for ex in en for t in ex["ner_tags"]
+    )
