@@ -117,6 +117,8 @@ Command: `python benchmarks/bench_translate.py --ct2{" --nllb-600m" if args.nllb
 Outputs identical to hf's: ctranslate2 default {same["default"]}/{n}, int8 {same["int8"]}/{n}.
 """
     print(section)
+    if args.dry_run:
+        return
     header = "# Scale-out benchmarks\n\nSections are written by their scripts.\n"
     write_section(RESULTS.parent / "scale.md", title, section, header)
 
@@ -131,6 +133,7 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--ct2", action="store_true", help="ctranslate2 vs hf -> results/scale.md")
+    parser.add_argument("--dry-run", action="store_true", help="print, do not write results")
     args = parser.parse_args()
 
     import torch
@@ -208,6 +211,8 @@ Command: `python benchmarks/bench_translate.py{" --nllb-600m" if args.nllb_600m 
 - cache replay / fresh: **{replay_rate / fresh_rate:.0f}x** (target >= 100x)
 """
     print(section)
+    if args.dry_run:
+        return
     write_section(
         RESULTS,
         title,
