@@ -256,3 +256,21 @@ def test_hull_config_min_link_score_ignores_weak_links():
     links = [Link(1, 1, 0.9), Link(2, 2, 0.9), Link(2, 7, 0.1)]
     p = project(SRC, [SPANS[0]], TGT, links, "hull", HullConfig(min_link_score=0.5))
     assert p.spans[0].span == Span(1, 3, "ORG")
+
+
+def test_project_batch_candidates_ner_and_easyproject_columns():
+    tags = ["O", "B-ORG", "I-ORG", "O", "O", "B-PER", "O"]
+    out = project_batch(
+        {"src_tokens": [SRC], "src_ner_tags": [tags], "tokens": [TGT], "links": ["1-1 2-2 5-5"],
+         "ner": [[{"start": 1, "end": 3, "label": "ORG", "score": 0.9}]]},
+        "candidates-ner", candidates="ner",
+    )
+    assert out["ner_tags"][0][1:3] == ["B-ORG", "I-ORG"] and out["projection_dropped"] == [["1:below-threshold"]]
+    marked = ["Das", "[", "Europäische", "Parlament", "]", "und", "Herr", "[", "Prodi", "]"]
+    out = project_batch(
+        {"src_tokens": [SRC], "src_ner_tags": [tags], "tokens": [marked], "links": [None],
+         "trans": [["Europäisches Parlament", "Prodi"]]},
+        "easyproject", entity_translations="trans",
+    )
+    assert out["tokens"][0] == ["Das", "Europäische", "Parlament", "und", "Herr", "Prodi"]
+    assert out["ner_tags"][0] == ["O", "B-ORG", "I-ORG", "O", "O", "B-PER"]

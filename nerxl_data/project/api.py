@@ -160,6 +160,8 @@ def project_batch(
     links: str = "links",
     back_links: str | None = None,
     combination: LinkCombination | None = None,
+    candidates: str | None = None,
+    entity_translations: str | None = None,
     out_tags: str = "ner_tags",
     report: Callable[[Sequence[Span], Projection], None] | None = None,
 ) -> dict[str, list]:
@@ -167,7 +169,11 @@ def project_batch(
 
     Adds ``out_tags`` (IOB2 target tags), ``projection_scores`` (one per projected span, in
     target order) and ``projection_dropped`` (``"<entity index>:<reason>"`` per dropped entity).
-    Source tags are IOB2 strings. ``report`` (e.g. ``ProjectionReport().update``) is called per row.
+    Source tags are IOB2 strings. ``candidates`` names a column of target NER spans
+    (``{"start", "end", "label", "score"}`` dicts) for ``candidates-ner``;
+    ``entity_translations`` a column of per-entity translations for ``easyproject`` (whose
+    stripped target tokens replace ``tgt_tokens``). ``report`` (e.g.
+    ``ProjectionReport().update``) is called per row.
 
     >>> out = project_batch({"src_tokens": [["Rome"]], "src_ner_tags": [["B-LOC"]],
     ...     "tokens": [["Roma"]], "links": ["0-0"]})
@@ -187,9 +193,16 @@ def project_batch(
             raise InputError(f"source tags: {exc.message}", row=i) from None
         fwd = _as_links(batch[links][i], i) if m.uses_links else []
         back = _as_links(batch[back_links][i], i) if back_links else None
+        cands = scores = None
+        if candidates is not None:
+            cells = batch[candidates][i] or []
+            cands = [Span(int(c["start"]), int(c["end"]), c["label"]) for c in cells]
+            scores = [float(c.get("score", 1.0)) for c in cells]
         p = project(
             batch[src_tokens][i], spans, batch[tgt_tokens][i], fwd, method, config,
-            back_links=back, combination=combination, row=i,
+            back_links=back, combination=combination, candidates=cands, candidate_scores=scores,
+            entity_translations=batch[entity_translations][i] if entity_translations else None,
+            row=i,
         )
         length = len(p.tokens) if p.tokens is not None else len(batch[tgt_tokens][i])
         tags_out.append(p.tags(length))
