@@ -217,6 +217,7 @@ def train_student(
     training_args,
     *,
     max_length: int = 128,
+    freeze_embeddings: bool = False,
 ):
     """Train a student from ``model_name_or_path`` on unlabeled ``sentences`` to match
     ``soft_targets`` (per word, columns in ``label_list`` order). Returns the Trainer."""
@@ -228,6 +229,8 @@ def train_student(
     config = AutoConfig.from_pretrained(model_name_or_path, num_labels=len(label_list),
                                         id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)})
     model = AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=True)
+    if freeze_embeddings:
+        model.get_input_embeddings().weight.requires_grad_(False)
     args = dataclasses.replace(training_args, remove_unused_columns=False)
     trainer = _distill_trainer_class()(
         model=model, args=args, train_dataset=_student_dataset(tokenizer, sentences, soft_targets, max_length),

@@ -78,17 +78,20 @@ def load_training_data(data_args: DataTrainingArguments, seed: int = 42):
         eval_source = load_source(data_args.eval_dataset, data_dir=data_args.data_dir)
     first = data_args.eval_dataset or next(iter(sources))
     target = _parse_types(data_args.target_types) or source_types(first, eval_source if data_args.eval_dataset else sources[first])
-    all_sources = dict(sources)
+    limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples, "test": data_args.max_predict_samples}
+    # Cap before mapping: the label report then counts what is really trained and scored on.
+    all_sources = {s: datasets.DatasetDict({k: cap(v, limits.get(k), seed) for k, v in ds.items()}) for s, ds in sources.items()}
     if eval_source is not None:
-        all_sources["eval:" + data_args.eval_dataset] = eval_source
+        all_sources["eval:" + data_args.eval_dataset] = datasets.DatasetDict(
+            {k: cap(v, limits.get(k), seed) for k, v in eval_source.items() if k != "train"})
     mapped, names, report = map_labels(all_sources, target, data_args.missing_type_policy)
     splits: dict[str, datasets.Dataset] = {}
-    trains = [cap(ds["train"], data_args.max_train_samples, seed) for s, ds in mapped.items() if "train" in ds and not s.startswith("eval:")]
+    trains = [ds["train"] for s, ds in mapped.items() if "train" in ds and not s.startswith("eval:")]
     if trains:
         splits["train"] = datasets.concatenate_datasets(trains).shuffle(seed=seed)
     eval_from = {k: v for k, v in mapped.items() if k.startswith("eval:")} or mapped
-    for split, limit in (("validation", data_args.max_eval_samples), ("test", data_args.max_predict_samples)):
-        parts = [cap(ds[split], limit, seed) for ds in eval_from.values() if split in ds]
+    for split in ("validation", "test"):
+        parts = [ds[split] for ds in eval_from.values() if split in ds]
         if parts:
             splits[split] = datasets.concatenate_datasets(parts)
     return datasets.DatasetDict(splits), names, report

@@ -72,12 +72,15 @@ def fit(
     label_all_tokens: bool = False,
     tokenizer=None,
     min_batch_size: int = 1,
+    freeze_embeddings: bool = False,
 ):
     """Fine-tune ``model_name_or_path`` for token classification; return the Trainer.
 
     ``train_dataset`` has ``tokens`` and ``ner_tags`` (ids into ``label_list``). On
     out-of-memory the per-device batch size is halved (gradient accumulation doubled, so the
-    effective batch stays) with a warning, down to ``min_batch_size``.
+    effective batch stays) with a warning, down to ``min_batch_size``. ``freeze_embeddings``
+    keeps the word embedding matrix fixed (most of a multilingual encoder's parameters: a CPU
+    saving, and it keeps the languages' shared vocabulary space intact).
     """
     from transformers import (
         AutoConfig,
@@ -106,6 +109,8 @@ def fit(
             id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)},
         )
         model = AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=True)
+        if freeze_embeddings:
+            model.get_input_embeddings().weight.requires_grad_(False)
         trainer = Trainer(
             model=model, args=training_args, train_dataset=train_tok, eval_dataset=eval_tok,
             processing_class=tokenizer, data_collator=DataCollatorForTokenClassification(tokenizer),
