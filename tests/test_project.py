@@ -274,3 +274,38 @@ def test_project_batch_candidates_ner_and_easyproject_columns():
     )
     assert out["tokens"][0] == ["Das", "Europäische", "Parlament", "und", "Herr", "Prodi"]
     assert out["ner_tags"][0] == ["O", "B-ORG", "I-ORG", "O", "O", "B-PER"]
+
+
+def _brute_force(pairs):
+    import itertools
+
+    best = 0.0
+    for r in range(len(pairs) + 1):
+        for combo in itertools.combinations(pairs, r):
+            ents = [p[1] for p in combo]
+            if len(set(ents)) < len(ents):
+                continue
+            if any(a[2] < b[3] and b[2] < a[3] for a, b in itertools.combinations(combo, 2)):
+                continue
+            best = max(best, sum(p[0] for p in combo))
+    return best
+
+
+def test_ilp_is_optimal_and_never_below_greedy_or_bipartite_on_random_cases():
+    import random
+
+    rng = random.Random(0)
+    for _ in range(60):
+        pairs = []
+        for k in range(rng.randint(1, 3)):
+            for _ in range(rng.randint(1, 3)):
+                a = rng.randint(0, 6)
+                pairs.append((round(rng.uniform(0.1, 1.0), 3), k, a, a + rng.randint(1, 3)))
+        pairs = list(dict.fromkeys(pairs))
+        total = {name: sum(p[0] for p in f(pairs))
+                 for name, f in [("greedy", match_greedy), ("bipartite", match_bipartite), ("ilp", match_ilp)]}
+        assert total["ilp"] == pytest.approx(_brute_force(pairs))
+        assert total["ilp"] >= total["greedy"] - 1e-9 and total["ilp"] >= total["bipartite"] - 1e-9
+        chosen = match_ilp(pairs)
+        assert len({p[1] for p in chosen}) == len(chosen)
+        assert not any(a[2] < b[3] and b[2] < a[3] for i, a in enumerate(chosen) for b in chosen[i + 1:])
