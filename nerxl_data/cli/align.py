@@ -1,3 +1,72 @@
-"""`nerxl` commands of this area (placeholder until the area lands)."""
+"""`nerxl align`: word-align two line-aligned files into a Pharaoh links file."""
 
-commands: list = []
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..errors import ConfigError
+
+_ALIGNERS = ["awesome", "simalign-argmax", "simalign-itermax", "simalign-match", "eflomal"]
+
+
+def _value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def parse_options(items: tuple[str, ...]) -> dict[str, Any]:
+    """``("threshold=0.01", "token_type=word")`` -> ``{"threshold": 0.01, "token_type": "word"}``."""
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"option {item!r} is not KEY=VALUE")
+        out[key.strip().replace("-", "_")] = _value(value.strip())
+    return out
+
+
+@click.command("align")
+@click.option("--src", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Source sentences, whitespace-tokenised, one a line.")
+@click.option("--tgt", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Target sentences, line-aligned with --src.")
+@click.option("--aligner", default="simalign-itermax", show_default=True, help=f"One of: {', '.join(_ALIGNERS)}.")
+@click.option("--model", default="e5-small", show_default=True,
+              help="Encoder: built-in e5-small, a local model directory or a Hub id (neural aligners).")
+@click.option("--layer", default=8, show_default=True, type=int, help="Hidden layer to compare.")
+@click.option("--batch-size", default=32, show_default=True, type=int, help="Sequences per forward pass.")
+@click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available).")
+@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+              help="Aligner option, repeatable: threshold=0.001, token_type=word, symmetrize=union, "
+                   "extra_src=FILE, extra_tgt=FILE, ...")
+@click.option("--scores/--no-scores", default=False, show_default=True, help="Write i-j:score instead of i-j.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Pharaoh links file.")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+def align_cmd(src, tgt, aligner, model, layer, batch_size, device, options, scores, out, progress):
+    """Align --src and --tgt word by word; write one Pharaoh line (0-0 1-2 ...) per sentence pair."""
+    from ..align import get_aligner
+    from ..align.corpus import read_pair_files, run_aligner
+    from ..align.pharaoh import write_links
+
+    opts = parse_options(options)
+    if aligner == "eflomal":
+        built = get_aligner("eflomal", **opts)
+    else:
+        built = get_aligner(aligner, model=model, layer=layer, device=device, batch_size=batch_size, **opts)
+    src_sents, tgt_sents = read_pair_files(src, tgt)
+    with built:
+        links = run_aligner(built, src_sents, tgt_sents, progress=progress)
+        empty = getattr(built, "empty_words", 0)
+    n = write_links(str(out), links, scores=scores)
+    note = f"; {empty} words had no subword and no link" if empty else ""
+    click.echo(f"{n} sentence pairs aligned with {aligner} -> {out} ({sum(map(len, links))} links{note})", err=True)
+
+
+commands = [align_cmd]

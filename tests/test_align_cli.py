@@ -1,0 +1,87 @@
+"""`nerxl align` and align_corpus on real Europarl-NER lines with a tiny random BERT."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from nerxl_data.align.corpus import align_corpus
+from nerxl_data.align.pharaoh import read_links
+from nerxl_data.cli import main
+from nerxl_data.testing.encoders import build_tiny_bert
+
+N = 12
+
+
+def _lines(path, limit):
+    out, cur = [], []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            cur.append(line.split("\t")[0])
+        elif cur:
+            out.append(cur)
+            cur = []
+            if len(out) == limit:
+                break
+    return out
+
+
+@pytest.fixture(scope="module")
+def files(data_dir, tmp_path_factory):
+    d = tmp_path_factory.mktemp("align-cli")
+    en, es = _lines(data_dir / "europarl-ner" / "en.conll", N), _lines(data_dir / "europarl-ner" / "es.conll", N)
+    en[3] = []  # an empty source line: no links, no crash
+    (d / "en.txt").write_text("".join(" ".join(s) + "\n" for s in en), encoding="utf-8")
+    (d / "es.txt").write_text("".join(" ".join(s) + "\n" for s in es), encoding="utf-8")
+    (d / "short.txt").write_text("".join(" ".join(s) + "\n" for s in es[:5]), encoding="utf-8")
+    model = build_tiny_bert(d / "bert", [" ".join(s) for s in en + es], max_position_embeddings=32)
+    return d, en, es, model
+
+
+@pytest.mark.parametrize("aligner", ["awesome", "simalign-match"])
+def test_align_command_writes_pharaoh(files, aligner):
+    d, en, es, model = files
+    out = d / f"{aligner}.links"
+    result = CliRunner().invoke(main, [
+        "align", "--src", str(d / "en.txt"), "--tgt", str(d / "es.txt"), "--aligner", aligner,
+        "--model", str(model), "--layer", "2", "--batch-size", "4", "--device", "cpu", "--no-progress",
+        "--out", str(out),
+    ])
+    assert result.exit_code == 0, result.output
+    assert f"{N} sentence pairs aligned" in result.output
+    links = list(read_links(str(out)))
+    assert len(links) == N and links[3] == []
+    for pair, s, t in zip(links, en, es, strict=True):
+        assert all(li.src < len(s) and li.tgt < len(t) for li in pair)
+    assert sum(map(len, links)) > N  # model max 32 tokens: longer lines were windowed, not cut
+    assert max(li.src for pair in links for li in pair) > 30
+
+
+def test_align_command_errors(files):
+    d, *_ = files
+    runner = CliRunner()
+    result = runner.invoke(main, ["align", "--src", str(d / "en.txt"), "--tgt", str(d / "short.txt"), "--out", str(d / "x")])
+    assert result.exit_code == 2
+    assert f"has {N} lines" in result.output and "has 5" in result.output
+    result = runner.invoke(main, ["align", "--src", str(d / "en.txt"), "--tgt", str(d / "es.txt"), "--aligner", "fastalign", "--out", str(d / "x")])
+    assert result.exit_code == 2 and "Known: awesome, eflomal, simalign-argmax" in result.output
+    result = runner.invoke(main, ["align", "--src", str(d / "en.txt"), "--tgt", str(d / "es.txt"), "--option", "threshold", "--out", str(d / "x")])
+    assert result.exit_code == 2 and "KEY=VALUE" in result.output
+
+
+def test_align_corpus_caches(files, tmp_path):
+    _, en, es, model = files
+    first = align_corpus(en, es, "simalign-argmax", model=str(model), layer=2, cache_dir=tmp_path, device="cpu")
+    cached = list(tmp_path.glob("simalign-argmax-*.links"))
+    assert len(cached) == 1
+    again = align_corpus(en, es, "simalign-argmax", model=str(model), layer=2, cache_dir=tmp_path, device="cpu")
+    assert [[(x.src, x.tgt) for x in p] for p in again] == [[(x.src, x.tgt) for x in p] for p in first]
+    assert [round(x.score, 4) for p in again for x in p] == [round(x.score, 4) for p in first for x in p]
+    # the second call read the file: what is in it is what comes back
+    rows = cached[0].read_text().splitlines()
+    cached[0].write_text("\n".join(["0-1:0.1234"] + rows[1:]) + "\n")
+    edited = align_corpus(en, es, "simalign-argmax", model=str(model), layer=2, cache_dir=tmp_path, device="cpu")
+    assert [(x.src, x.tgt, x.score) for x in edited[0]] == [(0, 1, 0.1234)]
+    # a different layer is a different cache entry
+    align_corpus(en, es, "simalign-argmax", model=str(model), layer=1, cache_dir=tmp_path, device="cpu")
+    assert len(list(tmp_path.glob("simalign-argmax-*.links"))) == 2
