@@ -47,17 +47,29 @@ def run_demo(out: str | Path, method: str = DEFAULT_METHOD, languages: Sequence[
              cache_dir: str | Path | None = None, aligner_model: str | None = None,
              echo: Callable[[str], object] = print) -> DemoResult:
     """Build the demo configs into ``out`` and report projection F1 against the sample's gold."""
+    import datasets
+    from transformers.utils import logging as hf_logging
+
     out = Path(out)
     cache = str(cache_dir or out / ".cache")
     infos = []
-    for lang in languages:
-        opts = BuildOptions(lang, method, aligner_model=aligner_model, cache_dir=cache)
-        _, info = DemoBuilder(lang).build(opts, out)
-        s = info.splits["train"]
-        echo(f"en -> {lang}  {info.name}: {s.sentences} sentences, "
-             f"{s.projected_entities}/{s.source_entities} entities projected, "
-             f"projection F1 vs gold {100 * info.score['train F1']:.1f}")
-        infos.append(info)
+    bars = datasets.is_progress_bar_enabled(), hf_logging.is_progress_bar_enabled()
+    datasets.disable_progress_bars()  # a 40-sentence demo needs no progress bars
+    hf_logging.disable_progress_bar()
+    try:
+        for lang in languages:
+            opts = BuildOptions(lang, method, aligner_model=aligner_model, cache_dir=cache)
+            info = DemoBuilder(lang).build(opts, out)[1]
+            s = info.splits["train"]
+            echo(f"en -> {lang}  {info.name}: {s.sentences} sentences, "
+                 f"{s.projected_entities}/{s.source_entities} entities projected, "
+                 f"projection F1 vs gold {100 * info.score['train F1']:.1f}")
+            infos.append(info)
+    finally:
+        if bars[0]:
+            datasets.enable_progress_bars()
+        if bars[1]:
+            hf_logging.enable_progress_bar()
     return DemoResult(out, infos)
 
 
