@@ -37,8 +37,13 @@ def _builder(family: str):
 @click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
 @click.option("--source-file", default=None, help="conll-generic: source CoNLL file.")
 @click.option("--target-file", default=None, help="conll-generic: sentence-aligned target CoNLL file.")
+@click.option("--backend", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Run the steps in this process, or on Ray (extra 'ray'; see README 'Scaling out').")
+@click.option("--address", default=None,
+              help="Ray cluster HEAD:PORT (from `ray start --head`); default: a local Ray.")
 def build_cmd(family, lang, method, out, mode, source_lang, translator, translator_model,
-              aligner_model, tagger_model, splits, limit, cache_dir, source_file, target_file) -> None:
+              aligner_model, tagger_model, splits, limit, cache_dir, source_file, target_file,
+              backend, address) -> None:
     """Build the silver config LANG.METHOD of FAMILY (europarl-ner, masakhaner2, xtreme-panx,
     conll-generic) into a Hub-layout folder."""
     from ..builders.base import DEFAULT_METHOD, BuildOptions
@@ -50,7 +55,10 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
         translator_model, aligner_model, tagger_model, list(splits) or None, limit,
         cache_dir or str(out / ".cache"),
     )
-    _, info = builder.build(opts, out)
+    from ..runners import get_runner
+
+    with get_runner(backend, address) as runner:
+        _, info = builder.build(opts, out, runner=runner)
     for split, s in info.splits.items():
         rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
         click.echo(f"{info.name} {split}: {s.sentences} sentences, projection rate {rate}")
