@@ -133,3 +133,14 @@ def test_bench_europarl_json_shape_with_cached_links(data_dir, tmp_path, monkeyp
     assert out["de"]["report"]["source_entities"] == sum(
         t.startswith("B-") for ex in en for t in ex["ner_tags"]
     )
+
+
+def test_cli_evaluate_mismatched_files_exit_2(data_dir, tmp_path):
+    d = data_dir / "europarl-ner"
+    gold = _first(d / "de.conll", 5, tmp_path / "gold.conll")
+    pred = _first(d / "de.conll", 4, tmp_path / "pred.conll")
+    r = CliRunner().invoke(main, ["evaluate", "--pred", str(pred), "--gold", str(gold)])
+    assert r.exit_code == 2 and "4 sentences, but the gold file has 5" in r.output
+    other = _first(d / "es.conll", 5, tmp_path / "es.conll")  # same count, other lengths
+    r = CliRunner().invoke(main, ["evaluate", "--pred", str(other), "--gold", str(gold)])
+    assert r.exit_code == 2 and "row 0: 5 tokens, but the gold sentence has 3" in r.output

@@ -138,9 +138,13 @@ def evaluate_cmd(pred, gold, as_json):
 
     g = list(read_conll(gold))
     p = list(read_conll(pred, policy="repair"))
-    for i, (a, b) in enumerate(zip(g, p, strict=False)):
-        if a["tokens"] != b["tokens"] and len(a["tokens"]) != len(b["tokens"]):
-            raise InputError(f"sentence {i} has {len(b['tokens'])} tokens, gold has {len(a['tokens'])}", source=str(pred))
+    if len(g) != len(p):
+        raise InputError(f"{len(p)} sentences, but the gold file has {len(g)}", source=str(pred))
+    for i, (a, b) in enumerate(zip(g, p, strict=True)):
+        if len(a["tokens"]) != len(b["tokens"]):
+            raise InputError(
+                f"{len(b['tokens'])} tokens, but the gold sentence has {len(a['tokens'])}", source=str(pred), row=i
+            )
     scores = evaluate_tags([x["ner_tags"] for x in g], [x["ner_tags"] for x in p])
     click.echo(json.dumps(scores, indent=1) if as_json else format_scores(scores))
 
