@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ..errors import unknown_name
 from ..schema import Link
+from .corpus import align_corpus, read_pair_files, run_aligner
 from .pharaoh import format_links, parse_links, read_links, write_links
 
 ALIGNERS: tuple[str, ...] = (
@@ -63,4 +64,15 @@ def get_aligner(
     raise unknown_name("aligner", name, ALIGNERS)
 
 
-__all__ = ["ALIGNERS", "Link", "format_links", "get_aligner", "parse_links", "read_links", "write_links"]
+__all__ = [
+    "ALIGNERS",
+    "Link",
+    "align_corpus",
+    "format_links",
+    "get_aligner",
+    "parse_links",
+    "read_links",
+    "read_pair_files",
+    "run_aligner",
+    "write_links",
+]
