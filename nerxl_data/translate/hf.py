@@ -95,9 +95,13 @@ def load_tokenizer(config: HFConfig) -> Any:
             source, revision=None if config.tokenizer else config.revision
         )
     except (OSError, TypeError, ValueError) as exc:  # no or broken tokenizer files
+        hint = (
+            "; pass tokenizer=... (EasyProject checkpoints use the original NLLB tokenizer)"
+            if Path(source).is_dir()
+            else ""
+        )
         raise ConfigError(
-            f"cannot load a tokenizer from {source!r} ({type(exc).__name__}: {exc}); "
-            "pass tokenizer=... (EasyProject checkpoints use the original NLLB tokenizer)"
+            f"cannot load a tokenizer from {source!r} ({type(exc).__name__}: {exc}){hint}"
         ) from exc
 
 
