@@ -98,3 +98,21 @@ def test_unknown_names_list_the_choices():
         assert name in str(exc.value)
     with pytest.raises(ConfigError, match="token type"):
         get_aligner("simalign-argmax", token_type="char")
+
+
+def test_q4_0_dequantisation_and_bad_e5_file(tmp_path):
+    from nerxl_data.align.e5_convert import dequantize_q4_0, read_e5_file
+    from nerxl_data.errors import InputError
+
+    # one block: scale 0.5, byte k holds weight k (low nibble) and weight k + 16 (high nibble)
+    qs = bytes((k % 16) | ((15 - k) << 4) for k in range(16))
+    block = np.float16(0.5).tobytes() + qs
+    w = dequantize_q4_0(memoryview(block), 32)
+    assert list(w[:16]) == [(k - 8) * 0.5 for k in range(16)]
+    assert list(w[16:]) == [(15 - k - 8) * 0.5 for k in range(16)]
+    (tmp_path / "bad.bin").write_bytes(b"GGUF" + bytes(100))
+    with pytest.raises(InputError, match="not an E5S1"):
+        read_e5_file(tmp_path / "bad.bin")
+    (tmp_path / "short.bin").write_bytes(b"E5S1" + bytes(20))
+    with pytest.raises(InputError, match="truncated"):
+        read_e5_file(tmp_path / "short.bin")

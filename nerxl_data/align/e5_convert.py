@@ -238,12 +238,15 @@ def convert_e5_small(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path
         (tmp / "nerxl_source.json").write_text(
             json.dumps({"converted_from": str(src), "format": "E5S1"}, indent=1) + "\n"
         )
+        os.chmod(tmp, 0o755)
         try:
             os.rename(tmp, out_dir)
         except OSError:
-            if not (out_dir / "config.json").exists():  # not a lost race: a real failure
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another process finished first
+            if (out_dir / "model.safetensors").exists():  # another process finished first
+                shutil.rmtree(tmp, ignore_errors=True)
+            else:  # a broken leftover (e.g. files deleted by hand): replace it
+                shutil.rmtree(out_dir, ignore_errors=True)
+                os.rename(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

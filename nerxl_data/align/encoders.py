@@ -96,11 +96,16 @@ def load_encoder(name: str, device: str | None = None, dtype: str | None = None)
 
     device = pick_device(device)
     path = resolve_model(name)
+    import transformers
+
     kwargs = {"add_pooling_layer": False} if name == E5_SMALL else {}
+    # transformers >= 4.56 calls it ``dtype``; older versions ``torch_dtype``
+    major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
+    kwargs["dtype" if (major, minor) >= (4, 56) else "torch_dtype"] = pick_dtype(device, dtype)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModel.from_pretrained(path, dtype=pick_dtype(device, dtype), **kwargs)
-    except OSError as exc:
+        model = AutoModel.from_pretrained(path, **kwargs)
+    except (OSError, ValueError) as exc:
         raise ConfigError(
             f"Cannot load encoder {name!r}: not a built-in ({', '.join(sorted(BUILTIN_MODELS))}), "
             f"not a local model directory, and not loadable from the Hub ({exc.__class__.__name__}: "
