@@ -163,9 +163,18 @@ def test_publish_without_token_is_a_clear_error_and_uploads_nothing(build_dir, h
     assert ("dataset", "nerxl/no-token") not in hub_server.repos
 
 
+def test_publish_needs_exactly_one_destination(build_dir, tmp_path):
+    r = CliRunner().invoke(main, ["publish", str(build_dir), "--to", str(tmp_path), "--repo", "o/n"])
+    assert r.exit_code == 2 and "exactly one of --repo" in r.output
+    r = CliRunner().invoke(main, ["publish", str(build_dir), "--to", str(tmp_path / "x"), "--config", "de.nope"])
+    assert r.exit_code == 2 and "Unknown config 'de.nope'" in r.output and not (tmp_path / "x").exists()
+
+
 def test_publish_local_is_incremental_and_listed(build_dir, tmp_path):
     repo = tmp_path / "repo"
-    publish_local(build_dir, repo, [f"de.{METHOD}"])
+    r = CliRunner().invoke(main, ["publish", str(build_dir), "--to", str(repo), "--config", f"de.{METHOD}"])
+    assert r.exit_code == 0 and f"published de.{METHOD}" in r.output, r.output
+    assert list(read_configs(repo)) == [f"de.{METHOD}"]
     de = {p.name: p.read_bytes() for p in (repo / f"de.{METHOD}").iterdir()}
     publish_local(build_dir, repo, [f"es.{METHOD}"])
     assert {p.name: p.read_bytes() for p in (repo / f"de.{METHOD}").iterdir()} == de
