@@ -29,9 +29,9 @@ SETUPS = [
     ("candidates-ngram greedy", "candidates-ngram", CandidatesConfig(matching="greedy")),
     ("candidates-ngram bipartite", "candidates-ngram", CandidatesConfig(matching="bipartite")),
     ("candidates-ngram ilp", "candidates-ngram", CandidatesConfig(matching="ilp")),
-    ("candidates-ngram greedy + surface", "candidates-ngram",
+    ("candidates-ngram greedy + surface (recommended)", "candidates-ngram",
      CandidatesConfig(scorers=("links", "surface"), weights=(1.0, 0.5))),
-    ("candidates-ngram ilp + surface (recommended)", "candidates-ngram",
+    ("candidates-ngram ilp + surface", "candidates-ngram",
      CandidatesConfig(matching="ilp", scorers=("links", "surface"), weights=(1.0, 0.5))),
 ]
 

@@ -7,6 +7,7 @@ that names its source entity) or dropped (a :class:`Dropped` with a reason from
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -109,6 +110,18 @@ def _is_function_word(tok: str) -> bool:
     return len(tok) <= 3 and tok.islower()
 
 
+_NO_ALNUM = re.compile(r"[\W_]+")
+
+
+def is_edge_junk(tok: str) -> bool:
+    """Punctuation or a short lowercase function word: trimmed off span edges.
+
+    >>> [is_edge_junk(t) for t in [",", "der", "EU", "Kommission", "«"]]
+    [True, True, False, False, True]
+    """
+    return (len(tok) <= 3 and tok.islower()) or _NO_ALNUM.fullmatch(tok) is not None
+
+
 def trim_edges(
     start: int, end: int, tgt_tokens: Sequence[str], src_first: str, src_last: str
 ) -> tuple[int, int] | None:
@@ -124,10 +137,7 @@ def trim_edges(
     >>> trim_edges(0, 1, ["der"], "Commission", "Commission") is None
     True
     """
-
-    def junk(tok: str) -> bool:
-        return _is_punct(tok) or _is_function_word(tok)
-
+    junk = is_edge_junk
     if not junk(src_first):
         while start < end and junk(tgt_tokens[start]):
             start += 1

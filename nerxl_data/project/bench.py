@@ -38,7 +38,7 @@ class BenchSetup:
     layer: int = 8
     method: str = "candidates-ngram"
     options: dict[str, Any] = field(
-        default_factory=lambda: {"matching": "ilp", "scorers": ("links", "surface"), "weights": (1.0, 0.5)}
+        default_factory=lambda: {"matching": "greedy", "scorers": ("links", "surface"), "weights": (1.0, 0.5)}
     )
     combine: str = "union"
 

@@ -28,7 +28,7 @@ from typing import Literal
 from ..errors import ConfigError, InputError, unknown_name
 from ..schema import Link, Span
 from .alignment import entity_link_counts, outside_link_counts
-from .base import Dropped, Projection, ScoredSpan, trim_edges
+from .base import Dropped, Projection, ScoredSpan, is_edge_junk
 
 EXTRACTORS: tuple[str, ...] = ("ngram", "ner")
 MATCHINGS: tuple[str, ...] = ("greedy", "bipartite", "ilp")
@@ -123,9 +123,12 @@ def surface_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) 
     span = inp.src_spans[k]
     a = _norm(" ".join(inp.src_tokens[span.start : span.end]))
     b = _norm(" ".join(inp.tgt_tokens[start:end]))
+    # cheap upper bounds first (difflib's real_quick_ratio, then quick_ratio): most candidates
+    # are nowhere near the entity's surface
+    if 2 * min(len(a), len(b)) < inp.min_surface * (len(a) + len(b)):
+        return 0.0
     m = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    # cheap upper bounds first: most candidates are nowhere near the entity's surface
-    if m.real_quick_ratio() < inp.min_surface or m.quick_ratio() < inp.min_surface:
+    if m.quick_ratio() < inp.min_surface:
         return 0.0
     return m.ratio()
 
@@ -147,7 +150,11 @@ SCORERS: dict[str, Scorer] = {"links": links_score, "surface": surface_score, "n
 
 
 def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
-    """Target words that look like a word of entity k (copied names: 'Prodi', 'Kosovo')."""
+    """Target words that look like a word of entity k (copied names: 'Prodi', 'Kosovo').
+
+    Only words with the same first letter are compared (copied names keep it), which keeps
+    this cheap enough for every sentence.
+    """
     span = inp.src_spans[k]
     words = [_norm(w) for w in inp.src_tokens[span.start : span.end] if len(w) >= 3]
     found = set()
@@ -156,6 +163,8 @@ def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
             continue
         t = _norm(tok)
         for w in words:
+            if t[0] != w[0] or 2 * min(len(t), len(w)) < min_ratio * (len(t) + len(w)):
+                continue
             if t == w:
                 found.add(j)
                 break
@@ -173,6 +182,9 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
     links_only = config.scorers == ("links",) and weights == (1.0,) and not config.outside
     use_surface = "surface" in config.scorers
     pairs: list[Pair] = []
+    junk = None
+    if config.trim and config.extract == "ngram" and inp.link_counts:
+        junk = [is_edge_junk(t) for t in inp.tgt_tokens]  # once per sentence, not per candidate
     for k, counts in enumerate(inp.link_counts):
         n = len(inp.src_spans[k])
         if config.extract == "ner":
@@ -189,11 +201,21 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
                 for b in targets[i:]
                 if b - a < longest
             ]
-            if config.trim:
+            if junk is not None:
                 span = inp.src_spans[k]
-                first, last = inp.src_tokens[span.start], inp.src_tokens[span.end - 1]
-                trimmed = (trim_edges(a, b, inp.tgt_tokens, first, last) for a, b, _ in cands)
-                cands = list(dict.fromkeys((*ab, -1) for ab in trimmed if ab is not None))
+                keep_first = is_edge_junk(inp.src_tokens[span.start])
+                keep_last = is_edge_junk(inp.src_tokens[span.end - 1])
+                trimmed = []
+                for a, b, _ in cands:
+                    if not keep_first:
+                        while a < b and junk[a]:
+                            a += 1
+                    if not keep_last:
+                        while b > a and junk[b - 1]:
+                            b -= 1
+                    if a < b:
+                        trimmed.append((a, b, -1))
+                cands = list(dict.fromkeys(trimmed))
         for start, end, c in cands:
             if links_only:  # the common case, inlined for speed
                 n_links = 0
@@ -276,18 +298,76 @@ def _best_is_conflict_free(pairs: Sequence[Pair]) -> list[Pair] | None:
     return sorted(chosen, key=_order)
 
 
+def _prune_dominated(pairs: Sequence[Pair]) -> list[Pair]:
+    """Drop a pair when a pair of the same entity inside its span scores more
+    (that one is feasible whenever this one is, so some optimum never uses this one)."""
+    by_entity: dict[int, list[Pair]] = {}
+    for p in pairs:
+        by_entity.setdefault(p[1], []).append(p)
+    kept: list[Pair] = []
+    for group in by_entity.values():
+        group.sort(key=lambda p: (p[3] - p[2], -p[0]))  # shortest, then best, first
+        mine: list[Pair] = []
+        for p in group:
+            if not any(q[2] >= p[2] and q[3] <= p[3] and q[0] > p[0] for q in mine):
+                mine.append(p)
+        kept.extend(mine)
+    return kept
+
+
 def match_ilp(pairs: Sequence[Pair]) -> list[Pair]:
     """Exact maximum total score with scipy.optimize.milp (HiGHS).
 
     Variables: one binary per pair. Constraints: each entity at most once; each target word
-    covered by at most one chosen candidate. When every entity's best pair is disjoint from the
-    others' that choice is optimal and the solver is skipped.
+    covered by at most one chosen candidate. Exact reductions first: dominated pairs are
+    dropped, an entity none of whose candidates overlaps another entity's takes its best, and
+    when every remaining entity's best pair is disjoint from the others' that choice is optimal,
+    so the solver runs only on entities that really compete.
     """
     if not pairs:
         return []
     quick = _best_is_conflict_free(pairs)
     if quick is not None:
         return quick
+    pairs = _prune_dominated(pairs)
+    fixed: list[Pair] = []
+    rest: list[Pair] = []
+    by_entity: dict[int, list[Pair]] = {}
+    for p in pairs:
+        by_entity.setdefault(p[1], []).append(p)
+    for k, mine in by_entity.items():
+        others = [q for q in pairs if q[1] != k]
+        if any(p[2] < q[3] and q[2] < p[3] for p in mine for q in others):
+            rest.extend(mine)
+        else:
+            fixed.append(min(mine, key=_order))
+    rest = _drop_below_free_best(rest)
+    quick = _best_is_conflict_free(rest) if rest else []
+    if quick is not None:
+        return sorted(fixed + quick, key=_order)
+    return sorted(fixed + _solve_milp(rest), key=_order)
+
+
+def _drop_below_free_best(pairs: list[Pair]) -> list[Pair]:
+    """An entity can always take its best candidate that overlaps no other entity's: its
+    candidates scoring below that one are never needed."""
+    out: list[Pair] = []
+    by_entity: dict[int, list[Pair]] = {}
+    for p in pairs:
+        by_entity.setdefault(p[1], []).append(p)
+    for k, mine in by_entity.items():
+        others = [q for q in pairs if q[1] != k]
+        free = [p for p in mine if not any(p[2] < q[3] and q[2] < p[3] for q in others)]
+        if not free:
+            out.extend(mine)
+            continue
+        best = min(free, key=_order)
+        out.append(best)
+        out.extend(p for p in mine if p is not best and _order(p) < _order(best))
+    return out
+
+
+def _solve_milp(pairs: Sequence[Pair]) -> list[Pair]:
     import numpy as np
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import coo_matrix
@@ -314,7 +394,7 @@ def match_ilp(pairs: Sequence[Pair]) -> list[Pair]:
     )
     if res.x is None:  # pragma: no cover - HiGHS always finds x=0 feasible
         raise RuntimeError(f"milp failed: {res.message}")
-    return sorted((p for p, x in zip(pairs, res.x, strict=False) if x > 0.5), key=_order)
+    return [p for p, x in zip(pairs, res.x, strict=True) if x > 0.5]
 
 
 MATCHERS: dict[str, Callable[[Sequence[Pair]], list[Pair]]] = {
