@@ -459,8 +459,9 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
             shard = dataset.select(range(start, min(start + shard_size, len(dataset))))
             fp = _hash(CACHE_VERSION, _content_hash(shard)) if cache else None
             for step in steps:
-                if cache is None:
+                if cache is None:  # (a given fingerprint spares datasets hashing the model)
                     shard = shard.map(step, batched=True, batch_size=step.resources.batch_size,
+                                      new_fingerprint=_hash(str(start), step.fingerprint()),
                                       desc=step.name)
                     report.computed[step.name] += 1
                     continue

@@ -80,7 +80,7 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
     licenses = sorted({s.license for s in sources})
     languages = sorted({i.language for i in infos} | {i.source_language for i in infos})
     n = sum(s.sentences for i in infos for s in i.splits.values())
-    pretty_name = pretty_name or f"{repo_id.rsplit('/', 1)[-1]} (silver NER by annotation projection)"
+    pretty_name = pretty_name or f"{repo_id.rstrip('/').rsplit('/', 1)[-1]} (silver NER by annotation projection)"
     data = DatasetCardData(
         language=languages,
         license=licenses[0] if len(licenses) == 1 else licenses,

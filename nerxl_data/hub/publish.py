@@ -61,10 +61,12 @@ def read_configs(folder: str | Path) -> dict[str, ConfigInfo]:
 
 
 def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str | None = None) -> Path:
-    """(Re-)render ``README.md`` of a local folder from its configs."""
+    """(Re-)render ``README.md`` of a local folder from its configs (``repo_id`` names the repo in
+    the card; default: the folder's path, which is what loads it)."""
     folder = Path(folder)
     infos = list(read_configs(folder).values())
-    card = render_card(infos, repo_id or folder.resolve().name, pretty_name)
+    # a local folder loads by its path: datasets.load_dataset("build/europarl", CONFIG)
+    card = render_card(infos, repo_id or str(folder), pretty_name)
     path = folder / "README.md"
     path.write_text(str(card), encoding="utf-8")
     return path
