@@ -74,7 +74,9 @@ def main() -> None:
         "",
         f"799 Europarl-NER en-de pairs, gold English entities (702), links: {kind}; one core "
         f"({platform.processor() or platform.machine()}, Python {platform.python_version()}), "
-        f"best of {ROUNDS} passes, `project(..., check=False)` per pair.",
+        f"best of {ROUNDS} passes, `project(..., check=False)` per pair. Machine load average "
+        f"during the run: {os.getloadavg()[0]:.1f} (a shared 2-core machine: the numbers are "
+        "lower bounds).",
         "",
         "| method | pairs/s |",
         "|---|---:|",
