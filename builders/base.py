@@ -188,6 +188,13 @@ class Builder:
         self.check(opts)
         config = self.pipeline_config(opts)
         names = self.label_names
+        if out is not None and Path(out).is_dir():  # one label list per repo: fail before the work
+            from nerxl_data.hub.features import check_labels
+            from nerxl_data.hub.publish import read_configs
+
+            for other in read_configs(out).values():
+                if other.name != self.config_name(opts):
+                    check_labels(self.config_name(opts), names, other.label_names, str(out))
         index = {n: i for i, n in enumerate(names)}
         info = ConfigInfo(
             name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,

@@ -4,7 +4,8 @@
   used only to score): the human translation is the target (translator ``parallel``).
 - Without it, ``--translator``/``--translator-model`` translate the source.
 
-The entity types are those of the source file (in first-seen order) unless ``types`` is given.
+The label set is the first known one (CoNLL, MasakhaNER, WikiANN) that covers the source file's
+entity types, else the file's types in first-seen order, unless ``types`` is given.
 
     nerxl build conll-generic --lang de --source-file en.conll --target-file de.conll --out build/
 """
@@ -17,7 +18,7 @@ from nerxl_data.builders.base import Builder, BuildOptions, script_main
 from nerxl_data.errors import ConfigError
 from nerxl_data.hub.metadata import SourceInfo
 from nerxl_data.pipeline import source_rows
-from nerxl_data.schema import types_of
+from nerxl_data.schema import LABEL_SETS, types_of
 
 
 class ConllGeneric(Builder):
@@ -48,7 +49,10 @@ class ConllGeneric(Builder):
         if self._types is None:
             if self.source_file is None:
                 raise ConfigError("conll-generic needs a source file (--source-file)")
-            self._types = tuple(types_of(t for r in self._read(self.source_file) for t in r["ner_tags"]))
+            found = types_of(t for r in self._read(self.source_file) for t in r["ner_tags"])
+            # A known label set that covers the file keeps one label order across languages.
+            known = [t for t in LABEL_SETS.values() if set(found) <= set(t)]
+            self._types = tuple(known[0]) if known else tuple(found)
         return self._types
 
     def sources(self, opts: BuildOptions):

@@ -116,3 +116,27 @@ def test_builders_run_as_scripts():
     r = subprocess.run([sys.executable, str(ROOT / "builders" / "europarl_ner.py"), "--help"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--lang" in r.stdout and "{de,es,it}" in r.stdout
+
+
+def test_one_label_list_per_output_folder(tmp_path):
+    from datasets import Dataset
+
+    from nerxl_data.builders.conll_generic import ConllGeneric
+    from nerxl_data.hub.metadata import ConfigInfo, SourceInfo, SplitStats
+    from nerxl_data.hub.publish import write_config
+    from nerxl_data.resources import demo_path
+
+    # the demo's English file has PER/ORG/LOC/MISC in its own order; the CoNLL label set wins
+    assert ConllGeneric(str(demo_path("en"))).label_names == label_names(LABEL_SETS["conll"])
+
+    masakha = label_names(LABEL_SETS["masakhaner"])
+    info = ConfigInfo("yor.x", "yor", "en", "translate-train", "x", {}, masakha, [SourceInfo("s")],
+                      {"train": SplitStats(1)})
+    rows = {"id": ["0"], "tokens": [["Ade"]], "ner_tags": [[1]], "source_lang": ["en"],
+            "source_tokens": [["Ade"]], "source_ner_tags": [[1]], "alignment": ["0-0"],
+            "projection_score": [1.0]}
+    write_config(tmp_path, info, {"train": Dataset.from_dict(rows)})
+    r = CliRunner().invoke(main, ["build", "conll-generic", "--lang", "de", "--out", str(tmp_path),
+                                  "--source-file", str(demo_path("en")), "--target-file", str(demo_path("de"))])
+    assert r.exit_code == 2 and "uses labels" in r.output, r.output
+    assert not (tmp_path / f"de.{DEFAULT_METHOD}").exists()
