@@ -116,3 +116,10 @@ def test_q4_0_dequantisation_and_bad_e5_file(tmp_path):
     (tmp_path / "short.bin").write_bytes(b"E5S1" + bytes(20))
     with pytest.raises(InputError, match="truncated"):
         read_e5_file(tmp_path / "short.bin")
+
+
+def test_unknown_options_list_the_known_ones():
+    with pytest.raises(ConfigError, match="has no option 'treshold'; options: .*threshold"):
+        get_aligner("awesome", treshold=0.1)
+    with pytest.raises(ConfigError, match="has no option 'threshold'; options: .*symmetrize"):
+        get_aligner("eflomal", threshold=0.1)

@@ -12,7 +12,7 @@ Links print in Pharaoh format with :mod:`nerxl_data.align.pharaoh`.
 
 from __future__ import annotations
 
-from ..errors import unknown_name
+from ..errors import ConfigError, unknown_name
 from ..schema import Link
 from .corpus import align_corpus, read_pair_files, run_aligner
 from .pharaoh import format_links, parse_links, read_links, write_links
@@ -51,17 +51,28 @@ def get_aligner(
     if name == "eflomal":
         from .eflomal import EflomalAligner, EflomalConfig
 
+        _check_options(name, EflomalConfig, opts)
         return EflomalAligner(EflomalConfig(**opts))
     if name == "awesome" or (name.startswith("simalign-") and name != "simalign-awesome"):
         from .neural import METHODS, EmbeddingAligner, EmbeddingAlignerConfig
 
         method = "awesome" if name == "awesome" else name.removeprefix("simalign-")
         if method in METHODS:
+            _check_options(name, EmbeddingAlignerConfig, opts, exclude=("method", "model", "layer", "device", "batch_size"))
             config = EmbeddingAlignerConfig(
                 method=method, model=model, layer=layer, device=device, batch_size=batch_size, **opts
             )
             return EmbeddingAligner(config)
     raise unknown_name("aligner", name, ALIGNERS)
+
+
+def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] = ()) -> None:
+    from dataclasses import fields
+
+    known = [f.name for f in fields(config_cls) if f.name not in exclude]
+    for key in opts:
+        if key not in known:
+            raise ConfigError(f"aligner {name!r} has no option {key!r}; options: {', '.join(sorted(known))}")
 
 
 __all__ = [
