@@ -55,10 +55,14 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
         translator_model, aligner_model, tagger_model, list(splits) or None, limit,
         cache_dir or str(out / ".cache"),
     )
+    from ..pipeline import RunReport
     from ..runners import get_runner
 
+    report = RunReport()
     with get_runner(backend, address) as runner:
-        _, info = builder.build(opts, out, runner=runner)
+        _, info = builder.build(opts, out, run_report=report, runner=runner)
+    if report.computed or report.cached:
+        click.echo(f"steps (per shard): {report.format()}")
     for split, s in info.splits.items():
         rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
         click.echo(f"{info.name} {split}: {s.sentences} sentences, projection rate {rate}")
