@@ -13,9 +13,10 @@
    at most once, no two chosen candidates overlapping).
 
 With ``ngram`` extraction only n-grams that start and end on a target word linked to the entity
-(or, with the ``surface`` scorer, a word that looks like one of its words) are scored: any other
-n-gram has a trimmed sub-span with a strictly higher ``links`` score and fewer overlaps, so it is
-never chosen by any matching. This keeps the method fast without changing its result.
+(or, with the ``surface`` scorer, a word that looks like one of its words) are scored: under the
+``links`` scorer any other n-gram has a sub-span with a strictly higher score and fewer overlaps,
+so no matching would choose it (exact); with extra scorers it is a heuristic restriction. With
+``trim`` (default) candidate edges then lose punctuation and short lowercase function words.
 """
 
 from __future__ import annotations
