@@ -130,6 +130,12 @@ def test_publish_to_hub_load_by_name_and_incremental(build_dir, hub_server, hub_
     assert got["rows"] == local.to_dict()
     assert got["configs"] == [f"de.{METHOD}", f"es.{METHOD}"]
 
+    listed = subprocess.run([sys.executable, "-m", "nerxl_data", "list", repo], env=hub_env,
+                            capture_output=True, text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    assert [ln.split()[0] for ln in listed.stdout.splitlines()] == [f"de.{METHOD}", f"es.{METHOD}"]
+    assert TOKEN not in listed.stdout + listed.stderr
+
 
 def test_labels_that_differ_from_the_repo_fail_before_upload(build_dir, hub_server, tmp_path):
     from datasets import Dataset
