@@ -271,9 +271,11 @@ class RayRunner(Runner):
             # one read task, whose block then flows (and is written) only as a whole
             shards = sorted(str(p) for p in Path(input_dir).glob("shard-*.parquet"))
             ds = ray.data.from_items([{"path": p} for p in shards], override_num_blocks=len(shards))
-            ds = ds.map_batches(read_shard, batch_size=1, batch_format="pyarrow", num_cpus=0.25)
+            # reading reserves no CPU: actors that hold every CPU must still get their input
+            ds = ds.map_batches(read_shard, batch_size=1, batch_format="pyarrow", num_cpus=0)
             if done:
-                ds = ds.map_batches(drop_done, batch_format="pyarrow", fn_kwargs={"done": frozenset(done)})
+                ds = ds.map_batches(drop_done, batch_format="pyarrow", fn_kwargs={"done": frozenset(done)},
+                                    num_cpus=0)
             steps = make_steps(config)
             for step in steps:
                 fn = StepActor if uses_model(step) else step_task
