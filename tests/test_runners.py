@@ -28,7 +28,7 @@ from nerxl_data.corpora.registry import load_corpus
 from nerxl_data.errors import ConfigError, InputError, MissingDependencyError
 from nerxl_data.pipeline import AlignConfig, PipelineConfig, RunReport, run_pipeline, source_rows
 from nerxl_data.runners import get_runner
-from nerxl_data.runners.parts import MARKER, part_files, read_ids, read_parts, write_part
+from nerxl_data.runners.parts import MARKER, part_files, read_ids, read_parts, to_table, write_part
 from nerxl_data.runners.ray_data import RayConfig, RayRunner, parse_address
 
 N = 100
@@ -192,3 +192,29 @@ def test_duplicate_ids_are_refused_before_any_work(tmp_path):
     ds = Dataset.from_dict({"id": ["1", "2", "1"], "tokens": [["a"], ["b"], ["c"]]})
     with pytest.raises(InputError, match="row 2: id '1' occurs twice"):
         write_input(ds, tmp_path / "in")
+
+
+def test_model_steps_get_actor_pools_with_fractional_gpus(tiny_bert, monkeypatch):
+    """The scheduling plan on a (pretended) node with one GPU and 8 CPUs, and on a CPU-only one."""
+    import ray
+
+    from nerxl_data.pipeline import TranslateConfig, make_steps
+    from nerxl_data.runners.ray_data import StepActor, uses_model
+
+    config = PipelineConfig("en", "de", translator=TranslateConfig("hf", "some/nllb"),
+                            aligner=AlignConfig("simalign-argmax", tiny_bert))
+    translate, align, project = make_steps(config)
+    assert [uses_model(s) for s in (translate, align, project)] == [True, True, False]
+    assert not uses_model(make_steps(_config(tiny_bert))[0])  # 'parallel': nothing to load
+
+    runner = RayRunner(RayConfig())
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"GPU": 1.0, "CPU": 8.0})
+    t, a, p = (runner._map_kwargs(s) for s in (translate, align, project))
+    assert t["num_gpus"] + a["num_gpus"] == 1.0  # translator and aligner share the card
+    assert (a["compute"].min_size, a["compute"].max_size) == (1, 2)
+    assert a["fn_constructor_kwargs"]["step"] is align and a["batch_size"] == align.resources.batch_size
+    assert "num_gpus" not in p and "compute" not in p and p["num_cpus"] == 1
+    monkeypatch.setattr(ray, "cluster_resources", lambda: {"CPU": 4.0})
+    a = runner._map_kwargs(align)
+    assert "num_gpus" not in a and a["compute"].max_size == 4  # no card: one actor per CPU
+    assert isinstance(StepActor(project)(to_table({"id": []})), pa.Table)
