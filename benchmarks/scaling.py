@@ -36,11 +36,12 @@ def main() -> int:
     ap.add_argument("--model", default="e5-small")
     ap.add_argument("--max-sentences", type=int, default=150)
     ap.add_argument("--max-test-sentences", type=int, default=200)
-    ap.add_argument("--epochs", type=float, default=2.0)
-    ap.add_argument("--lr", type=float, default=1e-4)
+    ap.add_argument("--epochs", type=float, default=3.0)
+    ap.add_argument("--lr", type=float, default=5e-4)
     ap.add_argument("--batch-size", type=int, default=4)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--no-freeze-embeddings", dest="freeze", action="store_false")
+    ap.add_argument("--num-layers", type=int, default=6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--work", default="/tmp/nerxl-scaling")
     args = ap.parse_args()
@@ -54,6 +55,7 @@ def main() -> int:
             out=str(Path(args.work) / target), max_sentences=args.max_sentences,
             max_test_sentences=args.max_test_sentences, epochs=args.epochs, max_length=args.max_length,
             learning_rate=args.lr, freeze_embeddings=args.freeze, batch_size=args.batch_size,
+            num_layers=args.num_layers,
         )
         t0 = time.time()
         run = ScalingRun(cfg)
@@ -81,11 +83,13 @@ def main() -> int:
         "# Source-scaling experiment (offline, CPU, capped)\n\n"
         f"Command: `{cmd.strip()}` (equivalently `nerxl experiment scaling --target yor --sources en,swa,hau "
         f"--model {args.model} --max-sentences {args.max_sentences} --max-test-sentences {args.max_test_sentences} "
-        f"--epochs {args.epochs:g} --lr {args.lr:g} --batch-size {args.batch_size}{' --freeze-embeddings' if args.freeze else ''} --out DIR`).\n\n"
+        f"--epochs {args.epochs:g} --lr {args.lr:g} --batch-size {args.batch_size}{' --freeze-embeddings' if args.freeze else ''}"
+        f"{f' --num-layers {args.num_layers}' if args.num_layers else ''} --out DIR`).\n\n"
         f"Caps: {args.max_sentences} training sentences per source (and per student / per silver corpus), "
         f"target test capped at {args.max_test_sentences} sentences (seeded shuffle), {args.epochs:g} epoch, max_length "
         f"{args.max_length}, batch {args.batch_size}, lr {args.lr:g} (warmup 10%), "
-        f"{'word embeddings frozen (CPU saving), ' if args.freeze else ''}seed 42, {args.threads} CPU thread(s) per target on a machine shared by several "
+        f"{'word embeddings frozen (CPU saving), ' if args.freeze else ''}"
+        f"{f'only the bottom {args.num_layers} encoder layers, ' if args.num_layers else ''}seed 42, {args.threads} CPU thread(s) per target on a machine shared by several "
         "engineers. GPU configuration: the same command with `--model xlm-roberta-large` and no caps "
         "(`--max-sentences 0 --max-test-sentences 0`, lr 5e-5, 3 epochs, embeddings trained).\n\n"
         "Methods: `direct` = one model on the union of the first k sources, zero-shot on the target; "

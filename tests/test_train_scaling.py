@@ -36,7 +36,7 @@ def tiny(data_dir, tmp_path_factory):
 
 def _cfg(tiny, out, data_dir, **kw):
     return ScalingConfig(target="yor", sources=["en", "swa"], model=str(tiny), out=str(out), max_sentences=24,
-                         max_test_sentences=24, align_layer=2, learning_rate=1e-3, batch_size=8,
+                         max_test_sentences=24, align_layer=2, learning_rate=1e-3, batch_size=8, num_layers=1,
                          data_dir=str(data_dir), **kw)
 
 
@@ -63,6 +63,7 @@ def test_scaling_k1_k2_all_methods_and_resume(tiny, tmp_path, data_dir):
     assert "| 2 | en+swa |" in md and "lacks DATE" in md and "MISC" in md
     assert (out / "scaling.png").stat().st_size > 1000
     assert json.loads((out / "config.json").read_text())["max_sentences"] == 24
+    assert json.loads((out / "teachers" / "swa" / "config.json").read_text())["num_hidden_layers"] == 1
 
     again = ScalingRun(_cfg(tiny, out, data_dir))
     assert [c["f1"] for c in again.run()] == [c["f1"] for c in cells]

@@ -116,8 +116,9 @@ def experiment() -> None:
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True)
 @click.option("--align-layer", type=int, default=8, show_default=True)
 @click.option("--freeze-embeddings", is_flag=True, help="Keep word embeddings fixed (saves CPU time).")
+@click.option("--num-layers", type=int, default=None, help="Keep only the bottom N encoder layers (default: all).")
 def scaling_cmd(target, sources, model, out, max_sentences, max_test_sentences, epochs, batch_size, max_length, lr,
-                seed, methods, weighting, missing_types, align_layer, freeze_embeddings) -> None:
+                seed, methods, weighting, missing_types, align_layer, freeze_embeddings, num_layers) -> None:
     """Target F1 vs number of sources k for direct transfer, teacher-student and projection."""
     from ..train.scaling import ScalingConfig, ScalingRun
 
@@ -127,6 +128,7 @@ def scaling_cmd(target, sources, model, out, max_sentences, max_test_sentences, 
         batch_size=batch_size, max_length=max_length, learning_rate=lr, seed=seed,
         methods=[m.strip() for m in methods.split(",") if m.strip()], weighting=weighting,
         missing_type_policy=missing_types, align_layer=align_layer, freeze_embeddings=freeze_embeddings,
+        num_layers=num_layers,
     )
     run = ScalingRun(cfg)
     run.run()

@@ -218,6 +218,7 @@ def train_student(
     *,
     max_length: int = 128,
     freeze_embeddings: bool = False,
+    num_layers: int | None = None,
 ):
     """Train a student from ``model_name_or_path`` on unlabeled ``sentences`` to match
     ``soft_targets`` (per word, columns in ``label_list`` order). Returns the Trainer."""
@@ -227,6 +228,7 @@ def train_student(
     tokenizer = AutoTokenizer.from_pretrained(model_name_or_path)
     label_list = list(label_list)
     config = AutoConfig.from_pretrained(model_name_or_path, num_labels=len(label_list),
+                                        **({"num_hidden_layers": num_layers} if num_layers else {}),
                                         id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)})
     model = AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=True)
     if freeze_embeddings:

@@ -70,6 +70,7 @@ class ScalingConfig:
     align_layer: int = 8
     projection_method: str = "heuristic"
     freeze_embeddings: bool = False  # keep the word embeddings fixed (a CPU saving)
+    num_layers: int | None = None  # keep only the bottom encoder layers (None = all)
     data_dir: str | None = None
 
     def __post_init__(self) -> None:
@@ -152,7 +153,7 @@ class ScalingRun:
         trains, test, _, names, _ = self.data()
         t0 = time.time()
         trainer = fit(self.model_path, trains[spec], names, self.training_args(d), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings)
+                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
         trainer.save_model(str(d))
         res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
         (d / "done.json").write_text(json.dumps({"source": spec, "n_train": len(trains[spec]), "target_test": res,
@@ -195,7 +196,7 @@ class ScalingRun:
         trains, test, _, names, _ = self.data()
         train = datasets.concatenate_datasets([trains[s] for s in specs]).shuffle(seed=self.cfg.seed)
         trainer = fit(self.model_path, train, names, self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings)
+                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
         res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
         return {**self._scores(res), "n_train": len(train), "notes": ""}
 
@@ -215,7 +216,7 @@ class ScalingRun:
         )
         trainer = train_student(self.model_path, sents, aggregate(probs, weights), names,
                                 self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings)
+                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
         res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
         per_teacher = {_lang(s): {"weight": round(float(w), 4), "teacher_f1": self.teacher_result(s)["target_test"]["overall_f1"]}
                        for s, w in zip(specs, weights, strict=True)}
@@ -298,7 +299,7 @@ class ScalingRun:
                                       "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names))})
         train = datasets.concatenate_datasets([p.cast(features) for p in parts]).shuffle(seed=self.cfg.seed)
         trainer = fit(self.model_path, train, names, self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings)
+                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
         res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
         return {**self._scores(res), "n_train": len(train), "used": used, "notes": notes, "silver": metas}
 

@@ -73,6 +73,7 @@ def fit(
     tokenizer=None,
     min_batch_size: int = 1,
     freeze_embeddings: bool = False,
+    num_layers: int | None = None,
 ):
     """Fine-tune ``model_name_or_path`` for token classification; return the Trainer.
 
@@ -80,7 +81,9 @@ def fit(
     out-of-memory the per-device batch size is halved (gradient accumulation doubled, so the
     effective batch stays) with a warning, down to ``min_batch_size``. ``freeze_embeddings``
     keeps the word embedding matrix fixed (most of a multilingual encoder's parameters: a CPU
-    saving, and it keeps the languages' shared vocabulary space intact).
+    saving, and it keeps the languages' shared vocabulary space intact). ``num_layers`` keeps
+    only the encoder's bottom layers (their token vectors are less specialised than the top of a
+    sentence-embedding model such as e5, and a CPU run gets cheaper).
     """
     from transformers import (
         AutoConfig,
@@ -105,7 +108,7 @@ def fit(
     eval_tok = prep(eval_dataset) if eval_dataset is not None else None
     while True:
         config = AutoConfig.from_pretrained(
-            model_name_or_path, num_labels=len(label_list),
+            model_name_or_path, num_labels=len(label_list), **({"num_hidden_layers": num_layers} if num_layers else {}),
             id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)},
         )
         model = AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=True)
