@@ -17,10 +17,22 @@ from nerxl_data.train.data import (
     cap,
     load_source,
     map_labels,
-    read_conll,
     tokenize_and_align_labels,
 )
-from nerxl_data.train.testing import tiny_bert
+
+
+def tiny_bert(path, sentences):
+    """A tiny random BERT whose WordPiece tokenizer is trained on ``sentences`` (word lists)."""
+    from transformers import AutoTokenizer
+
+    from nerxl_data.testing.encoders import build_tiny_bert
+
+    path = build_tiny_bert(path, [" ".join(s) for s in sentences], vocab_size=800, num_layers=2)
+    # The builder's tokenizer_config is kept plain for awesome-align; declare the special tokens
+    # (padding is needed for batched training).
+    AutoTokenizer.from_pretrained(path, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+                                  mask_token="[MASK]").save_pretrained(path)
+    return path
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -57,7 +69,7 @@ def test_load_source_splits_and_errors(sources, data_dir, tmp_path):
     bad = tmp_path / "train.conll"
     bad.write_text("Ayo B-PER\nlo\n")
     with pytest.raises(InputError, match="line 2"):
-        read_conll(bad)
+        load_source(str(bad))
 
 
 def test_local_parquet_file_roundtrip(tmp_path, sources):

@@ -19,6 +19,20 @@ from nerxl_data.train.distill import (
 NAMES = label_names(LABEL_SETS["masakhaner"])
 
 
+def tiny_bert(path, sentences):
+    """A tiny random BERT whose WordPiece tokenizer is trained on ``sentences`` (word lists)."""
+    from transformers import AutoTokenizer
+
+    from nerxl_data.testing.encoders import build_tiny_bert
+
+    path = build_tiny_bert(path, [" ".join(s) for s in sentences], vocab_size=800, num_layers=2)
+    # The builder's tokenizer_config is kept plain for awesome-align; declare the special tokens
+    # (padding is needed for batched training).
+    AutoTokenizer.from_pretrained(path, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+                                  mask_token="[MASK]").save_pretrained(path)
+    return path
+
+
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     import torch
@@ -50,7 +64,6 @@ def setup(data_dir, tmp_path_factory):
     from transformers import TrainingArguments
 
     from nerxl_data.train.data import cap, load_source, map_labels
-    from nerxl_data.train.testing import tiny_bert
     from nerxl_data.train.trainer import fit
 
     tmp = tmp_path_factory.mktemp("distill")

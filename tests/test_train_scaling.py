@@ -13,6 +13,20 @@ from nerxl_data.errors import ConfigError
 from nerxl_data.train.scaling import ScalingConfig, ScalingRun
 
 
+def tiny_bert(path, sentences):
+    """A tiny random BERT whose WordPiece tokenizer is trained on ``sentences`` (word lists)."""
+    from transformers import AutoTokenizer
+
+    from nerxl_data.testing.encoders import build_tiny_bert
+
+    path = build_tiny_bert(path, [" ".join(s) for s in sentences], vocab_size=800, num_layers=2)
+    # The builder's tokenizer_config is kept plain for awesome-align; declare the special tokens
+    # (padding is needed for batched training).
+    AutoTokenizer.from_pretrained(path, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
+                                  mask_token="[MASK]").save_pretrained(path)
+    return path
+
+
 @pytest.fixture(autouse=True, scope="module")
 def one_thread():
     import torch
@@ -26,8 +40,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def tiny(data_dir, tmp_path_factory):
     from nerxl_data.train.data import load_source
-    from nerxl_data.train.testing import tiny_bert
-
+    
     text = []
     for s in ("masakhaner2:yor", "masakhaner2:swa", "conll:en"):
         text += list(load_source(s, data_dir=data_dir)["train"]["tokens"][:150])

@@ -3,7 +3,7 @@
 A *source* is named by a spec string:
 
 - ``masakhaner2:yor``, ``conll:en``: a corpus of ``$NERXL_DATA_DIR`` (or ``data_dir``);
-- a local file or folder: CoNLL (``token<sep>tag`` lines, blank line between sentences),
+- a local file or folder: CoNLL (read by :func:`nerxl_data.corpora.read_conll`),
   JSON lines or parquet with ``tokens``/``ner_tags`` columns; a folder holds
   ``train``/``dev``/``test`` files (``dev`` and ``validation`` both become ``validation``);
 - anything else: a Hugging Face dataset name, with ``dataset_config_name`` (run_ner.py style).
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import datasets
 
+from ..corpora import ReadReport, read_conll
 from ..errors import ConfigError, InputError, unknown_name
 from ..schema import LABEL_SETS, TagRepairs, TypeMapping, label_names, types_of
 
@@ -42,62 +43,28 @@ def _data_dir(data_dir: str | os.PathLike | None) -> Path:
     return Path(value)
 
 
-def read_conll(path: str | os.PathLike) -> list[dict]:
-    """Read a CoNLL file: ``token<space or tab>...<tag>`` lines, blank line between sentences.
-
-    Hand-written because ``nerxl_data.corpora`` (the shared readers) may not be installed yet;
-    it skips ``-DOCSTART-`` lines and raises on a line without a tag.
-
-    Raises:
-        InputError: naming the file and line of a malformed line.
-    """
-    rows: list[dict] = []
-    tokens: list[str] = []
-    tags: list[str] = []
-
-    def flush() -> None:
-        if tokens:
-            rows.append({"id": str(len(rows)), "tokens": list(tokens), "ner_tags": list(tags)})
-        tokens.clear()
-        tags.clear()
-
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            line = line.rstrip("\n").rstrip("\r")
-            if not line.strip():
-                flush()
-                continue
-            if line.startswith("-DOCSTART-"):
-                continue
-            parts = line.split("\t") if "\t" in line else line.split()
-            if len(parts) < 2:
-                raise InputError(f"expected 'token<TAB>tag', got {line!r}", source=str(path), line=n)
-            tokens.append(parts[0])
-            tags.append(parts[-1])
-    flush()
-    return rows
-
-
-def _read_file(path: Path) -> datasets.Dataset:
+def _read_file(path: Path, report: ReadReport | None = None) -> datasets.Dataset:
     suffix = path.suffix.lower()
     if suffix in (".json", ".jsonl"):
         ds = datasets.Dataset.from_json(str(path))
     elif suffix == ".parquet":
         ds = datasets.Dataset.from_parquet(str(path))
     else:
-        return datasets.Dataset.from_list(read_conll(path))
+        # The shared CoNLL reader (-DOCSTART- skipped, file + line in errors); invalid IOB2 is
+        # repaired as conlleval reads it (a stray I- starts an entity) and counted in ``report``.
+        return datasets.Dataset.from_list(list(read_conll(path, policy="repair", report=report)))
     for col in ("tokens", "ner_tags"):
         if col not in ds.column_names:
             raise InputError(f"no {col!r} column (columns: {ds.column_names})", source=str(path))
     return ds
 
 
-def _read_folder(folder: Path, pattern: str | None = None) -> datasets.DatasetDict:
+def _read_folder(folder: Path, pattern: str | None = None, report: ReadReport | None = None) -> datasets.DatasetDict:
     splits = {}
     for f in sorted(folder.iterdir()):
         stem = f.name.split(".")[0]
         if stem in SPLIT_NAMES and f.is_file() and (pattern is None or f.name == pattern.format(split=stem)):
-            splits[SPLIT_NAMES[stem]] = _read_file(f)
+            splits[SPLIT_NAMES[stem]] = _read_file(f, report)
     if not splits:
         raise InputError("no train/dev/test files found", source=str(folder))
     return datasets.DatasetDict(splits)
@@ -123,8 +90,12 @@ def load_source(
     *,
     data_dir: str | os.PathLike | None = None,
     dataset_config_name: str | None = None,
+    report: ReadReport | None = None,
 ) -> datasets.DatasetDict:
     """Load one NER source as a DatasetDict with string ``ner_tags``.
+
+    ``report`` (a :class:`~nerxl_data.corpora.ReadReport`) collects what reading local files
+    repaired or skipped.
 
     >>> load_source("masakhaner2:yor")["test"][0]["tokens"][:3]  # doctest: +SKIP
     ['Ìjọba', 'ìpínlẹ̀', 'Ọ̀yọ́']
@@ -140,12 +111,12 @@ def load_source(
             base = _data_dir(data_dir) / folder_pat.split("/")[0]
             known = sorted(p.name for p in base.iterdir()) if base.is_dir() else []
             raise unknown_name(f"{name} language", lang, known)
-        return _tags_as_strings(_read_folder(folder, file_pat))
+        return _tags_as_strings(_read_folder(folder, file_pat, report))
     path = Path(spec)
     if path.is_dir():
-        return _tags_as_strings(_read_folder(path))
+        return _tags_as_strings(_read_folder(path, None, report))
     if path.is_file():
-        return _tags_as_strings(datasets.DatasetDict({"train": _read_file(path)}))
+        return _tags_as_strings(datasets.DatasetDict({"train": _read_file(path, report)}))
     # A Hub dataset, loaded by name like run_ner.py (needs network or the HF cache).
     return _tags_as_strings(datasets.load_dataset(spec, dataset_config_name))
 
@@ -174,6 +145,11 @@ class LabelReport:
     unmapped: dict[str, list[str]] = field(default_factory=dict)  # source -> its types not in target
     dropped: dict[str, Counter] = field(default_factory=dict)  # source -> entities dropped by type
     repairs: dict[str, TagRepairs] = field(default_factory=dict)  # source -> invalid IOB2 repaired
+
+    def add_read_repairs(self, source: str, report: ReadReport) -> None:
+        """Count repairs made while reading ``source``'s files (all its splits)."""
+        if report.repairs:
+            self.repairs.setdefault(source, TagRepairs()).update(report.repairs)
 
     def lines(self) -> list[str]:
         out = [f"label set: {', '.join(self.target_types)} (missing-type policy: {self.policy})"]

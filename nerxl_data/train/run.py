@@ -14,6 +14,7 @@ from pathlib import Path
 
 import datasets
 
+from ..corpora import ReadReport
 from ..errors import ConfigError
 from ..schema import LABEL_SETS
 from .data import cap, load_source, map_labels, source_types
@@ -62,8 +63,11 @@ def load_training_data(data_args: DataTrainingArguments, seed: int = 42):
     """Load, map and concatenate the sources. Returns (splits, label_list, report)."""
     specs = [s.strip() for s in (data_args.dataset_name or "").split(",") if s.strip()]
     sources: dict[str, datasets.DatasetDict] = {}
+    reads: dict[str, ReadReport] = {}
     for spec in specs:
-        sources[spec] = load_source(spec, data_dir=data_args.data_dir, dataset_config_name=data_args.dataset_config_name)
+        reads[spec] = ReadReport()
+        sources[spec] = load_source(spec, data_dir=data_args.data_dir, dataset_config_name=data_args.dataset_config_name,
+                                    report=reads[spec])
     files = {"train": data_args.train_file, "validation": data_args.validation_file, "test": data_args.test_file}
     if any(files.values()):
         local = {}
@@ -75,7 +79,8 @@ def load_training_data(data_args: DataTrainingArguments, seed: int = 42):
         raise ConfigError("give --dataset_name (one or more sources) or --train_file")
     eval_source = None
     if data_args.eval_dataset:
-        eval_source = load_source(data_args.eval_dataset, data_dir=data_args.data_dir)
+        reads["eval:" + data_args.eval_dataset] = ReadReport()
+        eval_source = load_source(data_args.eval_dataset, data_dir=data_args.data_dir, report=reads["eval:" + data_args.eval_dataset])
     first = data_args.eval_dataset or next(iter(sources))
     target = _parse_types(data_args.target_types) or source_types(first, eval_source if data_args.eval_dataset else sources[first])
     limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples, "test": data_args.max_predict_samples}
@@ -85,6 +90,8 @@ def load_training_data(data_args: DataTrainingArguments, seed: int = 42):
         all_sources["eval:" + data_args.eval_dataset] = datasets.DatasetDict(
             {k: cap(v, limits.get(k), seed) for k, v in eval_source.items() if k != "train"})
     mapped, names, report = map_labels(all_sources, target, data_args.missing_type_policy)
+    for spec, read in reads.items():
+        report.add_read_repairs(spec, read)
     splits: dict[str, datasets.Dataset] = {}
     trains = [ds["train"] for s, ds in mapped.items() if "train" in ds and not s.startswith("eval:")]
     if trains:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import datasets
 
+from ..corpora import ReadReport
 from ..errors import ConfigError, unknown_name
 from .data import LabelReport, cap, load_source, map_labels, source_types
 from .models import resolve_model
@@ -109,10 +110,11 @@ class ScalingRun:
     def data(self):
         """Sources and target mapped onto the target's label set (loaded once)."""
         if self._data is None:
-            target = load_source(self.target_spec, data_dir=self.data_dir)
+            reads = {s: ReadReport() for s in [*self.specs, "target"]}
+            target = load_source(self.target_spec, data_dir=self.data_dir, report=reads["target"])
             if "test" not in target:
                 raise ConfigError(f"target {self.target_spec} has no test split (splits: {', '.join(target)})")
-            raw = {s: load_source(s, data_dir=self.data_dir) for s in self.specs}
+            raw = {s: load_source(s, data_dir=self.data_dir, report=reads[s]) for s in self.specs}
             for s, d in raw.items():
                 if "train" not in d:
                     raise ConfigError(f"source {s} has no train split")
@@ -125,6 +127,8 @@ class ScalingRun:
                 | ({"train": cap(target["train"], c.max_sentences, seed)} if "train" in target else {}))
             all_types = {s: source_types(s, raw[s]) for s in raw} | {"target": types}
             mapped, names, report = map_labels(capped, types, c.missing_type_policy, types=all_types)
+            for s, read in reads.items():
+                report.add_read_repairs(s, read)
             test = mapped["target"]["test"]
             unlabeled = mapped["target"]["train"] if "train" in mapped["target"] else None
             trains = {s: mapped[s]["train"] for s in self.specs}
