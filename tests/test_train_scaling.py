@@ -64,6 +64,7 @@ def test_scaling_k1_k2_all_methods_and_resume(tiny, tmp_path, data_dir):
     ts = by[("ts-weighted", 2)]
     assert set(ts["teachers"]) == {"en", "swa"} and sum(t["weight"] for t in ts["teachers"].values()) == pytest.approx(1.0, abs=1e-3)
     assert ts["weighting"] == "similarity" and "cosine" in ts["teachers"]["en"]
+    assert sum(t["agreement"] for t in ts["teachers"].values()) == pytest.approx(1.0, abs=1e-3)
     assert by[("ts-weighted", 1)]["f1"] == by[("ts-uniform", 1)]["f1"]
     # Projection: English has LAFAND en-yor text, Swahili none with Yoruba; both are stated.
     meta = json.loads((out / "silver" / "en.meta.json").read_text())

@@ -205,7 +205,13 @@ class ScalingRun:
         return {**self._scores(res), "n_train": len(train), "notes": ""}
 
     def _student(self, specs: list[str], weighting: str) -> dict:
-        from .distill import aggregate, teacher_weights, teacher_word_probs, train_student
+        from .distill import (
+            aggregate,
+            agreement_weights,
+            teacher_weights,
+            teacher_word_probs,
+            train_student,
+        )
         from .trainer import evaluate_loaded
 
         trains, test, unlabeled, names, _ = self.data()
@@ -224,6 +230,8 @@ class ScalingRun:
         res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
         per_teacher = {_lang(s): {"weight": round(float(w), 4), "teacher_f1": self.teacher_result(s)["target_test"]["overall_f1"]}
                        for s, w in zip(specs, weights, strict=True)}
+        if len(specs) > 1:  # recorded whatever the weighting: how much each teacher agrees with the rest
+            info = {**info, "agreement": agreement_weights(probs).tolist()}
         for key, vals in info.items():
             for s, v in zip(specs, vals, strict=True):
                 per_teacher[_lang(s)][key] = round(float(v), 4)
