@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import yaml
 from click.testing import CliRunner
@@ -16,11 +15,9 @@ from nerxl_data.resources import demo_path
 
 def test_demo_end_to_end(e5_small_path, tmp_path):
     out = tmp_path / "demo"
-    start = time.perf_counter()
     result = CliRunner().invoke(main, ["demo", "--out", str(out), "--aligner-model", str(e5_small_path)])
-    elapsed = time.perf_counter() - start
     assert result.exit_code == 0, result.output
-    assert elapsed < 120, f"the demo took {elapsed:.0f}s"
+    # its speed (< 2 minutes on CPU) is measured in benchmarks/bench_build.py, not asserted here
 
     scores = dict(re.findall(r"en -> (\w+) .* projection F1 vs gold ([\d.]+)", result.output))
     assert set(scores) == {"de", "es"}
