@@ -80,6 +80,7 @@ def main() -> None:
         shutil.rmtree(tmp)
         e5_small_path()  # the user cache used below (converted once, if not yet)
 
+    load_start = os.getloadavg()
     rows = []
     with get_aligner(args.aligner, model=args.model, layer=args.layer, device=args.device, batch_size=args.batch_size) as al:
         encoder = al.encoder
@@ -166,6 +167,8 @@ def main() -> None:
         f"{os.cpu_count()} CPU cores visible · torch {torch.__version__} with {torch.get_num_threads()} threads · GPU: {gpu}",
         f"- aligner `{args.aligner}`, model `{args.model}`, layer {args.layer}, batch size {args.batch_size}, "
         f"device `{device}`, dtype {dtype}",
+        f"- load average (1/5/15 min) at start {'/'.join(f'{x:.1f}' for x in load_start)}, at end "
+        f"{'/'.join(f'{x:.1f}' for x in os.getloadavg())}: on a shared machine, timings move with it",
         f"- command: `python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:])}`".rstrip(),
         "",
         "| lang | pairs | batched pairs/s | unbatched pairs/s (first n) | batched / unbatched | "
