@@ -67,7 +67,8 @@ class RayConfig:
             allow, starting from one).
         num_cpus: CPUs of the Ray started here (default: all).
         batch_size: rows per batch for every step (default: each step's ``Resources``).
-        shard_size: rows per input parquet shard (a shard is a unit of parallel reading).
+        shard_size: rows per input parquet shard, the unit of parallel work (500, as the shards of
+            ``run_pipeline``: the batches, hence the padded model inputs, are the local run's).
         rows_per_file: rows per output part at most.
         connect_timeout: seconds to wait for ``address`` to answer.
     """
