@@ -44,6 +44,8 @@ def main() -> int:
     ap.add_argument("--num-layers", type=int, default=6)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--work", default="/tmp/nerxl-scaling")
+    ap.add_argument("--check-sentences", type=int, default=600,
+                    help="Also run direct vs projection from English alone with this cap (0: skip).")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     results = Path(__file__).parent / "results"
@@ -74,6 +76,16 @@ def main() -> int:
             + f"\nTime: {cell_s + teacher_s:.0f} s of cell and teacher work recorded (this call: {wall:.0f} s wall, "
             f"computed {len(run.computed)} cells, the rest resumed). Plot: `scaling-{target}.png`, rows: `scaling-{target}.csv`.\n"
         )
+        if args.check_sentences:
+            # Same options, English only, a larger cap: does projection beat direct transfer once
+            # the silver corpus and the English teacher are less tiny?
+            chk = ScalingConfig(**{**cfg.__dict__, "sources": ["en"], "methods": ["direct", "projection"],
+                                   "max_sentences": args.check_sentences,
+                                   "out": str(Path(f"{args.work}-{args.check_sentences}") / target)})
+            ScalingRun(chk).run()
+            body = (Path(chk.out) / "results.md").read_text()
+            section += (f"\nCheck with {args.check_sentences} sentences (English only, direct vs projection; "
+                        f"`--sources en --methods direct,projection --max-sentences {args.check_sentences}`):\n\n" + body)
         (results / f"scaling-{target}.md").write_text(section)
     # Targets may run as separate processes (one per core); the report joins what exists.
     for part in sorted(results.glob("scaling-*.md")):
