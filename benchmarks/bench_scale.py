@@ -157,7 +157,10 @@ Command: `NERXL_DATA_DIR=../shared/data {cmd}`
 Ray wall / local wall = {ray_s / local_s:.2f} (above 1: Ray is slower). The machine's load
 average (other jobs) was {load_before:.1f} before the local run and {load_after:.1f} after the Ray run,
 so the ratio carries that noise; the runs go local, local with 1 thread, Ray. The 1-thread local
-run's rows equal the default local run's in {same1}/{n}.
+run's rows equal the default local run's in {same1}/{n}. Against that 1-thread run, Ray wall /
+local wall = {ray_s / local1_s:.2f}: on 2 shared cores Ray adds no compute, only actor start-up
+(each actor loads the model), the object store and parquet I/O; two torch threads on 2 busy cores
+are what slows the default local run.
 """
     write_section(RESULTS, TITLE, section)
     print(section)
