@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from _tiny_bert import build_tiny_bert
+from nerxl_data.testing.encoders import build_tiny_bert
 from click.testing import CliRunner
 from datasets import load_dataset
 
@@ -86,7 +86,7 @@ def test_masakhaner_translate_train_maps_labels(data_dir, tmp_path):
     assert [s.name for s in info.sources] == ["conll2003", "masakhaner2"]
 
     # translate-test: yor sentences -> en, tagged by an English (CoNLL-label) model, projected back
-    tagger = build_tiny_bert(tmp_path / "tagger", texts, label_names(LABEL_SETS["conll"]))
+    tagger = build_tiny_bert(tmp_path / "tagger", texts, labels=label_names(LABEL_SETS["conll"]), max_position_embeddings=512)
     opts.mode, opts.tagger_model, opts.method = "translate-test", str(tagger), "heuristic-e5small"
     dd, info = MasakhaNer2().build(opts, tmp_path / "out")
     yor = list(itertools.islice(load_corpus("masakhaner2:yor", "train", data_dir=data_dir), 8))

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 import yaml
-from _tiny_bert import build_tiny_bert
+from nerxl_data.testing.encoders import build_tiny_bert
 from click.testing import CliRunner
 from datasets import load_dataset
 

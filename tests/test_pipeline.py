@@ -8,7 +8,7 @@ resumes to the same result.
 from __future__ import annotations
 
 import pytest
-from _tiny_bert import build_tiny_bert
+from nerxl_data.testing.encoders import build_tiny_bert
 from datasets import Dataset
 
 from nerxl_data.corpora.registry import load_corpus
@@ -138,7 +138,7 @@ def test_translate_test_mode_tags_the_translation_and_projects_back(europarl, ti
     texts = [" ".join(r["tokens"]) for r in en + de]
     nllb = build_tiny_nllb(tmp_path / "nllb", texts)
     labels = label_names(LABEL_SETS["conll"])
-    tagger = build_tiny_bert(tmp_path / "tagger", texts, labels)
+    tagger = build_tiny_bert(tmp_path / "tagger", texts, labels=labels, max_position_embeddings=512)
     config = PipelineConfig(
         "en", "de", "translate-test",
         translator=TranslateConfig("hf", str(nllb), options={"num_beams": 1, "max_new_tokens": 12}),

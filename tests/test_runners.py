@@ -18,7 +18,7 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from _tiny_bert import build_tiny_bert
+from nerxl_data.testing.encoders import build_tiny_bert
 from click.testing import CliRunner
 from datasets import Dataset
 

@@ -13,7 +13,7 @@ and with ``awesome-align --model_name_or_path``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 SPECIAL_IDS = {"[PAD]": 0, "[UNK]": 100, "[CLS]": 101, "[SEP]": 102, "[MASK]": 103}
@@ -48,14 +48,16 @@ def build_tiny_bert(
     max_position_embeddings: int = 128,
     initializer_range: float = 0.02,
     seed: int = 0,
+    labels: Sequence[str] | None = None,
 ) -> Path:
     """Write a tiny random ``BertModel`` + cased WordPiece tokenizer trained on ``texts``.
 
     A larger ``initializer_range`` (e.g. 0.5) gives less uniform similarities, so that alignment
-    thresholds actually separate pairs.
+    thresholds actually separate pairs. With ``labels`` the checkpoint is a
+    ``BertForTokenClassification`` with those label names (a random NER tagger).
     """
     import torch
-    from transformers import BertConfig, BertModel, PreTrainedTokenizerFast
+    from transformers import BertConfig, BertForTokenClassification, BertModel, PreTrainedTokenizerFast
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -93,6 +95,7 @@ def build_tiny_bert(
                 "do_lower_case": False,
                 "strip_accents": False,
                 "model_max_length": max_position_embeddings,
+                **{name.strip("[]").lower() + "_token": name for name in SPECIAL_IDS},
             },
             indent=1,
         )
@@ -108,8 +111,11 @@ def build_tiny_bert(
         pad_token_id=0,
         initializer_range=initializer_range,
     )
+    if labels is not None:
+        config.id2label = dict(enumerate(labels))
+        config.label2id = {name: i for i, name in enumerate(labels)}
     torch.manual_seed(seed)
-    model = BertModel(config).eval()
+    model = (BertModel if labels is None else BertForTokenClassification)(config).eval()
     model.save_pretrained(out, safe_serialization=True)
     torch.save(model.state_dict(), out / "pytorch_model.bin")
     return out
