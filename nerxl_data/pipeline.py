@@ -103,14 +103,15 @@ class Step(ABC):
     def fingerprint(self) -> str:
         """What the output depends on besides the input: step name, version and config."""
         spec = {"step": self.name, "version": self.version, "config": _jsonable(self.config)}
-        return _hash(json.dumps(spec, sort_keys=True, default=str))
+        return fingerprint(json.dumps(spec, sort_keys=True, default=str))
 
 
 def _jsonable(config: Any) -> Any:
     return asdict(config) if hasattr(config, "__dataclass_fields__") else config
 
 
-def _hash(*parts: str) -> str:
+def fingerprint(*parts: str) -> str:
+    """A short stable hash of string parts (cache keys of steps and shards)."""
     h = hashlib.sha256()
     for p in parts:
         h.update(p.encode())
@@ -152,7 +153,7 @@ class TranslateStep(Step):
         self._translator = None
 
     def fingerprint(self) -> str:
-        return _hash(super().fingerprint(), self.src, self.tgt, self.text_column, self.out_column)
+        return fingerprint(super().fingerprint(), self.src, self.tgt, self.text_column, self.out_column)
 
     def setup(self) -> None:
         if self.config.backend == "parallel":
@@ -414,7 +415,8 @@ def target_rows(records, source_lang: str) -> dict[str, list]:
             "tokens": [list(r["tokens"]) for r in records]}
 
 
-def _content_hash(ds) -> str:
+def content_fingerprint(ds) -> str:
+    """A short stable hash of a dataset's rows, every column included."""
     h = hashlib.sha256()
     for batch in ds.with_format("arrow").iter(batch_size=1000):
         for name in sorted(batch.column_names):
@@ -457,15 +459,15 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
     try:
         for start in range(0, len(dataset), shard_size):
             shard = dataset.select(range(start, min(start + shard_size, len(dataset))))
-            fp = _hash(CACHE_VERSION, _content_hash(shard)) if cache else None
+            fp = fingerprint(CACHE_VERSION, content_fingerprint(shard)) if cache else None
             for step in steps:
                 if cache is None:  # (a given fingerprint spares datasets hashing the model)
                     shard = shard.map(step, batched=True, batch_size=step.resources.batch_size,
-                                      new_fingerprint=_hash(str(start), step.fingerprint()),
+                                      new_fingerprint=fingerprint(str(start), step.fingerprint()),
                                       desc=step.name)
                     report.computed[step.name] += 1
                     continue
-                fp = _hash(fp, step.fingerprint())
+                fp = fingerprint(fp, step.fingerprint())
                 path = cache / step.name / f"{fp}.arrow"
                 if path.exists():
                     shard = Dataset.from_file(str(path))

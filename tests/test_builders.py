@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from nerxl_data.testing.encoders import build_tiny_bert
 from click.testing import CliRunner
 from datasets import load_dataset
 
@@ -19,6 +18,7 @@ from nerxl_data.cli import main
 from nerxl_data.corpora.registry import load_corpus
 from nerxl_data.errors import ConfigError
 from nerxl_data.schema import LABEL_SETS, label_names, tags_to_spans
+from nerxl_data.testing.encoders import build_tiny_bert
 
 ROOT = Path(__file__).resolve().parents[1]
 

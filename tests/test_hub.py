@@ -10,7 +10,6 @@ from collections import Counter
 
 import pytest
 import yaml
-from nerxl_data.testing.encoders import build_tiny_bert
 from click.testing import CliRunner
 from datasets import load_dataset
 
@@ -28,6 +27,7 @@ from nerxl_data.hub.publish import (
     write_config,
 )
 from nerxl_data.schema import tags_to_spans
+from nerxl_data.testing.encoders import build_tiny_bert
 
 TOKEN = "hf_test_token"
 METHOD = "heuristic-e5small"

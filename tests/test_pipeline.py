@@ -8,7 +8,6 @@ resumes to the same result.
 from __future__ import annotations
 
 import pytest
-from nerxl_data.testing.encoders import build_tiny_bert
 from datasets import Dataset
 
 from nerxl_data.corpora.registry import load_corpus
@@ -29,6 +28,7 @@ from nerxl_data.pipeline import (
     target_rows,
 )
 from nerxl_data.schema import LABEL_SETS, label_names, tags_to_spans
+from nerxl_data.testing.encoders import build_tiny_bert
 
 N = 30
 

@@ -18,7 +18,6 @@ import time
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from nerxl_data.testing.encoders import build_tiny_bert
 from click.testing import CliRunner
 from datasets import Dataset
 
@@ -30,6 +29,7 @@ from nerxl_data.pipeline import AlignConfig, PipelineConfig, RunReport, run_pipe
 from nerxl_data.runners import get_runner
 from nerxl_data.runners.parts import MARKER, part_files, read_ids, read_parts, to_table, write_part
 from nerxl_data.runners.ray_data import RayConfig, RayRunner, parse_address
+from nerxl_data.testing.encoders import build_tiny_bert
 
 N = 100
 

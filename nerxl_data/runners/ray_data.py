@@ -35,8 +35,8 @@ from ..pipeline import (
     RunReport,
     Step,
     TranslateStep,
-    _content_hash,
-    _hash,
+    content_fingerprint,
+    fingerprint,
     make_steps,
 )
 from . import Runner
@@ -332,7 +332,7 @@ class RayRunner(Runner):
         if cache_dir is None:
             with tempfile.TemporaryDirectory(prefix="nerxl-ray-") as tmp:
                 return self.run_languages({lang: dataset}, {lang: config}, tmp, report)[lang]
-        fp = _hash(_content_hash(dataset), *(s.fingerprint() for s in make_steps(config)))
+        fp = fingerprint(content_fingerprint(dataset), *(s.fingerprint() for s in make_steps(config)))
         return self.run_languages({lang: dataset}, {lang: config}, Path(cache_dir) / "ray" / fp, report)[lang]
 
 

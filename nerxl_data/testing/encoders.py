@@ -57,7 +57,12 @@ def build_tiny_bert(
     ``BertForTokenClassification`` with those label names (a random NER tagger).
     """
     import torch
-    from transformers import BertConfig, BertForTokenClassification, BertModel, PreTrainedTokenizerFast
+    from transformers import (
+        BertConfig,
+        BertForTokenClassification,
+        BertModel,
+        PreTrainedTokenizerFast,
+    )
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
