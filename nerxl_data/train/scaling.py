@@ -8,11 +8,16 @@ For k = 1..K (sources in the given order), on the target's gold test set:
   to match the uniform / weighted average of the k teachers (``weighting``: similarity or
   agreement);
 * ``projection``: silver target data from every source among the first k that has parallel
-  text with the target (LAFAND), source side tagged by that source's teacher, projected with
-  the aligner; sources without parallel text are named in the notes.
+  text with the target (LAFAND), source side tagged by ``source_tagger`` (default: the spaCy
+  English pipeline when installed, for English; else that source's teacher), projected with
+  ``projection_method`` (default: the Europarl-best configuration,
+  :data:`nerxl_data.project.bench.RECOMMENDED`) over SimAlign itermax links; sources without
+  parallel text are named in the notes.
 
-Every cell writes ``cells/<method>-k<k>.json`` when it finishes; a rerun skips finished cells
-and reuses trained teachers (``teachers/<source>/``). Outputs: ``results.csv``, ``results.md``,
+Every cell writes ``cells/<method>-k<k>.json`` when it finishes (projection cells:
+``cells/projection@<key>-k<k>.json``, the key a hash of the projection options and taggers, so a
+changed projection configuration never reuses stale cells or silver data); a rerun skips
+finished cells and reuses trained teachers (``teachers/<source>/``). Outputs: ``results.csv``, ``results.md``,
 ``scaling.png``, ``config.json`` (seed and every option).
 """
 
@@ -30,6 +35,7 @@ import datasets
 
 from ..corpora import ReadReport
 from ..errors import ConfigError, unknown_name
+from ..project.bench import RECOMMENDED
 from .data import LabelReport, cap, load_source, map_labels, source_types
 from .models import resolve_model
 
@@ -69,7 +75,8 @@ class ScalingConfig:
     weighting: str = "similarity"  # for ts-weighted: similarity or agreement
     missing_type_policy: str = "drop"
     align_layer: int = 8
-    projection_method: str = "heuristic"
+    projection_method: str = RECOMMENDED.method  # with RECOMMENDED.options when it is that method
+    source_tagger: str | None = None  # teacher | spacy:<package>; None = spaCy for English when installed
     freeze_embeddings: bool = False  # keep the word embeddings fixed (a CPU saving)
     num_layers: int | None = None  # keep only the bottom encoder layers (None = all)
     data_dir: str | None = None
@@ -84,6 +91,17 @@ class ScalingConfig:
             raise ConfigError("give at least one source language")
         if _lang(source_spec(self.target)) in [_lang(source_spec(s)) for s in self.sources]:
             raise ConfigError(f"the target {self.target!r} is also a source")
+        if self.source_tagger is not None:
+            from .taggers import parse_tagger
+
+            parse_tagger(self.source_tagger)
+        from ..project import get_method
+
+        get_method(self.projection_method)
+
+
+# Options that only change projection cells: they are part of those cells' key (not a new run).
+_PROJECTION_KEYS = ("projection_method", "source_tagger")
 
 
 class ScalingRun:
@@ -170,7 +188,31 @@ class ScalingRun:
     # --- cells -------------------------------------------------------------------------------
 
     def cell_path(self, method: str, k: int) -> Path:
+        if method == "projection":
+            return self.out / "cells" / f"projection@{self.projection_key(self.specs[:k])}-k{k}.json"
         return self.out / "cells" / f"{method}-k{k}.json"
+
+    # --- projection configuration ------------------------------------------------------------
+
+    def tagger_for(self, spec: str) -> str:
+        """The source tagger of ``spec``: the configured one, else spaCy for English when installed."""
+        from .taggers import default_tagger
+
+        return self.cfg.source_tagger or default_tagger(_lang(spec))
+
+    def projection_setup(self, specs: list[str]) -> dict:
+        """Everything that decides the silver data of ``specs`` (recorded, and hashed into keys)."""
+        from .projection import projection_options
+
+        return {"method": self.cfg.projection_method, "options": projection_options(self.cfg.projection_method),
+                "links": f"{self.cfg.model} layer {self.cfg.align_layer} itermax",
+                "taggers": {_lang(s): self.tagger_for(s) for s in specs}}
+
+    def projection_key(self, specs: list[str]) -> str:
+        import hashlib
+
+        blob = json.dumps(self.projection_setup(specs), sort_keys=True, default=list)
+        return hashlib.sha1(blob.encode()).hexdigest()[:10]
 
     def run_cell(self, method: str, k: int) -> dict:
         path = self.cell_path(method, k)
@@ -252,9 +294,11 @@ class ScalingRun:
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
         from .projection import lafand_pair, project_silver, read_pairs, simalign_aligner
+        from .taggers import SpacyTagger, TaggingReport, parse_tagger
         from .trainer import predict_tags
 
-        d = self.out / "silver"
+        setup = self.projection_setup([spec])
+        d = self.out / "silver" / self.projection_key([spec])
         f, meta = d / f"{_lang(spec)}.jsonl", d / f"{_lang(spec)}.meta.json"
         if meta.exists():
             m = json.loads(meta.read_text())
@@ -267,9 +311,18 @@ class ScalingRun:
             return None, m
         _, _, _, names, _ = self.data()
         src, tgt, skipped = read_pairs(*pair, self.cfg.max_sentences)
-        tdir = self.teacher(spec)
-        model, tok = AutoModelForTokenClassification.from_pretrained(tdir), AutoTokenizer.from_pretrained(tdir)
-        src_tags, _ = predict_tags(model, tok, src, max_length=self.cfg.max_length)
+        kind, package = parse_tagger(setup["taggers"][_lang(spec)])
+        tagging = TaggingReport()
+        if kind == "spacy":
+            tagger = SpacyTagger.load(package, sorted({n[2:] for n in names if n != "O"}))
+            if tagger.lang != _lang(spec):
+                raise ConfigError(f"source tagger spacy:{package} is for {tagger.lang!r}, not source {_lang(spec)!r}")
+            src_tags, tagged_by = tagger.tag(src, tagging), tagger.name
+        else:
+            tdir = self.teacher(spec)
+            model, tok = AutoModelForTokenClassification.from_pretrained(tdir), AutoTokenizer.from_pretrained(tdir)
+            src_tags, _ = predict_tags(model, tok, src, max_length=self.cfg.max_length)
+            tagged_by = f"teacher {_lang(spec)}"
         aligner = simalign_aligner(self.model_path, layer=self.cfg.align_layer)
         tgt_tags, reasons = project_silver(src, src_tags, tgt, aligner, method=self.cfg.projection_method)
         index = {n: i for i, n in enumerate(names)}
@@ -278,8 +331,8 @@ class ScalingRun:
             for r in rows:
                 fh.write(json.dumps(r, ensure_ascii=False) + "\n")
         m = {"n": len(rows), "files": [str(p) for p in pair], "skipped_empty_pairs": skipped,
-             "entities": dict(reasons), "tagged_by": f"teacher {_lang(spec)}", "aligner": f"{self.cfg.model} layer {self.cfg.align_layer} itermax",
-             "projection": self.cfg.projection_method}
+             "entities": dict(reasons), "tagged_by": tagged_by, "tagging": tagging.to_dict() if kind == "spacy" else None,
+             "aligner": setup["links"], "projection": setup["method"], "options": setup["options"]}
         meta.write_text(json.dumps(m, indent=2))
         return datasets.Dataset.from_json(str(f)), m
 
@@ -296,24 +349,29 @@ class ScalingRun:
             else:
                 parts.append(ds)
                 used.append(_lang(s))
-        notes = f"silver from {', '.join(used) or 'none'}" + (f"; no parallel text for {', '.join(missing)}" if missing else "")
+        how = "; ".join(f"{s} tagged by {metas[s]['tagged_by']}" for s in used)
+        notes = (f"silver from {', '.join(used) or 'none'}" + (f" ({how}, {self.cfg.projection_method} projection)" if used else "")
+                 + (f"; no parallel text for {', '.join(missing)}" if missing else ""))
         if not parts:
-            return {"f1": None, "precision": None, "recall": None, "n_train": 0, "notes": notes, "silver": metas}
+            return {"f1": None, "precision": None, "recall": None, "n_train": 0, "notes": notes, "silver": metas,
+                    "projection": self.projection_setup(specs)}
         # Same silver data as a smaller k (added sources had no parallel text): reuse that cell.
         for c in range(len(specs) - 1, 0, -1):
             p = self.cell_path("projection", c)
             if p.exists():
                 old = json.loads(p.read_text())
-                if old.get("used") == used:
+                if old.get("used") == used and old.get("f1") is not None:
                     return {**{k: old[k] for k in ("f1", "precision", "recall", "per_type", "n_train") if k in old},
-                            "used": used, "notes": notes + f" (same silver data as k={c})", "silver": metas}
+                            "used": used, "notes": notes + f" (same silver data as k={c})", "silver": metas,
+                            "projection": self.projection_setup(specs)}
         features = datasets.Features({"id": datasets.Value("string"), "tokens": datasets.Sequence(datasets.Value("string")),
                                       "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names))})
         train = datasets.concatenate_datasets([p.cast(features) for p in parts]).shuffle(seed=self.cfg.seed)
         trainer = fit(self.model_path, train, names, self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
                       freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
         res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
-        return {**self._scores(res), "n_train": len(train), "used": used, "notes": notes, "silver": metas}
+        return {**self._scores(res), "n_train": len(train), "used": used, "notes": notes, "silver": metas,
+                "projection": self.projection_setup(specs)}
 
     # --- the whole run -----------------------------------------------------------------------
 
@@ -324,7 +382,7 @@ class ScalingRun:
         cfg = asdict(self.cfg)
         if cfg_path.exists():
             old = json.loads(cfg_path.read_text())
-            changed = sorted(k for k in cfg if k not in ("out", "methods") and old.get(k) != cfg[k])
+            changed = sorted(k for k in cfg if k not in ("out", "methods", *_PROJECTION_KEYS) and old.get(k) != cfg[k])
             if changed:
                 raise ConfigError(f"{self.out} holds a run with other options ({', '.join(changed)}); use another --out")
         cfg_path.write_text(json.dumps(cfg, indent=2))
