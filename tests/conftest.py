@@ -53,3 +53,26 @@ def hub_env(hub_server, tmp_path) -> dict[str, str]:
                HF_TOKEN="hf_test_token", HF_HUB_DISABLE_TELEMETRY="1", HF_HUB_OFFLINE="0",
                HF_DATASETS_OFFLINE="0")
     return env
+
+
+@pytest.fixture(scope="session")
+def tiny_bert_from_words():
+    """``make(path, sentences)``: a tiny random BERT whose tokenizer is trained on word lists."""
+    from nerxl_data.testing.encoders import build_tiny_bert
+
+    def make(path, sentences, **kwargs):
+        kwargs = {"vocab_size": 800, "num_layers": 2, **kwargs}
+        return build_tiny_bert(path, [" ".join(s) for s in sentences], **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One torch thread: on a shared 2-core machine more threads only spin."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

@@ -20,30 +20,7 @@ from nerxl_data.train.data import (
     tokenize_and_align_labels,
 )
 
-
-def tiny_bert(path, sentences):
-    """A tiny random BERT whose WordPiece tokenizer is trained on ``sentences`` (word lists)."""
-    from transformers import AutoTokenizer
-
-    from nerxl_data.testing.encoders import build_tiny_bert
-
-    path = build_tiny_bert(path, [" ".join(s) for s in sentences], vocab_size=800, num_layers=2)
-    # The builder's tokenizer_config is kept plain for awesome-align; declare the special tokens
-    # (padding is needed for batched training).
-    AutoTokenizer.from_pretrained(path, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-                                  mask_token="[MASK]").save_pretrained(path)
-    return path
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """One torch thread: on a shared 2-core machine more threads only spin (10x slower)."""
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -52,9 +29,9 @@ def sources(data_dir):
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory, sources):
+def tiny(tmp_path_factory, sources, tiny_bert_from_words):
     text = sources["masakhaner2:hau"]["train"]["tokens"][:400] + sources["conll:en"]["train"]["tokens"][:200]
-    return tiny_bert(tmp_path_factory.mktemp("tiny"), text)
+    return tiny_bert_from_words(tmp_path_factory.mktemp("tiny"), text)
 
 
 def test_load_source_splits_and_errors(sources, data_dir, tmp_path):

@@ -19,28 +19,8 @@ from nerxl_data.train.distill import (
 NAMES = label_names(LABEL_SETS["masakhaner"])
 
 
-def tiny_bert(path, sentences):
-    """A tiny random BERT whose WordPiece tokenizer is trained on ``sentences`` (word lists)."""
-    from transformers import AutoTokenizer
 
-    from nerxl_data.testing.encoders import build_tiny_bert
-
-    path = build_tiny_bert(path, [" ".join(s) for s in sentences], vocab_size=800, num_layers=2)
-    # The builder's tokenizer_config is kept plain for awesome-align; declare the special tokens
-    # (padding is needed for batched training).
-    AutoTokenizer.from_pretrained(path, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-                                  mask_token="[MASK]").save_pretrained(path)
-    return path
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_agreement_weights_favour_the_agreeing_teachers():
@@ -59,7 +39,7 @@ def test_agreement_weights_favour_the_agreeing_teachers():
 
 
 @pytest.fixture(scope="module")
-def setup(data_dir, tmp_path_factory):
+def setup(data_dir, tmp_path_factory, tiny_bert_from_words):
     import datasets
     from transformers import TrainingArguments
 
@@ -69,7 +49,7 @@ def setup(data_dir, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("distill")
     raw = {s: datasets.DatasetDict({"train": cap(load_source(s, data_dir=data_dir)["train"], 64, 0)}) for s in ("masakhaner2:hau", "masakhaner2:swa")}
     yor = cap(load_source("masakhaner2:yor", data_dir=data_dir)["train"], 40, 0)
-    base = tiny_bert(tmp / "base", list(raw["masakhaner2:hau"]["train"]["tokens"]) + list(raw["masakhaner2:swa"]["train"]["tokens"]) + list(yor["tokens"]))
+    base = tiny_bert_from_words(tmp / "base", list(raw["masakhaner2:hau"]["train"]["tokens"]) + list(raw["masakhaner2:swa"]["train"]["tokens"]) + list(yor["tokens"]))
     mapped, names, _ = map_labels(raw, LABEL_SETS["masakhaner"])
     assert names == NAMES
     teachers = []

@@ -12,39 +12,17 @@ from nerxl_data.cli import main as cli
 from nerxl_data.errors import ConfigError
 from nerxl_data.train.scaling import ScalingConfig, ScalingRun
 
-
-def tiny_bert(path, sentences):
-    """A tiny random BERT whose WordPiece tokenizer is trained on ``sentences`` (word lists)."""
-    from transformers import AutoTokenizer
-
-    from nerxl_data.testing.encoders import build_tiny_bert
-
-    path = build_tiny_bert(path, [" ".join(s) for s in sentences], vocab_size=800, num_layers=2)
-    # The builder's tokenizer_config is kept plain for awesome-align; declare the special tokens
-    # (padding is needed for batched training).
-    AutoTokenizer.from_pretrained(path, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]",
-                                  mask_token="[MASK]").save_pretrained(path)
-    return path
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    import torch
-
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
-def tiny(data_dir, tmp_path_factory):
+def tiny(data_dir, tmp_path_factory, tiny_bert_from_words):
     from nerxl_data.train.data import load_source
     
     text = []
     for s in ("masakhaner2:yor", "masakhaner2:swa", "conll:en"):
         text += list(load_source(s, data_dir=data_dir)["train"]["tokens"][:150])
-    return tiny_bert(tmp_path_factory.mktemp("tiny"), text)
+    return tiny_bert_from_words(tmp_path_factory.mktemp("tiny"), text)
 
 
 def _cfg(tiny, out, data_dir, **kw):
