@@ -26,17 +26,10 @@ from pathlib import Path
 
 
 def read_tokens(path: Path) -> list[list[str]]:
-    """Tokens of a ``token<TAB>tag`` CoNLL file, one list per sentence."""
-    sents, cur = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            cur.append(line.split("\t")[0])
-        elif cur:
-            sents.append(cur)
-            cur = []
-    if cur:
-        sents.append(cur)
-    return sents
+    """Tokens of a CoNLL file, one list per sentence."""
+    from nerxl_data.corpora.conll import read_conll
+
+    return [r["tokens"] for r in read_conll(path, policy="repair")]
 
 
 def peak_rss_mib() -> float:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from itertools import islice
 from pathlib import Path
 
 import pytest
 
 from nerxl_data.align import get_aligner
 from nerxl_data.align.pharaoh import parse_links
+from nerxl_data.corpora.conll import read_conll
 from nerxl_data.testing.encoders import build_tiny_bert
 
 N_PAIRS = 24
@@ -40,8 +42,8 @@ def _awesome_cli() -> str:
 
 @pytest.fixture(scope="module")
 def pairs(data_dir):
-    en = _sentences(data_dir / "europarl-ner" / "en.conll", N_PAIRS)
-    de = _sentences(data_dir / "europarl-ner" / "de.conll", N_PAIRS)
+    en = [r["tokens"] for r in islice(read_conll(data_dir / "europarl-ner" / "en.conll", policy="repair"), N_PAIRS)]
+    de = [r["tokens"] for r in islice(read_conll(data_dir / "europarl-ner" / "de.conll", policy="repair"), N_PAIRS)]
     # an empty line on one side: both tools must give no links for it
     return en + [["Hello"]], de + [[]]
 

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
+from itertools import islice
+
 import pytest
 from click.testing import CliRunner
 
 from nerxl_data.align.corpus import align_corpus
 from nerxl_data.align.pharaoh import read_links
 from nerxl_data.cli import main
+from nerxl_data.corpora.conll import read_conll
 from nerxl_data.testing.encoders import build_tiny_bert
 
 N = 12
 
 
-def _lines(path, limit):
-    out, cur = [], []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            cur.append(line.split("\t")[0])
-        elif cur:
-            out.append(cur)
-            cur = []
-            if len(out) == limit:
-                break
-    return out
 
 
 @pytest.fixture(scope="module")
 def files(data_dir, tmp_path_factory):
     d = tmp_path_factory.mktemp("align-cli")
-    en, es = _lines(data_dir / "europarl-ner" / "en.conll", N), _lines(data_dir / "europarl-ner" / "es.conll", N)
+    en, es = (
+        [r["tokens"] for r in islice(read_conll(data_dir / "europarl-ner" / f"{lang}.conll", policy="repair"), N)]
+        for lang in ("en", "es")
+    )
     en[3] = []  # an empty source line: no links, no crash
     (d / "en.txt").write_text("".join(" ".join(s) + "\n" for s in en), encoding="utf-8")
     (d / "es.txt").write_text("".join(" ".join(s) + "\n" for s in es), encoding="utf-8")
