@@ -190,3 +190,25 @@ def test_publish_local_is_incremental_and_listed(build_dir, tmp_path):
     lines = result.output.splitlines()
     assert [ln.split()[0] for ln in lines] == [f"de.{METHOD}", f"es.{METHOD}"]
     assert all("25 sentences" in ln and "projection rate" in ln for ln in lines)
+
+
+def test_publish_keeps_configs_nerxl_did_not_build(build_dir, tmp_path):
+    """A repo may hold other configs (e.g. a gold split): publishing adds ours and keeps theirs."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    import yaml
+
+    repo = tmp_path / "mixed"
+    (repo / "gold").mkdir(parents=True)
+    pq.write_table(pa.table({"tokens": [["Berlin", "ist", "groß"]], "tag": [["B-LOC", "O", "O"]]}),
+                   repo / "gold" / "test.parquet")
+    (repo / "README.md").write_text(
+        "---\nconfigs:\n- config_name: gold\n  data_files:\n  - split: test\n    path: gold/test.parquet\n---\n# mixed\n"
+    )
+    publish_local(build_dir, repo, [f"de.{METHOD}"])
+    meta = yaml.safe_load((repo / "README.md").read_text().split("---")[1])
+    assert [c["config_name"] for c in meta["configs"]] == [f"de.{METHOD}", "gold"]
+    assert load_dataset(str(repo), "gold")["test"]["tokens"] == [["Berlin", "ist", "groß"]]
+    publish_local(build_dir, repo, [f"es.{METHOD}"])  # a second publish keeps it too, once
+    meta = yaml.safe_load((repo / "README.md").read_text().split("---")[1])
+    assert [c["config_name"] for c in meta["configs"]] == [f"de.{METHOD}", f"es.{METHOD}", "gold"]

@@ -8,7 +8,7 @@ repository folder (a source checkout where the symlink was not created, e.g. on 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
@@ -62,8 +62,23 @@ def unique_sources(infos: Sequence[ConfigInfo]) -> list[SourceInfo]:
     return list(seen.values())
 
 
-def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | None = None):
+def foreign_configs(readme: str | Path | None, ours: Iterable[str]) -> list[dict]:
+    """The ``configs:`` entries of an existing README that nerxl did not build (no
+    ``nerxl_build.json``): publishing keeps them, so a repo can mix nerxl configs with others."""
+    from huggingface_hub import DatasetCard
+
+    if readme is None or not Path(readme).is_file():
+        return []
+    ours = set(ours)
+    configs = DatasetCard.load(readme).data.to_dict().get("configs") or []
+    return [c for c in configs if isinstance(c, dict) and c.get("config_name") not in ours]
+
+
+def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | None = None,
+                extra_configs: Sequence[dict] = ()):
     """Render the card of a repository holding ``infos`` (sorted by config name).
+
+    ``extra_configs`` are ``configs:`` entries kept as they are (see :func:`foreign_configs`).
 
     The licence is derived from the sources (one value when they agree, else the list), the
     languages are the targets and sources, and ``configs:`` lists every config's data files.
@@ -96,7 +111,7 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
         pretty_name=pretty_name,
         tags=["silver-standard", "annotation-projection", "nerxl-data",
               *sorted({i.mode for i in infos})],
-        configs=[config_entry(i) for i in infos],
+        configs=[config_entry(i) for i in infos] + list(extra_configs),
     )
     return DatasetCard.from_template(
         data,

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, NerxlError
-from .card import render_card
+from .card import foreign_configs, render_card
 from .features import check_labels, ner_features
 from .metadata import BUILD_FILE, ConfigInfo
 
@@ -65,9 +65,10 @@ def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str 
     the card; default: the folder's path, which is what loads it)."""
     folder = Path(folder)
     infos = list(read_configs(folder).values())
-    # a local folder loads by its path: datasets.load_dataset("build/europarl", CONFIG)
-    card = render_card(infos, repo_id or str(folder), pretty_name)
     path = folder / "README.md"
+    extra = foreign_configs(path, (i.name for i in infos))
+    # a local folder loads by its path: datasets.load_dataset("build/europarl", CONFIG)
+    card = render_card(infos, repo_id or str(folder), pretty_name, extra)
     path.write_text(str(card), encoding="utf-8")
     return path
 
@@ -171,8 +172,11 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
                     path = api.hf_hub_download(repo_id, f, repo_type="dataset", revision=info.sha,
                                                local_dir=tmp)
                     others[config] = ConfigInfo.read(path)
+            readme = (api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=info.sha,
+                                          local_dir=tmp) if "README.md" in remote_files else None)
+            extra = foreign_configs(readme, [*others, *names])
         _check_repo_labels(new, others.values(), repo_id)
-        card = render_card([*others.values(), *new], repo_id)
+        card = render_card([*others.values(), *new], repo_id, extra_configs=extra)
         ops: list = [CommitOperationAdd("README.md", str(card).encode("utf-8"))]
         local_files = []
         for cfg in new:
