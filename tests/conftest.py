@@ -76,3 +76,12 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="session")
+def europarl_en_de(data_dir):
+    """All 799 parallel Europarl-NER sentences, English and German records (read once)."""
+    from nerxl_data.corpora.registry import load_corpus
+
+    return tuple(list(load_corpus(f"europarl-ner:{lang}", "test", data_dir=data_dir, policy="repair"))
+                 for lang in ("en", "de"))

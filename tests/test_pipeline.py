@@ -10,7 +10,6 @@ from __future__ import annotations
 import pytest
 from datasets import Dataset
 
-from nerxl_data.corpora.registry import load_corpus
 from nerxl_data.errors import ConfigError, InputError
 from nerxl_data.pipeline import (
     AlignConfig,
@@ -34,10 +33,9 @@ N = 30
 
 
 @pytest.fixture(scope="module")
-def europarl(data_dir):
-    en = list(load_corpus("europarl-ner:en", "test", data_dir=data_dir, policy="repair"))[:N]
-    de = list(load_corpus("europarl-ner:de", "test", data_dir=data_dir, policy="repair"))[:N]
-    return en, de
+def europarl(europarl_en_de):
+    en, de = europarl_en_de
+    return en[:N], de[:N]
 
 
 @pytest.fixture(scope="module")

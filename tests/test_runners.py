@@ -23,7 +23,6 @@ from datasets import Dataset
 
 from nerxl_data.builders.base import BuildOptions
 from nerxl_data.builders.europarl_ner import EuroparlNer
-from nerxl_data.corpora.registry import load_corpus
 from nerxl_data.errors import ConfigError, InputError, MissingDependencyError
 from nerxl_data.pipeline import AlignConfig, PipelineConfig, RunReport, run_pipeline, source_rows
 from nerxl_data.runners import get_runner
@@ -35,10 +34,9 @@ N = 100
 
 
 @pytest.fixture(scope="module")
-def europarl(data_dir):
-    en = list(load_corpus("europarl-ner:en", "test", data_dir=data_dir, policy="repair"))[:N]
-    de = list(load_corpus("europarl-ner:de", "test", data_dir=data_dir, policy="repair"))[:N]
-    return en, de
+def europarl(europarl_en_de):
+    en, de = europarl_en_de
+    return en[:N], de[:N]
 
 
 @pytest.fixture(scope="module")
