@@ -161,6 +161,9 @@ class Builder:
         return f"{opts.lang}.{opts.method}"
 
     def check(self, opts: BuildOptions) -> None:
+        from nerxl_data.paths import check_name  # names become paths: checked before any is built
+
+        check_name(opts.lang, "language code"), check_name(self.config_name(opts), "config name")
         if self.languages and opts.lang not in self.languages:
             raise unknown_name(f"{self.family} language", opts.lang, self.languages)
 

@@ -8,6 +8,8 @@ one clear line and exit with status 2 instead of a traceback.
 from __future__ import annotations
 
 import difflib
+import logging
+import re
 from collections.abc import Iterable
 
 
@@ -43,7 +45,8 @@ class NerxlError(Exception):
             where.append(f"line {self.line}")
         if self.row is not None:
             where.append(f"row {self.row}")
-        return f"{', '.join(where)}: {self.message}" if where else self.message
+        text = f"{', '.join(where)}: {self.message}" if where else self.message
+        return redact(text)
 
 
 class InputError(NerxlError):
@@ -87,3 +90,125 @@ def require(module: str, extra: str, purpose: str):
         return importlib.import_module(module)
     except ImportError as exc:
         raise MissingDependencyError(module.split(".")[0], extra, purpose) from exc
+
+
+# --- messages: short excerpts, no secrets ----------------------------------------------------
+
+EXCERPT = 80
+"""The longest excerpt of an input line that a message quotes (characters)."""
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """``repr`` of ``text``, cut to about ``limit`` characters with the length of what was cut.
+
+    >>> excerpt("x" * 1_000_000)[:12], excerpt("x" * 1_000_000)[-30:]
+    ("'xxxxxxxxxxx", "... (1,000,000 characters)'")
+    >>> excerpt("short")
+    "'short'"
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return repr(text[:limit] + f"... ({len(text):,} characters)")
+
+
+_SECRETS = [
+    (re.compile(r"\b(Bearer|Basic|token)(\s+)[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE), r"\1\2***"),
+    (re.compile(r"\b(hf|api_org|api)_[A-Za-z0-9]{4,}"), r"\1_***"),
+    (re.compile(r"\b(authorization|x-api-key|cookie)(\s*[:=]\s*)['\"]?[^\s'\",}]+", re.IGNORECASE),
+     r"\1\2***"),
+    (re.compile(r"\b((?:access_)?token|password|secret)=[^&\s'\"]+", re.IGNORECASE), r"\1=***"),
+]
+
+
+def redact(text: str) -> str:
+    """``text`` with token-like strings (``hf_...``, ``Bearer ...``, ``Authorization: ...``,
+    ``token=...``) replaced by ``***``: used for every error line and, through
+    :class:`RedactFilter`, every log line.
+
+    >>> redact("401: headers {'authorization': 'Bearer hf_abcdefgh12345'} for hf_XYZ12345678")
+    "401: headers {'authorization': 'Bearer ***'} for hf_***"
+    """
+    for pattern, repl in _SECRETS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+class RedactFilter(logging.Filter):
+    """A logging filter that redacts the formatted message of every record (see :func:`redact`)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: leave it to the handler to report
+            return True
+        clean = redact(message)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
+class HubUnreachableError(NerxlError):
+    """A model or dataset is not in the local cache and the Hub cannot be reached (or
+    ``HF_HUB_OFFLINE`` is set)."""
+
+
+def describe(exc: BaseException) -> str | None:
+    """One line for a library exception a user can act on (I/O, decoding, parsing, the Hub),
+    or ``None`` for anything else (a bug, which keeps its traceback).
+
+    The line names the path or repo when the exception knows it, and says what to do.
+    """
+    import json
+
+    name = type(exc).__name__
+    module = type(exc).__module__ or ""
+    cause = exc.__cause__ or exc.__context__
+    if module.startswith("datasets") and cause is not None and name.endswith(("GenerationError", "Error")):
+        inner = describe(cause)
+        if inner:
+            return inner
+    if isinstance(exc, UnicodeDecodeError):
+        return (f"input is not valid UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
+                f"{exc.start}); convert the file to UTF-8")
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+    if module.startswith("huggingface_hub"):
+        if name == "HFValidationError":
+            return f"invalid Hub repo id or file name: {_first_line(exc)} (use ORG/NAME)"
+        if name in ("OfflineModeIsEnabled", "LocalEntryNotFoundError"):
+            return ("not in the local cache and the Hub is unreachable: set NERXL_DATA_DIR or pass "
+                    f"a local path ({_first_line(exc)})")
+        if name in ("RepositoryNotFoundError", "RevisionNotFoundError", "EntryNotFoundError",
+                    "RemoteEntryNotFoundError", "GatedRepoError"):
+            return f"{_first_line(exc)} (check the repo id and your token's access)"
+        if name == "HfHubHTTPError" or isinstance(exc, OSError):
+            status = getattr(getattr(exc, "response", None), "status_code", "?")
+            server = getattr(exc, "server_message", None) or _first_line(exc)
+            return f"the Hub refused the request (HTTP {status}): {server}"
+    if module.startswith(("httpx", "httpcore", "requests", "urllib3")) or isinstance(
+        exc, (ConnectionError, TimeoutError)
+    ):
+        return ("the Hub (or another server) is unreachable: " + _first_line(exc)
+                + "; set NERXL_DATA_DIR or pass a local path, or check the network")
+    if module.startswith("pyarrow") or name == "ArrowInvalid":
+        return f"not a valid parquet/arrow file: {_first_line(exc)}"
+    if isinstance(exc, OSError):
+        what = exc.strerror or _first_line(exc)
+        path = exc.filename
+        hint = {13: "check the permissions", 28: "free some disk space", 30: "write somewhere else",
+                21: "give a file, not a folder", 20: "a part of the path is a file",
+                2: "check the path", 36: "use a shorter name"}.get(exc.errno or 0, "")
+        where = f"{path}: " if path else ""
+        return f"{where}{what}" + (f" ({hint})" if hint else "")
+    if isinstance(exc, TypeError):
+        m = re.search(r"(\w+)\.__init__\(\) (missing \d+ required \w+ argument[s]?: .*|"
+                      r"got an unexpected keyword argument .*)", str(exc))
+        if m:
+            return f"{m.group(1)}: {m.group(2)} (pass it as an option, see --help)"
+    return None
+
+
+def _first_line(exc: BaseException, limit: int = 300) -> str:
+    text = str(exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line if len(line) <= limit else line[:limit] + "..."

@@ -1,18 +1,28 @@
 """The ``nerxl`` command line: thin click commands that parse arguments and call library functions.
 
-Each area has its own module here (``corpora``, ``align``, ``project``, ...). A :class:`NerxlError`
-raised anywhere becomes one ``Error: ...`` line on stderr and exit status 2, never a traceback.
+Each area has its own module here (``corpora``, ``align``, ``project``, ...). The group is the one
+error boundary: a :class:`NerxlError` raised anywhere, and the library exceptions a user can act
+on (an ``OSError`` such as a read-only folder or a full disk, a decoding or parse error, a Hub or
+network error; see :func:`nerxl_data.errors.describe`), become one ``Error: ...`` line on stderr
+(token-like strings redacted) and exit status 2, never a traceback. Anything else is a bug and
+keeps its traceback.
+
+Library noise (transformers load reports, huggingface_hub and datasets warnings, torch
+``UserWarning``\ s) is silenced unless ``-v`` is given; every log line goes through
+:class:`~nerxl_data.errors.RedactFilter`.
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import sys
+import warnings
 
 import click
 
-from ..errors import NerxlError
+from ..errors import NerxlError, RedactFilter, describe, redact
 
 # Command modules, each exposing ``commands``: a list of click commands. Imported lazily so that
 # `nerxl --help` does not import torch.
@@ -51,8 +61,36 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NerxlError as exc:
-            click.echo(f"Error: {exc}", err=True)
-            sys.exit(2)
+            _fail(str(exc), exc)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            message = describe(exc)
+            if message is None:
+                raise
+            _fail(message, exc)
+
+
+def _fail(message: str, exc: BaseException) -> None:
+    logging.getLogger(__name__).debug("error details", exc_info=exc)
+    click.echo(f"Error: {redact(message)}", err=True)
+    sys.exit(2)
+
+
+_NOISY_LOGGERS = ("transformers", "huggingface_hub", "datasets", "httpx", "httpcore", "urllib3",
+                  "filelock", "fsspec", "torch", "accelerate")
+
+
+def _quiet_libraries() -> None:
+    """Keep the output to progress bars and the project's own lines (no ``-v``)."""
+    for var in ("TRANSFORMERS_VERBOSITY", "DATASETS_VERBOSITY", "HF_HUB_VERBOSITY"):
+        os.environ.setdefault(var, "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    for module in ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "tqdm"):
+        warnings.filterwarnings("ignore", module=module + r"(\..*)?")
+    warnings.filterwarnings("ignore", message=".*pin_memory.*")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -62,6 +100,11 @@ def main(verbose: int) -> None:
     """nerxl: silver NER training data for low-resource languages by annotation projection."""
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactFilter) for f in handler.filters):
+            handler.addFilter(RedactFilter())
+    if verbose == 0:
+        _quiet_libraries()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,7 +77,8 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
 @click.option("--to", "to", type=click.Path(file_okay=False), default=None, help="A local folder instead.")
 @click.option("--config", "configs", multiple=True, help="Only these configs (default: all in BUILD_DIR).")
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
-def publish_cmd(build_dir, repo, to, configs, private) -> None:
+@click.option("--force", is_flag=True, help="--to a non-empty folder that is not a dataset folder.")
+def publish_cmd(build_dir, repo, to, configs, private, force) -> None:
     """Publish the configs of BUILD_DIR to the Hub (--repo) or to a local folder (--to)."""
     from ..errors import ConfigError
     from ..hub.publish import publish_hub, publish_local
@@ -85,7 +86,7 @@ def publish_cmd(build_dir, repo, to, configs, private) -> None:
     if (repo is None) == (to is None):
         raise ConfigError("give exactly one of --repo ORG/NAME and --to DIR")
     if to is not None:
-        names = publish_local(build_dir, to, configs or None)
+        names = publish_local(build_dir, to, configs or None, force=force)
         click.echo(f"published {', '.join(names)} to {to}")
         return
     r = publish_hub(build_dir, repo, configs or None, private=private)

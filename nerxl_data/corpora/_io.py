@@ -3,16 +3,23 @@ Latin-1 fallback.
 
 Lines are read as bytes and decoded one at a time, so a file is streamed (memory does not grow
 with its size) and a bad byte is reported with its line number rather than as an offset into a
-decoded buffer.
+decoded buffer. A line ends at ``\n``, ``\r\n`` or a lone ``\r`` (old Mac files are not read
+as one line). gzip, bz2 and xz files are decompressed transparently, recognised by their magic
+bytes whatever their name.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import logging
+import lzma
+import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import InputError
 from ..schema import TagRepairs
@@ -63,7 +70,74 @@ def check_file(path: str | Path) -> Path:
         raise InputError("is a directory, expected a file", source=str(path))
     if not path.exists():
         raise InputError("no such file", source=str(path))
+    if not os.access(path, os.R_OK):
+        raise InputError("permission denied: the file is not readable", source=str(path))
     return path
+
+
+_MAGIC = ((b"\x1f\x8b", gzip.open, "gzip"), (b"BZh", bz2.open, "bz2"),
+          (b"\xfd7zXZ\x00", lzma.open, "xz"))
+
+
+def compression(path: str | Path) -> str | None:
+    """``"gzip"``, ``"bz2"`` or ``"xz"`` when the file starts with that format's magic bytes."""
+    with open(path, "rb") as f:
+        head = f.read(6)
+    return next((name for magic, _, name in _MAGIC if head.startswith(magic)), None)
+
+
+def open_binary(path: str | Path) -> BinaryIO:
+    """Open ``path`` for reading bytes, decompressing gzip/bz2/xz (by magic bytes)."""
+    kind = compression(path)
+    for _, opener, name in _MAGIC:
+        if name == kind:
+            return opener(path, "rb")
+    return open(path, "rb")
+
+
+def iter_raw_lines(path: str | Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+    """The lines of ``path`` as bytes without their ending (``\n``, ``\r\n`` or ``\r``).
+
+    A final line without an ending is yielded too; an empty file yields nothing.
+
+    Raises:
+        InputError: a compressed file that is corrupt or truncated.
+    """
+    pending = b""
+    try:
+        with open_binary(path) as f:
+            while chunk := f.read(chunk_size):
+                data = pending + chunk
+                # a \r at the end of a chunk may be the first half of \r\n: keep it for the next
+                cut = len(data) - 1 if data.endswith(b"\r") else len(data)
+                body, pending = data[:cut], data[cut:]
+                parts = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+                pending = parts.pop() + pending
+                yield from parts
+    except (EOFError, OSError, lzma.LZMAError) as exc:
+        if isinstance(exc, OSError) and exc.errno is not None:
+            raise
+        raise InputError(f"corrupt or truncated compressed file ({exc})", source=str(path)) from None
+    if pending.endswith(b"\r"):
+        pending = pending[:-1]
+        yield pending
+    elif pending:
+        yield pending
+
+
+def bad_token(token: object) -> str | None:
+    """Why ``token`` cannot be a token (empty, whitespace or a NUL byte inside), or ``None``.
+
+    >>> bad_token("New York"), bad_token("ok"), bad_token("a\\x00b".encode().decode("unicode_escape"))
+    ('contains whitespace', None, 'contains a NUL byte')
+    """
+    if not isinstance(token, str) or not token:
+        return "is empty"
+    if "\x00" in token:
+        return "contains a NUL byte"
+    if any(c.isspace() for c in token):
+        return "contains whitespace"
+    return None
 
 
 def read_lines(
@@ -77,31 +151,36 @@ def read_lines(
     Raises:
         InputError: undecodable bytes and no fallback, naming the line and byte.
     """
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                if fallback is None:
-                    raise InputError(
-                        f"byte {raw[exc.start]:#04x} at column {exc.start + 1} is not valid UTF-8 "
-                        "(pass an encoding fallback such as latin-1 to read it anyway)",
-                        source=str(path), line=lineno,
-                    ) from None
-                text = raw.decode(fallback)
-                report.fallback_lines += 1
-                if report.first_fallback_line is None:
-                    report.first_fallback_line = lineno
-            yield lineno, text.rstrip("\r\n")
+    for lineno, raw in enumerate(iter_raw_lines(path), 1):
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if fallback is None:
+                raise InputError(
+                    f"byte {raw[exc.start]:#04x} at column {exc.start + 1} is not valid UTF-8 "
+                    "(convert the file to UTF-8)",
+                    source=str(path), line=lineno,
+                ) from None
+            text = raw.decode(fallback)
+            report.fallback_lines += 1
+            if report.first_fallback_line is None:
+                report.first_fallback_line = lineno
+        yield lineno, text
+
+
+def read_text(path: str | Path) -> list[str]:
+    """All lines of a UTF-8 text file (any line ending, gzip/bz2/xz transparently).
+
+    Raises:
+        InputError: a missing or unreadable file, a directory, or bytes that are not UTF-8
+            (naming the line and column).
+    """
+    path = check_file(path)
+    return [text for _, text in read_lines(path, ReadReport(), fallback=None)]
 
 
 def count_lines(path: Path) -> int:
-    """Number of lines in ``path`` (a last line without newline counts), in constant memory."""
-    n, last = 0, b"\n"
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            n += chunk.count(b"\n")
-            last = chunk[-1:]
-    return n + (last != b"\n")
+    """Number of lines in ``path`` (a last line without an ending counts), in constant memory."""
+    return sum(1 for _ in iter_raw_lines(path))

@@ -10,6 +10,12 @@ Publishing adds or replaces whole config folders and re-renders the README from 
 ``nerxl_build.json``; other configs' files are never touched. On the Hub this is one commit with
 the new config's files and the README; files that did not change are skipped by the client, so
 re-publishing the same build makes no commit at all.
+
+Safety: config and split names (also those read from ``nerxl_build.json``) must be plain names
+(:func:`nerxl_data.paths.check_name`) and every path is checked to stay inside its folder
+(:func:`~nerxl_data.paths.safe_join`); a config folder is written next to its destination and
+swapped in whole (the old one stays until the new one is complete); ``publish_local`` refuses a
+non-empty folder that is not a dataset folder unless ``force``.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ConfigError, InputError, NerxlError
+from ..errors import ConfigError, InputError, NerxlError, excerpt
+from ..paths import atomic_folder, check_name, safe_join, write_text_atomic
 from .card import foreign_configs, render_card
 from .features import check_labels, ner_features
 from .metadata import BUILD_FILE, ConfigInfo
@@ -35,21 +42,45 @@ PARQUET = "{split}-00000-of-00001.parquet"
 def write_config(folder: str | Path, info: ConfigInfo, splits: Mapping) -> Path:
     """Write the splits (``datasets.Dataset`` each) and metadata of one config under ``folder``.
 
-    The config folder is replaced whole, so a rebuild leaves no stale split behind.
+    The config folder is replaced whole, so a rebuild leaves no stale split behind; the new one
+    is written next to it and swapped in when complete, so the old config stays loadable until
+    then (a killed or failed write leaves the old one, never a half-written one).
+
+    Raises:
+        ConfigError: a config or split name that is not a plain name.
+        InputError: a token that is empty or holds whitespace or a NUL byte (naming split and row).
     """
-    out = Path(folder) / info.name
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    check_name(info.name, "config name")
+    out = safe_join(folder, info.name)
     features = ner_features(info.label_names)
-    digest = hashlib.sha256()
     for split, ds in splits.items():
-        path = out / PARQUET.format(split=split)
-        ds.cast(features).to_parquet(str(path))
-        digest.update(path.read_bytes())
-    info.fingerprint = digest.hexdigest()[:16]
-    info.write(out)
+        check_name(split, "split name")
+        check_token_column(ds["tokens"] if "tokens" in ds.column_names else [], f"{info.name} [{split}]")
+    digest = hashlib.sha256()
+    with atomic_folder(out) as tmp:
+        for split, ds in splits.items():
+            path = tmp / PARQUET.format(split=split)
+            ds.cast(features).to_parquet(str(path))
+            digest.update(path.read_bytes())
+        info.fingerprint = digest.hexdigest()[:16]
+        info.write(tmp)
     return out
+
+
+def check_token_column(rows, where: str) -> None:
+    """Every token is a non-empty string without whitespace or NUL (it could not be written to
+    CoNLL, or read back as the same token).
+
+    Raises:
+        InputError: naming ``where``, the row and the token (a short excerpt).
+    """
+    from ..corpora._io import bad_token
+
+    for i, tokens in enumerate(rows):
+        for token in tokens:
+            problem = bad_token(token)
+            if problem:
+                raise InputError(f"token {excerpt(str(token), 40)} {problem}", source=where, row=i)
 
 
 def read_configs(folder: str | Path) -> dict[str, ConfigInfo]:
@@ -57,7 +88,39 @@ def read_configs(folder: str | Path) -> dict[str, ConfigInfo]:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError("not a folder", source=str(folder))
-    return {p.parent.name: ConfigInfo.read(p) for p in sorted(folder.glob(f"*/{BUILD_FILE}"))}
+    out = {}
+    for p in sorted(folder.glob(f"*/{BUILD_FILE}")):
+        if p.parent.name.startswith("."):  # a temporary or old folder of an interrupted write
+            continue
+        info = ConfigInfo.read(p)
+        check_name(info.name, "config name", source=str(p))
+        if info.name != p.parent.name:
+            raise InputError(f"config name {excerpt(info.name, 60)} differs from its folder "
+                             f"{p.parent.name!r}", source=str(p))
+        for split in info.splits:
+            check_name(split, "split name", source=str(p))
+        out[info.name] = info
+    return out
+
+
+def is_dataset_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` is missing, empty, or already a nerxl / Hub dataset folder (configs
+    with ``nerxl_build.json``, or a README with a YAML card header)."""
+    folder = Path(folder)
+    if not folder.exists():
+        return True
+    if not folder.is_dir():
+        return False
+    if not any(p for p in folder.iterdir() if not p.name.startswith(".nerxl")):
+        return True
+    if any(folder.glob(f"*/{BUILD_FILE}")):
+        return True
+    readme = folder / "README.md"
+    try:
+        with open(readme, encoding="utf-8", errors="replace") as f:
+            return f.read(4) == "---\n"
+    except OSError:
+        return False
 
 
 def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str | None = None) -> Path:
@@ -69,7 +132,7 @@ def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str 
     extra = foreign_configs(path, (i.name for i in infos))
     # a local folder loads by its path: datasets.load_dataset("build/europarl", CONFIG)
     card = render_card(infos, repo_id or str(folder), pretty_name, extra)
-    path.write_text(str(card), encoding="utf-8")
+    write_text_atomic(path, str(card))
     return path
 
 
@@ -95,25 +158,45 @@ def _check_repo_labels(new: list[ConfigInfo], existing: Iterable[ConfigInfo], wh
         check_labels(info.name, info.label_names, repo_labels, where)
 
 
+def _config_files(build_dir: Path, name: str) -> list[Path]:
+    """The regular files of config ``name`` (no links, no subfolders: nothing from elsewhere)."""
+    folder = safe_join(build_dir, check_name(name, "config name"))
+    files = []
+    for p in sorted(folder.iterdir()):
+        if p.name.startswith("."):
+            continue
+        if p.is_symlink() or not p.is_file():
+            raise InputError("is a link or a folder; a config folder holds only its own files "
+                             "(nothing was published)", source=str(p))
+        files.append(p)
+    return files
+
+
 def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] | None = None,
-                  repo_id: str | None = None) -> list[str]:
+                  repo_id: str | None = None, force: bool = False) -> list[str]:
     """Copy configs of ``build_dir`` into the repository folder ``to`` and re-render its card.
 
+    Each config folder is copied next to its destination and swapped in when complete.
+
     Raises:
-        ConfigError: a config's labels differ from those of ``to`` (nothing is copied).
+        ConfigError: a config's labels differ from those of ``to`` (nothing is copied), or ``to``
+            is a non-empty folder that is not a dataset folder and ``force`` is not set.
     """
     build_dir, to = Path(build_dir), Path(to)
     new = _select(read_configs(build_dir), configs, str(build_dir))
+    if not force and not is_dataset_folder(to):
+        raise ConfigError("is not empty and is not a dataset folder (no */nerxl_build.json, no "
+                          "README.md card); publish to a new folder or pass --force", source=str(to))
     existing = read_configs(to) if to.is_dir() else {}
     _check_repo_labels(new, (i for n, i in existing.items() if n not in {c.name for c in new}), str(to))
+    files = {info.name: _config_files(build_dir, info.name) for info in new}
     to.mkdir(parents=True, exist_ok=True)
     for info in new:
         if build_dir.resolve() == to.resolve():
             continue
-        dst = to / info.name
-        if dst.exists():
-            shutil.rmtree(dst)
-        shutil.copytree(build_dir / info.name, dst)
+        with atomic_folder(safe_join(to, info.name)) as tmp:
+            for p in files[info.name]:
+                shutil.copy2(p, tmp / p.name)
     write_card(to, repo_id)
     return [i.name for i in new]
 
@@ -156,7 +239,9 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
     from huggingface_hub.errors import HfHubHTTPError
 
     build_dir = Path(build_dir)
+    check_repo_id(repo_id)
     new = _select(read_configs(build_dir), configs, str(build_dir))
+    files = {cfg.name: _config_files(build_dir, cfg.name) for cfg in new}
     token = _token(token)
     api = HfApi(endpoint=endpoint, token=token)
     names = {i.name for i in new}
@@ -180,7 +265,7 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
         ops: list = [CommitOperationAdd("README.md", str(card).encode("utf-8"))]
         local_files = []
         for cfg in new:
-            for p in sorted((build_dir / cfg.name).iterdir()):
+            for p in files[cfg.name]:
                 local_files.append(f"{cfg.name}/{p.name}")
                 ops.append(CommitOperationAdd(f"{cfg.name}/{p.name}", str(p)))
         stale = [f for f in remote_files if f.split("/", 1)[0] in names and f not in local_files]
@@ -197,14 +282,42 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
     return PublishResult(repo_id, sorted(names), commit.oid, changed, ["README.md", *local_files])
 
 
+def check_repo_id(repo_id: str) -> str:
+    """``repo_id`` if it is a valid Hub id (``ORG/NAME``), else a :class:`ConfigError`."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        validate_repo_id(repo_id)
+    except HFValidationError:
+        raise ConfigError(f"invalid Hub repo id {excerpt(str(repo_id), 60)}: use ORG/NAME (letters, "
+                          "digits, '-', '_', '.')") from None
+    return repo_id
+
+
 def list_configs(target: str | Path, token: str | None = None,
                  endpoint: str | None = None) -> dict[str, ConfigInfo]:
-    """Configs (with statistics) of a local folder or of a Hub dataset repo ``ORG/NAME``."""
+    """Configs (with statistics) of a local folder or of a Hub dataset repo ``ORG/NAME``.
+
+    Raises:
+        InputError: a local path that does not exist.
+        HubUnreachableError: a repo id while the Hub cannot be reached (in about a second).
+    """
     if Path(target).is_dir():
         return read_configs(target)
+    if str(target).startswith((".", "/", "~")) or Path(target).exists():
+        raise InputError("no such folder", source=str(target))
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
+    from ..hubio import hub_reachable
+
+    check_repo_id(str(target))
+    if endpoint is None and not hub_reachable():
+        from ..errors import HubUnreachableError
+        from ..hubio import MESSAGE
+
+        raise HubUnreachableError(MESSAGE.replace("not in the local cache and ", ""), source=str(target))
     api = HfApi(endpoint=endpoint, token=token)
     try:
         info = api.dataset_info(str(target))

@@ -1,0 +1,108 @@
+"""Reaching the Hub, or not: one quick check before anything is fetched by name.
+
+Without a network, ``huggingface_hub``, ``datasets`` and ``transformers`` retry for tens of
+seconds before failing with a library exception. :func:`resolve_repo` answers in about a second:
+a local path is used as it is; a repo in the local Hub cache is used from there when the Hub
+cannot be reached; anything else raises one :class:`~nerxl_data.errors.HubUnreachableError`.
+``HF_HUB_OFFLINE=1`` (or ``HF_DATASETS_OFFLINE=1`` for datasets) skips the network check.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import socket
+from pathlib import Path
+from urllib.parse import urlparse
+
+from .errors import HubUnreachableError
+
+TIMEOUT = 1.5
+"""Seconds to wait for a TCP connection to the Hub (or the HTTPS proxy)."""
+
+MESSAGE = "not in the local cache and the Hub is unreachable: set NERXL_DATA_DIR or pass a local path"
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def offline(repo_type: str = "model") -> bool:
+    """``HF_HUB_OFFLINE`` (or, for datasets, ``HF_DATASETS_OFFLINE``) is set."""
+    return _truthy("HF_HUB_OFFLINE") or (repo_type == "dataset" and _truthy("HF_DATASETS_OFFLINE"))
+
+
+def endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT") or "https://huggingface.co"
+
+
+@functools.lru_cache(maxsize=8)
+def _reachable(url: str, proxy: str | None) -> bool:
+    target = urlparse(proxy or url)
+    host = target.hostname
+    if not host:
+        return False
+    port = target.port or (443 if target.scheme == "https" else 80)
+    try:
+        with socket.create_connection((host, port), timeout=TIMEOUT):
+            return True
+    except OSError:
+        return False
+
+
+def hub_reachable() -> bool:
+    """Whether a TCP connection to the Hub endpoint (or the HTTPS proxy) opens within
+    :data:`TIMEOUT` seconds; ``False`` at once when offline mode is set. Cached per process."""
+    if offline():
+        return False
+    url = endpoint()
+    proxy = os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") if url.startswith("https") else (
+        os.environ.get("HTTP_PROXY") or os.environ.get("http_proxy"))
+    return _reachable(url, proxy or None)
+
+
+def cached_snapshot(repo_id: str, repo_type: str = "model") -> str | None:
+    """The local snapshot folder of ``repo_id`` in the Hub cache, or ``None``."""
+    try:
+        from huggingface_hub import snapshot_download
+
+        return snapshot_download(repo_id, repo_type=repo_type, local_files_only=True)
+    except Exception:  # not cached, or not a valid repo id
+        return None
+
+
+def _datasets_cached(repo_id: str) -> bool:
+    """Whether ``datasets`` has a prepared copy of ``repo_id`` in its own cache."""
+    try:
+        import datasets.config as dc
+
+        root = Path(dc.HF_DATASETS_CACHE)
+    except Exception:
+        return False
+    return any(root.glob(repo_id.replace("/", "___") + "*"))
+
+
+def resolve_repo(name: str, repo_type: str = "model", what: str | None = None) -> str:
+    """``name`` (a local path or a Hub repo id) as something that can be loaded now.
+
+    - an existing local path: returned unchanged;
+    - the Hub is reachable: ``name`` (the library downloads it);
+    - the Hub is unreachable or offline mode is set: the cached snapshot folder (models), or
+      ``name`` when ``datasets`` has it cached;
+
+    Raises:
+        HubUnreachableError: not local, not cached, and the Hub cannot be reached.
+    """
+    if Path(name).exists():
+        return name
+    if not offline(repo_type) and hub_reachable():
+        return name
+    snapshot = cached_snapshot(name, repo_type)
+    if snapshot is not None:
+        return snapshot if repo_type == "model" else name
+    if repo_type == "dataset" and _datasets_cached(name):
+        return name
+    state = "offline mode is set (HF_HUB_OFFLINE)" if offline(repo_type) else "the Hub is unreachable"
+    label = what or ("model" if repo_type == "model" else "dataset")
+    raise HubUnreachableError(MESSAGE if "unreachable" in state else MESSAGE.replace(
+        "the Hub is unreachable", state), source=f"{label} {name}")

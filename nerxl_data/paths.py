@@ -1,0 +1,199 @@
+"""Where the toolkit writes: checked names, paths kept inside their root, atomic outputs.
+
+Three rules, in one place:
+
+- a name that becomes a path component (a config name, a language code, a split name) matches
+  :data:`NAME_PATTERN` (:func:`check_name`) before any path is built from it;
+- a path built from a root and such parts is resolved and must stay inside the root
+  (:func:`safe_join`);
+- an output file is written to a temporary file in its destination folder and renamed into
+  place only when complete (:func:`atomic_write`, :func:`atomic_folder`); the temporary file is
+  removed on failure, and a run cleans up what a killed run left behind.
+
+>>> check_name("de.heuristic-e5small", "config name")
+'de.heuristic-e5small'
+>>> safe_join("/data/build", "de.x", "train.parquet").as_posix()
+'/data/build/de.x/train.parquet'
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+from .errors import ConfigError, InputError
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
+"""Config names, language codes and split names: a letter or digit, then letters, digits,
+``.``, ``_``, ``+`` or ``-`` (at most 200 characters). No separators, no ``..``, nothing absolute."""
+
+_TMP_MARK = ".nerxl-tmp-"
+
+
+def check_name(name: object, what: str = "name", source: str | None = None) -> str:
+    """``name`` if it is a safe path component (:data:`NAME_PATTERN`), else a :class:`ConfigError`.
+
+    >>> check_name("../victim", "config name")
+    Traceback (most recent call last):
+    ...
+    nerxl_data.errors.ConfigError: invalid config name '../victim': use letters, digits and . _ + - (starting with a letter or digit)
+    """
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or ".." in name:
+        from .errors import excerpt
+
+        raise ConfigError(
+            f"invalid {what} {excerpt(str(name))}: use letters, digits and . _ + - "
+            "(starting with a letter or digit)",
+            source=source,
+        )
+    return name
+
+
+def safe_join(root: str | os.PathLike, *parts: str | os.PathLike) -> Path:
+    """``root / parts...``, resolved, or a :class:`ConfigError` when it leaves ``root``.
+
+    Symlinks are resolved on both sides, so a link inside ``root`` that points outside is
+    refused too.
+
+    >>> safe_join("/data", "../etc")
+    Traceback (most recent call last):
+    ...
+    nerxl_data.errors.ConfigError: /data: '../etc' would be written outside this folder
+    """
+    base = Path(root).resolve()
+    path = base.joinpath(*parts).resolve()
+    if path != base and base not in path.parents:
+        shown = "/".join(str(p) for p in parts)
+        raise ConfigError(f"{shown!r} would be written outside this folder", source=str(root))
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def temp_name(path: Path) -> Path:
+    """The temporary sibling of ``path`` this process writes (``.NAME.nerxl-tmp-PID``)."""
+    return path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}")
+
+
+def clean_stale(path: str | os.PathLike) -> int:
+    """Remove temporaries of ``path`` left by processes that are gone; return how many."""
+    path = Path(path)
+    n = 0
+    if not path.parent.is_dir():
+        return 0
+    for tmp in path.parent.glob(f".{glob_escape(path.name)}{_TMP_MARK}*"):
+        pid = tmp.name.rsplit(_TMP_MARK, 1)[-1].split(".")[0]
+        if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
+            with contextlib.suppress(OSError):
+                shutil.rmtree(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
+                n += 1
+    return n
+
+
+def glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
+
+
+def check_output(path: str | os.PathLike) -> Path:
+    """``path`` as a :class:`Path` that can be written as a file (not a folder), its folder made."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError("is a directory; give a file name to write", source=str(path))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"cannot create the folder {path.parent}: {exc.strerror or exc}",
+                         source=str(path)) from None
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; on success it is renamed to ``path``.
+
+    On any exception the temporary is removed and ``path`` is left as it was (the old file, or
+    nothing). Temporaries of killed earlier runs are removed first.
+    """
+    path = check_output(path)
+    clean_stale(path)
+    tmp = temp_name(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "w", encoding: str | None = "utf-8",
+                 newline: str | None = None) -> Iterator[IO]:
+    """Open a temporary file next to ``path`` for writing; rename it to ``path`` when the block
+    ends without an exception (flushed and fsynced first), else remove it.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> with atomic_write(f"{d}/out.txt") as f:
+    ...     _ = f.write("done\\n")
+    >>> open(f"{d}/out.txt").read()
+    'done\\n'
+    """
+    with atomic_path(path) as tmp:
+        kwargs = {} if "b" in mode else {"encoding": encoding, "newline": newline}
+        with open(tmp, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_write(path) as f:
+        f.write(text)
+    return Path(path)
+
+
+@contextlib.contextmanager
+def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder next to ``path``; on success it replaces ``path``.
+
+    The old folder stays in place until the new one is complete: it is moved aside, the new one
+    renamed in, and only then the old one removed. If a run is killed between the two renames,
+    the next run puts the old folder back before starting.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    old = path.with_name(f".{path.name}.nerxl-old")
+    if old.is_dir() and not path.exists():  # a run was killed between the two renames
+        old.rename(path)
+    elif old.is_dir():
+        shutil.rmtree(old, ignore_errors=True)
+    clean_stale(path)
+    tmp = temp_name(path)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        if path.exists():
+            path.rename(old)
+        tmp.rename(path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old.is_dir() and not path.exists():
+            old.rename(path)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
