@@ -107,13 +107,22 @@ def source_info(corpus: str) -> SourceInfo:
 
 @dataclass
 class BuildOptions:
-    """Options of one build (CLI flags map onto these)."""
+    """Options of one build (CLI flags map onto these).
+
+    ``source_lang`` None: the family's default (English; for MasakhaNER over parallel text, the
+    LAFAND pivot of the target, English or French). ``translator`` None: the family's parallel
+    text where it has one (no translation step), else an error naming the options.
+    ``tagger_model`` tags a source side without labels (a parallel corpus's, translate-test's):
+    ``spacy:<package>``, or a token-classification model (Hub name or folder, e.g. a model
+    ``nerxl train`` wrote); None: the default spaCy pipeline of the source language.
+    ``config_name`` replaces the default config name ``{lang}.{method}``.
+    """
 
     lang: str
     method: str = DEFAULT_METHOD
-    source_lang: str = "en"
+    source_lang: str | None = None
     mode: str = "translate-train"
-    translator: str = "parallel"
+    translator: str | None = None
     translator_model: str | None = None
     aligner_model: str | None = None
     tagger_model: str | None = None
@@ -123,17 +132,29 @@ class BuildOptions:
     data_dir: str | None = None
     aligner_options: dict = field(default_factory=dict)
     translator_options: dict = field(default_factory=dict)
+    config_name: str | None = None
+    validation_fraction: float = 0.1
 
 
 class Builder:
-    """Base class of the family builders; subclasses set the class attributes and hooks."""
+    """Base class of the family builders; subclasses set the class attributes and hooks.
+
+    Hooks: :meth:`sources` (licences and citations), :meth:`inputs` (the pipeline's input
+    columns per silver split), :meth:`gold` (gold target tags of a silver split, to score the
+    projection), :meth:`gold_splits` (gold target data for ``validation``/``test``, where the
+    family has it and its licence allows it), :meth:`resolve` (fill the family defaults into the
+    options, at config time).
+    """
 
     family: str = "base"
     languages: tuple[str, ...] = ()
     types: tuple[str, ...] = ("PER", "ORG", "LOC", "MISC")
-    default_translator: str = "parallel"
 
     # --- hooks -----------------------------------------------------------------------------
+    def resolve(self, opts: BuildOptions) -> BuildOptions:
+        """The options with the family defaults filled in (no data is read)."""
+        return replace(opts, source_lang=opts.source_lang or "en")
+
     def sources(self, opts: BuildOptions) -> list[SourceInfo]:
         raise NotImplementedError
 
@@ -141,9 +162,23 @@ class Builder:
         """Pipeline input columns per split (see ``nerxl_data.pipeline.source_rows``)."""
         raise NotImplementedError
 
+    def source_tagged(self, opts: BuildOptions) -> bool:
+        """Whether the inputs carry source labels (else a tagger step labels the source side)."""
+        return opts.mode == "translate-train"
+
     def gold(self, opts: BuildOptions, split: str) -> list[list[str]] | None:
         """Gold IOB2 target tags of ``split`` in input order, when the family has them."""
         return None
+
+    def gold_splits(self, opts: BuildOptions) -> dict[str, list[dict]]:
+        """Gold target records (``id``, ``tokens``, ``ner_tags``) for evaluation splits, by name
+        (``validation``, ``test``); empty when the family has none (a silver ``validation`` is
+        then held out of the silver ``train``)."""
+        return {}
+
+    def notes(self, opts: BuildOptions, config: PipelineConfig) -> list[str]:
+        """Provenance lines for the card (pivot, parallel corpus, tagger)."""
+        return []
 
     def script_arguments(self, parser) -> None:
         """Extra command-line flags of this family (script and CLI)."""
@@ -158,7 +193,7 @@ class Builder:
         return label_names(self.types)
 
     def config_name(self, opts: BuildOptions) -> str:
-        return f"{opts.lang}.{opts.method}"
+        return opts.config_name or f"{opts.lang}.{opts.method}"
 
     def check(self, opts: BuildOptions) -> None:
         from nerxl_data.paths import check_name  # names become paths: checked before any is built
@@ -168,23 +203,42 @@ class Builder:
             raise unknown_name(f"{self.family} language", opts.lang, self.languages)
 
     def pipeline_config(self, opts: BuildOptions) -> PipelineConfig:
+        """The typed pipeline config of ``opts`` (resolved options): every name is checked
+        here, before any data is read or model loaded.
+
+        Raises:
+            ConfigError: an unknown method, aligner, translator backend or tagger.
+        """
         projection, aligner = parse_method(opts.method, opts.aligner_model)
+        from nerxl_data.project import get_method
+
+        get_method(projection.method).make_config(**projection.options)  # bad options fail now
         if opts.aligner_options:
             aligner = replace(aligner, options=dict(opts.aligner_options))
-        translator = TranslateConfig(
-            opts.translator, opts.translator_model, options=dict(opts.translator_options),
-            cache=str(Path(opts.cache_dir) / "translations.sqlite")
-            if opts.cache_dir and opts.translator != "parallel" else None,
-        )
-        tagger = TagConfig(opts.tagger_model) if opts.tagger_model else None
-        return PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner,
-                              projection, tagger)
+        translator = None
+        if opts.translator is not None:
+            from nerxl_data.translate import TRANSLATORS
+
+            if opts.translator not in TRANSLATORS:
+                raise unknown_name("translator backend", opts.translator, TRANSLATORS)
+            translator = TranslateConfig(
+                opts.translator, opts.translator_model, options=dict(opts.translator_options),
+                cache=str(Path(opts.cache_dir) / "translations.sqlite") if opts.cache_dir else None,
+            )
+        tagger = None
+        if not self.source_tagged(opts):
+            tagger = TagConfig.resolve(opts.tagger_model, opts.source_lang, self.types)
+        return PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner, projection, tagger)
 
     def build(self, opts: BuildOptions, out: str | Path | None = None,
               run_report: RunReport | None = None, runner=run_pipeline):
         """Build the config ``{lang}.{method}``: a ``DatasetDict`` (and, with ``out``, files).
 
-        ``runner`` runs the steps (``run_pipeline``'s signature; see ``nerxl_data.runners``).
+        Splits: the silver ``train``; gold ``validation``/``test`` where the family has gold
+        target data (:meth:`gold_splits`), else a silver ``validation`` held out of the silver
+        data (``opts.validation_fraction`` of it, chosen by a hash of the row id, so the same
+        rows are held out on every rebuild). ``runner`` runs the steps (``run_pipeline``'s
+        signature; see ``nerxl_data.runners``).
 
         Returns:
             (DatasetDict, ConfigInfo)
@@ -194,6 +248,7 @@ class Builder:
         from nerxl_data.hub.features import COLUMNS, ner_features
         from nerxl_data.hub.publish import write_card, write_config
 
+        opts = self.resolve(opts)
         self.check(opts)
         config = self.pipeline_config(opts)
         names = self.label_names
@@ -208,33 +263,70 @@ class Builder:
         info = ConfigInfo(
             name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,
             mode=opts.mode, method=opts.method, parameters=config.parameters(),
-            label_names=names, sources=self.sources(opts),
+            label_names=names, sources=self.sources(opts), notes=self.notes(opts, config),
         )
+        gold_splits = self.gold_splits(opts)
+        features = ner_features(names)
         splits = {}
         for split, cols in self.inputs(opts).items():
+            skipped = cols.pop("_skipped", {})
             if opts.limit is not None:
                 cols = {k: v[: opts.limit] for k, v in cols.items()}
             ds = runner(Dataset.from_dict(cols), config, opts.cache_dir, report=run_report)
             rows = ds.to_dict()
-            stats = _stats(rows, names)  # projection counts, over every type the source had
-            stats.dropped.update(_keep_types(rows, self.types))
-            stats.entities = split_stats({"ner_tags": rows["ner_tags"]}, names).entities
+            tagger_dropped = Counter(t for ts in rows.get("source_tagger_dropped", []) for t in ts)
             gold = self.gold(opts, split)
             if gold is not None:
                 from nerxl_data.evaluation import evaluate_tags
 
-                gold = gold[: len(rows["ner_tags"])]
-                micro = evaluate_tags(gold, rows["ner_tags"])["micro"]
+                micro = evaluate_tags(gold[: len(rows["ner_tags"])], rows["ner_tags"])["micro"]
                 info.score[f"{split} F1"] = micro["f1"] / 100
-            info.splits[split] = stats
-            rows["ner_tags"] = [[index[t] for t in tags] for tags in rows["ner_tags"]]
-            rows["source_ner_tags"] = [[index[t] for t in tags] for tags in rows["source_ner_tags"]]
-            splits[split] = Dataset.from_dict({c: rows[c] for c in COLUMNS}, features=ner_features(names))
+            parts = {split: rows}
+            if split == "train" and not gold_splits and opts.validation_fraction > 0:
+                parts = _hold_out(rows, opts.validation_fraction)
+            for name, part in parts.items():
+                stats = _stats(part, names)  # projection counts, over every type the source had
+                stats.dropped.update(_keep_types(part, self.types))
+                stats.entities = split_stats({"ner_tags": part["ner_tags"]}, names).entities
+                stats.skipped_sentences = dict(skipped) if name == split else {}
+                stats.tagger_dropped = dict(sorted(tagger_dropped.items())) if name == split else {}
+                info.splits[name] = stats
+                part["ner_tags"] = [[index[t] for t in tags] for tags in part["ner_tags"]]
+                part["source_ner_tags"] = [[index[t] for t in tags] for tags in part["source_ner_tags"]]
+                splits[name] = Dataset.from_dict({c: part[c] for c in COLUMNS}, features=features)
+        for split, records in gold_splits.items():
+            info.splits[split] = split_stats({"ner_tags": [r["ner_tags"] for r in records]}, names)
+            info.splits[split].kind = "gold"
+            splits[split] = Dataset.from_dict(_gold_columns(records, index), features=features)
         dd = DatasetDict(splits)
         if out is not None:
             write_config(out, info, dd)
             write_card(out)
         return dd, info
+
+
+def _hold_out(rows: dict[str, list], fraction: float) -> dict[str, dict[str, list]]:
+    """Split silver rows into ``train`` and a held-out silver ``validation`` (at least one row
+    each when there are two or more), by a stable hash of the row id."""
+    import hashlib
+
+    n = len(rows["id"])
+    if n < 2:
+        return {"train": rows}
+    keyed = sorted(range(n), key=lambda i: hashlib.sha1(rows["id"][i].encode()).hexdigest())
+    held = set(keyed[: max(1, round(fraction * n))])
+    take = {"train": [i for i in range(n) if i not in held], "validation": sorted(held)}
+    return {name: {c: [v[i] for i in idx] for c, v in rows.items()} for name, idx in take.items()}
+
+
+def _gold_columns(records: list[dict], index: dict[str, int]) -> dict[str, list]:
+    """Gold rows in the silver columns: the provenance columns are empty (no projection)."""
+    n = len(records)
+    return {"id": [str(r["id"]) for r in records], "tokens": [list(r["tokens"]) for r in records],
+            "ner_tags": [[index[t] for t in r["ner_tags"]] for r in records],
+            "source_lang": [None] * n, "source_tokens": [[] for _ in records],
+            "source_ner_tags": [[] for _ in records], "alignment": [None] * n,
+            "projection_score": [None] * n}
 
 
 def _keep_types(rows: dict[str, list], types: Sequence[str]) -> dict[str, int]:
@@ -264,7 +356,8 @@ def add_arguments(parser, builder: Builder) -> None:
     parser.add_argument("--method", default=DEFAULT_METHOD)
     parser.add_argument("--out", required=True)
     parser.add_argument("--aligner-model", default=None)
-    parser.add_argument("--translator", default=builder.default_translator)
+    parser.add_argument("--translator", default=None)
+    parser.add_argument("--tagger-model", default=None)
     parser.add_argument("--translator-model", default=None)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--cache-dir", default=None)
@@ -280,7 +373,7 @@ def script_main(builder: Builder, argv: Sequence[str] | None = None) -> None:
     a = parser.parse_args(argv)
     builder = builder.with_args(a)
     opts = BuildOptions(a.lang, a.method, translator=a.translator, translator_model=a.translator_model,
-                        aligner_model=a.aligner_model, limit=a.limit,
+                        aligner_model=a.aligner_model, tagger_model=a.tagger_model, limit=a.limit,
                         cache_dir=a.cache_dir or str(Path(a.out) / ".cache"))
     _, info = builder.build(opts, a.out)
     print(f"wrote {info.name} to {a.out}")

@@ -1,7 +1,7 @@
 """Any CoNLL source and target: the builder for corpora the registry does not know.
 
 - With ``--target-file`` (a CoNLL file sentence-aligned with the source; its tags, if any, are
-  used only to score): the human translation is the target (translator ``parallel``).
+  used only to score): the human translation is the target (no translator).
 - Without it, ``--translator``/``--translator-model`` translate the source.
 
 The label set is the first known one (CoNLL, MasakhaNER, WikiANN) that covers the source file's
@@ -64,7 +64,7 @@ class ConllGeneric(Builder):
             raise ConfigError("conll-generic needs a source file (--source-file)")
         src = self._read(self.source_file)
         if self.target_file is None:
-            if opts.translator == "parallel":
+            if opts.translator is None:
                 raise ConfigError("without --target-file, conll-generic needs a translator (--translator hf)")
             return {"train": source_rows(src, opts.source_lang)}
         tgt = self._read(self.target_file)

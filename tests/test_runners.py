@@ -89,7 +89,8 @@ def test_ray_build_equals_local_build_and_skips_finished_language(
     remote, info = builder.build(_opts(tiny_bert, data_dir, tmp_path), runner=runner, run_report=report)
     assert report.computed["align"] == 1 and not report.cached
     a, b = local["train"].to_dict(), remote["train"].to_dict()
-    assert a["id"] == b["id"] and len(a["id"]) == N  # same ids, same order
+    assert a["id"] == b["id"] and len(a["id"]) + len(local["validation"]) == N  # same ids, same order
+    assert local["validation"].to_dict() == remote["validation"].to_dict()
     assert a == b  # every column, tags and alignment scores included
     assert sum(len(t) for t in b["ner_tags"]) > 0 and info.splits["train"].projected_entities > 0
     # parquet parts per language plus a marker; a rerun reads them back and runs nothing
@@ -203,7 +204,7 @@ def test_model_steps_get_actor_pools_with_fractional_gpus(tiny_bert, monkeypatch
                             aligner=AlignConfig("simalign-argmax", tiny_bert))
     translate, align, project = make_steps(config)
     assert [uses_model(s) for s in (translate, align, project)] == [True, True, False]
-    assert not uses_model(make_steps(_config(tiny_bert))[0])  # 'parallel': nothing to load
+    assert [s.name for s in make_steps(_config(tiny_bert))] == ["align", "project"]  # parallel text
 
     runner = RayRunner(RayConfig())
     monkeypatch.setattr(ray, "cluster_resources", lambda: {"GPU": 1.0, "CPU": 8.0})

@@ -27,11 +27,16 @@ def _builder(family: str):
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder in the Hub layout (default: build/FAMILY).")
 @click.option("--mode", type=click.Choice(["translate-train", "translate-test"]), default="translate-train")
-@click.option("--source-lang", default="en", show_default=True)
-@click.option("--translator", default=None, help="Translation backend (family default: parallel or hf).")
+@click.option("--source-lang", default=None,
+              help="Source language (default: en; for MasakhaNER parallel text, its LAFAND pivot).")
+@click.option("--translator", default=None,
+              help="Translation backend, e.g. hf (default: none: the family's parallel text).")
 @click.option("--translator-model", default=None, help="Translation model name or path.")
 @click.option("--aligner-model", default=None, help="Local encoder path replacing the method's model.")
-@click.option("--tagger-model", default=None, help="Source-language NER model (translate-test).")
+@click.option("--tagger-model", default=None,
+              help="Source-side tagger: spacy:<package> or a token-classification model (name or "
+                   "folder); default: the source language's spaCy pipeline.")
+@click.option("--config-name", default=None, help="Config name (default: LANG.METHOD).")
 @click.option("--split", "splits", multiple=True, help="Splits to build (family default).")
 @click.option("--limit", type=int, default=None, help="Only the first N sentences per split.")
 @click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
@@ -42,8 +47,8 @@ def _builder(family: str):
 @click.option("--address", default=None,
               help="Ray cluster HEAD:PORT (from `ray start --head`); default: a local Ray.")
 def build_cmd(family, lang, method, out, mode, source_lang, translator, translator_model,
-              aligner_model, tagger_model, splits, limit, cache_dir, source_file, target_file,
-              backend, address) -> None:
+              aligner_model, tagger_model, config_name, splits, limit, cache_dir, source_file,
+              target_file, backend, address) -> None:
     """Build the silver config LANG.METHOD of FAMILY (europarl-ner, masakhaner2, xtreme-panx,
     conll-generic) into a Hub-layout folder."""
     from ..builders.base import DEFAULT_METHOD, BuildOptions
@@ -51,9 +56,9 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
     builder = _builder(family).with_args(argparse.Namespace(source_file=source_file, target_file=target_file))
     out = Path(out or Path("build") / family)
     opts = BuildOptions(
-        lang, method or DEFAULT_METHOD, source_lang, mode, translator or builder.default_translator,
-        translator_model, aligner_model, tagger_model, list(splits) or None, limit,
-        cache_dir or str(out / ".cache"),
+        lang, method or DEFAULT_METHOD, source_lang, mode, translator, translator_model,
+        aligner_model, tagger_model, list(splits) or None, limit, cache_dir or str(out / ".cache"),
+        config_name=config_name,
     )
     from ..pipeline import RunReport
     from ..runners import get_runner
@@ -64,8 +69,16 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
     if report.computed or report.cached:
         click.echo(f"steps (per shard): {report.format()}")
     for split, s in info.splits.items():
-        rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
-        click.echo(f"{info.name} {split}: {s.sentences} sentences, projection rate {rate}")
+        ents = ", ".join(f"{t} {n}" for t, n in s.entities.items()) or "no entities"
+        line = f"{info.name} {split} ({s.kind}): {s.sentences} sentences, {ents}"
+        if s.kind == "silver":
+            rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
+            line += f"; projection rate {rate}"
+            dropped = {**s.dropped, **{f"tagger type {t}": n for t, n in s.tagger_dropped.items()},
+                       **s.skipped_sentences}
+            if dropped:
+                line += "; not projected: " + ", ".join(f"{k} {n}" for k, n in dropped.items())
+        click.echo(line)
     for k, v in info.score.items():
         click.echo(f"{info.name} {k}: {100 * v:.1f}")
     click.echo(f'datasets.load_dataset("{out}", "{info.name}")')
@@ -108,8 +121,8 @@ def list_cmd(target) -> None:
             ents = ", ".join(f"{t} {n}" for t, n in s.entities.items()) or "none"
             rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
             score = "".join(f", {k} {100 * v:.1f}" for k, v in info.score.items() if k.startswith(split))
-            click.echo(f"{name}  {split}: {s.sentences} sentences, entities {ents}, "
-                       f"projection rate {rate}{score}")
+            rate = f", projection rate {rate}" if s.kind == "silver" else ""
+            click.echo(f"{name}  {split} ({s.kind}): {s.sentences} sentences, entities {ents}{rate}{score}")
 
 
 @click.command("demo")

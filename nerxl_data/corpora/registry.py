@@ -78,6 +78,20 @@ class CorpusInfo:
         src, _, tgt = lang.partition("-")
         return self.hub_config.format(lang=lang, src=src, tgt=tgt)
 
+    def local_dir(self, lang: str) -> str:
+        """The folder name of ``lang``'s files (``en_luo`` for ``en-luo``)."""
+        return dict(self.local_dirs).get(lang, lang)
+
+    def is_local(self, lang: str, root: Path | None) -> bool:
+        """Whether ``lang`` has local files: a listed local language, or any language whose
+        folder exists under ``root`` laid out the same way (e.g. a MasakhaNER 2.0 language
+        not in the list)."""
+        if lang in self.local_languages:
+            return True
+        if root is None or self.local_path is None or "/" not in self.local_path or not lang:
+            return False
+        return (root / self.local_path.split("/")[0] / self.local_dir(lang)).is_dir()
+
     def local_split(self, split: str) -> str:
         return dict(self.local_splits).get(split, split)
 
@@ -228,7 +242,7 @@ def get_corpus(name: str) -> CorpusInfo:
         raise unknown_name("corpus", name, CORPORA) from None
 
 
-def parse_corpus_ref(ref: str) -> tuple[CorpusInfo, str]:
+def parse_corpus_ref(ref: str, data_dir: str | Path | None = None) -> tuple[CorpusInfo, str]:
     """Split ``NAME:LANG`` into the corpus and a checked language code.
 
     >>> info, lang = parse_corpus_ref("europarl-ner:de"); (info.name, lang)
@@ -243,7 +257,8 @@ def parse_corpus_ref(ref: str) -> tuple[CorpusInfo, str]:
         raise ConfigError(
             f"corpus {name!r} needs a language: {name}:LANG, LANG one of {', '.join(info.languages)}"
         )
-    if lang not in info.languages and info.local_path and lang not in info.local_languages:
+    if (lang not in info.languages and info.local_path and lang not in info.local_languages
+            and not info.is_local(lang, Path(data_dir) if data_dir else data_dir_from_env())):
         raise unknown_name(f"language of {name}", lang, info.languages)
     return info, lang
 
@@ -270,7 +285,7 @@ def corpus_files(
     root = Path(data_dir) if data_dir is not None else data_dir_from_env()
     if root is None:
         raise ConfigError(f"{DATA_DIR_ENV} is not set; point it at the folder holding {name}/")
-    if info.local_path is None or lang not in info.local_languages:
+    if info.local_path is None or not info.is_local(lang, root):
         have = ", ".join(info.local_languages) or "none"
         raise ConfigError(
             f"{name}:{lang} has no local files (local languages: {have}); load it from the Hub"
@@ -284,7 +299,7 @@ def corpus_files(
         paths = [
             root
             / info.local_path.format(
-                lang=dict(info.local_dirs).get(lang, lang), split=info.local_split(s), side=side
+                lang=info.local_dir(lang), split=info.local_split(s), side=side
             )
             for side in sides
         ]
@@ -321,11 +336,11 @@ def load_corpus(
     from .hf import read_hf_dataset
     from .parallel import read_parallel_text
 
-    info, lang = parse_corpus_ref(ref)
+    info, lang = parse_corpus_ref(ref, data_dir)
     root = Path(data_dir) if data_dir is not None else data_dir_from_env()
     if split is not None:
         split = info.check_split(split)
-    if root is not None and lang in info.local_languages:
+    if root is not None and info.is_local(lang, root):
         files = corpus_files(info.name, lang, split, data_dir=root)
         if info.parallel:
             pairs = [files[i : i + 2] for i in range(0, len(files), 2)]

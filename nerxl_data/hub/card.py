@@ -30,7 +30,7 @@ def template_path(name: str = TEMPLATE) -> Path:
     raise ConfigError(f"card template {name!r} not found in nerxl_data/cards or the repository's cards/")
 
 
-def config_entry(info: ConfigInfo) -> dict:
+def config_entry(info: ConfigInfo, default: bool = False) -> dict:
     """The README ``configs:`` entry of one config: one data_files pattern per split.
 
     ``description`` carries the fingerprint of the data files: ``datasets`` keys its cache of a
@@ -43,7 +43,21 @@ def config_entry(info: ConfigInfo) -> dict:
     }
     if info.fingerprint:
         entry["description"] = f"nerxl build {info.fingerprint}"
+    if default:
+        entry["default"] = True
     return entry
+
+
+def default_config(names: Sequence[str], extra_configs: Sequence[dict] = ()) -> str | None:
+    """The config ``load_dataset(repo)`` loads without a name: one a foreign entry already marks
+    as default (none of ours, then), else the first built with the default method, else the
+    first by name."""
+    if any(c.get("default") for c in extra_configs):
+        return None
+    from nerxl_data.builders.base import DEFAULT_METHOD
+
+    names = sorted(names)
+    return next((n for n in names if n.endswith("." + DEFAULT_METHOD)), names[0] if names else None)
 
 
 def _size_category(n: int) -> str:
@@ -93,6 +107,12 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
         raise ConfigError("a card needs at least one config")
     sources = unique_sources(infos)
     licenses = sorted({s.license for s in sources})
+    others = [s for s in sources if s.license == "other"]
+    license_extra = {}
+    if others:  # the Hub's card spec: licence "other" names the licence and links to it
+        license_extra = {"license_name": "; ".join(f"{s.name}: {s.terms or 'see source'}" for s in others),
+                         "license_link": next((s.url for s in others if s.url), "LICENSE")}
+    default = default_config([i.name for i in infos], extra_configs)
     languages = sorted({i.language for i in infos} | {i.source_language for i in infos})
     n = sum(s.sentences for i in infos for s in i.splits.values())
     pretty_name = pretty_name or f"{repo_id.rstrip('/').rsplit('/', 1)[-1]} (silver NER by annotation projection)"
@@ -101,7 +121,7 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
         license=licenses[0] if len(licenses) == 1 else licenses,
         annotations_creators=["machine-generated"],
         language_creators=["machine-generated" if any(i.mode == "translate-train" and
-                                                      i.parameters.get("translator") != "parallel"
+                                                      not i.parameters.get("translator", "").startswith("none")
                                                       for i in infos) else "found"],
         multilinguality="multilingual" if len(languages) > 1 else "monolingual",
         size_categories=_size_category(n),
@@ -111,7 +131,8 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
         pretty_name=pretty_name,
         tags=["silver-standard", "annotation-projection", "nerxl-data",
               *sorted({i.mode for i in infos})],
-        configs=[config_entry(i) for i in infos] + list(extra_configs),
+        configs=[config_entry(i, i.name == default) for i in infos] + list(extra_configs),
+        **license_extra,
     )
     return DatasetCard.from_template(
         data,

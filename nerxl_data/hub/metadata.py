@@ -38,7 +38,10 @@ class SplitStats:
     """Counts of one split: sentences, target entities per type, and how projection went.
 
     ``projection_rate`` is projected source entities / source entities (``None`` when the split
-    has no source entities); ``dropped`` counts entities not projected, by reason.
+    has no source entities); ``dropped`` counts entities not projected, by reason;
+    ``tagger_dropped`` counts the source tagger's entities whose type the label set lacks (by
+    type; never projected). ``kind`` is ``silver`` (projected labels) or ``gold`` (human labels
+    of the target corpus, for evaluation).
     """
 
     sentences: int = 0
@@ -47,6 +50,8 @@ class SplitStats:
     projected_entities: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
     skipped_sentences: dict[str, int] = field(default_factory=dict)
+    tagger_dropped: dict[str, int] = field(default_factory=dict)
+    kind: str = "silver"
 
     @property
     def projection_rate(self) -> float | None:
@@ -68,6 +73,7 @@ class ConfigInfo:
     splits: dict[str, SplitStats] = field(default_factory=dict)
     score: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""  # sha256 of the config's data files, set when they are written
+    notes: list[str] = field(default_factory=list)  # provenance lines for the card (pivot, tagger, ...)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -34,7 +34,6 @@ from ..pipeline import (
     PipelineConfig,
     RunReport,
     Step,
-    TranslateStep,
     content_fingerprint,
     fingerprint,
     make_steps,
@@ -175,8 +174,6 @@ def write_task(table, folder: str):
 
 def uses_model(step: Step) -> bool:
     """Whether a step loads a model (-> actor pool) or is light (-> tasks)."""
-    if isinstance(step, TranslateStep) and step.config.backend == "parallel":
-        return False  # the translation is already in the data: the step only checks the column
     return step.resources.num_gpus > 0
 
 

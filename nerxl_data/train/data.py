@@ -2,10 +2,15 @@
 
 A *source* is named by a spec string:
 
-- ``masakhaner2:yor``, ``conll:en``: a corpus of ``$NERXL_DATA_DIR`` (or ``data_dir``);
-- a local file or folder: CoNLL (read by :func:`nerxl_data.corpora.read_conll`),
-  JSON lines or parquet with ``tokens``/``ner_tags`` columns; a folder holds
-  ``train``/``dev``/``test`` files (``dev`` and ``validation`` both become ``validation``);
+- ``NAME:LANG``: a corpus of the registry (:mod:`nerxl_data.corpora.registry`:
+  ``masakhaner2:yor``, ``conll2003:en``, ``conll2002:es``, ``europarl-ner:de``), read from
+  ``$NERXL_DATA_DIR`` (or ``data_dir``) when it has local files, else from the Hub by name;
+- a folder in the Hub layout (what ``nerxl build`` and ``nerxl publish --to`` write: a README
+  with ``configs:``, ``{config}/{split}-*.parquet``) with ``dataset_config_name``, loaded by
+  ``datasets.load_dataset(folder, config)`` exactly as ``run_ner.py`` loads it;
+- a local file or a folder of ``train``/``dev``/``test`` files: CoNLL (read by
+  :func:`nerxl_data.corpora.read_conll`), JSON lines or parquet with ``tokens``/``ner_tags``
+  columns (``dev`` and ``validation`` both become ``validation``);
 - anything else: a Hugging Face dataset name, with ``dataset_config_name`` (run_ner.py style).
 
 Every source becomes a :class:`datasets.DatasetDict` whose ``ner_tags`` are string tags mapped
@@ -24,23 +29,10 @@ from pathlib import Path
 import datasets
 
 from ..corpora import ReadReport, read_conll
-from ..errors import ConfigError, InputError, unknown_name
+from ..errors import ConfigError, InputError
 from ..schema import LABEL_SETS, TagRepairs, TypeMapping, label_names, types_of
 
 SPLIT_NAMES = {"train": "train", "dev": "validation", "validation": "validation", "valid": "validation", "test": "test"}
-
-# name -> (folder under the data dir, file pattern, label set); languages are sub-folders.
-LOCAL_CORPORA: dict[str, tuple[str, str, str]] = {
-    "masakhaner2": ("masakhaner2/{lang}", "{split}.txt", "masakhaner"),
-    "conll": ("conll/{lang}", "{split}.tsv", "conll"),
-}
-
-
-def _data_dir(data_dir: str | os.PathLike | None) -> Path:
-    value = data_dir or os.environ.get("NERXL_DATA_DIR")
-    if not value:
-        raise ConfigError("corpus specs like 'masakhaner2:yor' need NERXL_DATA_DIR (or --data-dir)")
-    return Path(value)
 
 
 def _read_file(path: Path, report: ReadReport | None = None) -> datasets.Dataset:
@@ -59,14 +51,53 @@ def _read_file(path: Path, report: ReadReport | None = None) -> datasets.Dataset
     return ds
 
 
-def _read_folder(folder: Path, pattern: str | None = None, report: ReadReport | None = None) -> datasets.DatasetDict:
+def is_hub_layout(folder: Path) -> bool:
+    """Whether ``folder`` is a dataset repository layout (``load_dataset(folder, config)``): a
+    README with ``configs:``, or config sub-folders holding parquet files."""
+    readme = folder / "README.md"
+    if readme.is_file() and "configs:" in readme.read_text(encoding="utf-8", errors="replace")[:20000]:
+        return True
+    return any(folder.glob("*/*.parquet"))
+
+
+def _read_folder(folder: Path, report: ReadReport | None = None) -> datasets.DatasetDict:
     splits = {}
     for f in sorted(folder.iterdir()):
-        stem = f.name.split(".")[0]
-        if stem in SPLIT_NAMES and f.is_file() and (pattern is None or f.name == pattern.format(split=stem)):
+        stem = f.name.split(".")[0].split("-")[0]
+        if stem in SPLIT_NAMES and f.is_file():
             splits[SPLIT_NAMES[stem]] = _read_file(f, report)
     if not splits:
-        raise InputError("no train/dev/test files found", source=str(folder))
+        raise InputError("no train/dev/test files and no dataset configs (README configs: or "
+                         "CONFIG/SPLIT-*.parquet) found", source=str(folder))
+    return datasets.DatasetDict(splits)
+
+
+def _load_dataset(path: str, config: str | None) -> datasets.DatasetDict:
+    """``datasets.load_dataset(path, config)`` with its config errors as one line."""
+    try:
+        return datasets.load_dataset(path, config)
+    except ValueError as exc:  # a missing or unknown config name
+        msg = str(exc).splitlines()[0]
+        if "config" in msg.lower():
+            raise ConfigError(f"{path}: {msg} (give the config: --dataset-config / --dataset_config_name)") from None
+        raise
+
+
+def _registry_source(spec: str, data_dir, report: ReadReport | None) -> datasets.DatasetDict:
+    from ..corpora.registry import load_corpus, parse_corpus_ref
+
+    info, _ = parse_corpus_ref(spec, data_dir)
+    if info.parallel:
+        raise ConfigError(f"{spec} is parallel text, not NER data; name an NER corpus")
+    splits = {}
+    for split in info.splits:
+        try:
+            rows = list(load_corpus(spec, split, data_dir=data_dir, policy="repair", report=report))
+        except InputError:
+            if split == "train" or not splits:
+                raise
+            continue  # a corpus with fewer local splits (europarl-ner has test only)
+        splits[split] = datasets.Dataset.from_list(rows)
     return datasets.DatasetDict(splits)
 
 
@@ -99,33 +130,38 @@ def load_source(
 
     >>> load_source("masakhaner2:yor")["test"][0]["tokens"][:3]  # doctest: +SKIP
     ['Ìjọba', 'ìpínlẹ̀', 'Ọ̀yọ́']
+    >>> load_source("build/masakhaner2", dataset_config_name="yor.candidates-ngram-e5small-itermax")  # doctest: +SKIP
 
     Raises:
-        ConfigError: an unknown local corpus name; InputError: malformed files.
+        ConfigError: an unknown corpus, language or config; InputError: malformed files.
     """
-    name, _, lang = spec.partition(":")
-    if name in LOCAL_CORPORA:
-        folder_pat, file_pat, _ = LOCAL_CORPORA[name]
-        folder = _data_dir(data_dir) / folder_pat.format(lang=lang)
-        if not lang or not folder.is_dir():
-            base = _data_dir(data_dir) / folder_pat.split("/")[0]
-            known = sorted(p.name for p in base.iterdir()) if base.is_dir() else []
-            raise unknown_name(f"{name} language", lang, known)
-        return _tags_as_strings(_read_folder(folder, file_pat, report))
+    from ..corpora.registry import CORPORA
+
+    name, sep, _ = spec.partition(":")
+    if sep and name in CORPORA:
+        return _tags_as_strings(_registry_source(spec, data_dir, report))
     path = Path(spec)
     if path.is_dir():
-        return _tags_as_strings(_read_folder(path, None, report))
+        if is_hub_layout(path):
+            return _tags_as_strings(_load_dataset(str(path), dataset_config_name))
+        return _tags_as_strings(_read_folder(path, report))
     if path.is_file():
         return _tags_as_strings(datasets.DatasetDict({"train": _read_file(path, report)}))
+    if sep and "/" not in spec:
+        from ..errors import unknown_name
+
+        raise unknown_name("corpus", name, CORPORA)
     # A Hub dataset, loaded by name like run_ner.py (needs network or the HF cache).
-    return _tags_as_strings(datasets.load_dataset(spec, dataset_config_name))
+    return _tags_as_strings(_load_dataset(spec, dataset_config_name))
 
 
 def source_types(spec: str, ds: datasets.DatasetDict | None = None) -> list[str]:
-    """Entity types of a source: from the known label set of a local corpus, else from its tags."""
-    name = spec.partition(":")[0]
-    if name in LOCAL_CORPORA:
-        return list(LABEL_SETS[LOCAL_CORPORA[name][2]])
+    """Entity types of a source: the registry corpus's label set, else those its tags use."""
+    from ..corpora.registry import CORPORA
+
+    name, sep, _ = spec.partition(":")
+    if sep and name in CORPORA and CORPORA[name].label_set:
+        return list(LABEL_SETS[CORPORA[name].label_set])
     if ds is None:
         return []
     seen: Counter = Counter()

@@ -10,7 +10,6 @@ of non-empty, distinct texts, and :meth:`Translator.cache_spec`.
 from __future__ import annotations
 
 import logging
-import re
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -19,6 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
 
+import regex
+
 from .cache import TranslationCache
 from .langs import iso639_3
 
@@ -26,8 +27,9 @@ logger = logging.getLogger(__name__)
 
 # Hand-written on purpose: the aligner needs a deterministic, language-neutral word split (words,
 # numbers with inner punctuation, and each other symbol alone); no tokenizer in our dependencies
-# does that without a per-language model.
-_WORD = re.compile(r"\w+(?:[-'’.,]\w+)*|[^\w\s]", re.UNICODE)
+# does that without a per-language model. The `regex` module's \w includes combining marks, so
+# Yoruba tone marks (decomposed) stay inside their word; `re`'s does not.
+_WORD = regex.compile(r"\w+(?:[-'’.,]\w+)*|[^\w\s]")
 
 
 def word_tokenize(text: str) -> list[str]:
