@@ -112,8 +112,8 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
 
 
 _SECRETS = [
-    (re.compile(r"\b(Bearer|Basic|token)(\s+)[A-Za-z0-9._~+/=-]{4,}", re.IGNORECASE), r"\1\2***"),
-    (re.compile(r"\b(hf|api_org|api)_[A-Za-z0-9]{4,}"), r"\1_***"),
+    (re.compile(r"\b(Bearer)(\s+)[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE), r"\1\2***"),
+    (re.compile(r"\b(hf|api_org)_[A-Za-z0-9]{12,}"), r"\1_***"),
     (re.compile(r"\b(authorization|x-api-key|cookie)(\s*[:=]\s*)['\"]?[^\s'\",}]+", re.IGNORECASE),
      r"\1\2***"),
     (re.compile(r"\b((?:access_)?token|password|secret)=[^&\s'\"]+", re.IGNORECASE), r"\1=***"),
@@ -125,7 +125,7 @@ def redact(text: str) -> str:
     ``token=...``) replaced by ``***``: used for every error line and, through
     :class:`RedactFilter`, every log line.
 
-    >>> redact("401: headers {'authorization': 'Bearer hf_abcdefgh12345'} for hf_XYZ12345678")
+    >>> redact("401: headers {'authorization': 'Bearer hf_abcdefgh12345'} for hf_XYZ1234567890")
     "401: headers {'authorization': 'Bearer ***'} for hf_***"
     """
     for pattern, repl in _SECRETS:
@@ -191,7 +191,8 @@ def describe(exc: BaseException) -> str | None:
         return ("the Hub (or another server) is unreachable: " + _first_line(exc)
                 + "; set NERXL_DATA_DIR or pass a local path, or check the network")
     if module.startswith("pyarrow") or name == "ArrowInvalid":
-        return f"not a valid parquet/arrow file: {_first_line(exc)}"
+        kind = "JSON" if "JSON" in str(exc) else "parquet/arrow"
+        return f"cannot parse the input as {kind}: {_first_line(exc)}; check the input file"
     if isinstance(exc, OSError):
         what = exc.strerror or _first_line(exc)
         path = exc.filename

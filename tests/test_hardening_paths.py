@@ -225,6 +225,12 @@ def test_redact_removes_token_like_strings(text):
     assert "***" in clean
 
 
+@pytest.mark.parametrize("text", ["Unknown token type 'char'. Known: bpe, word", "set hf_transfer off",
+                                  "hf_hub_download failed", "Bearer of bad news"])
+def test_redact_leaves_ordinary_words_alone(text):
+    assert redact(text) == text
+
+
 def test_error_lines_and_log_lines_are_redacted(caplog):
     assert "hf_SECRET" not in str(NerxlError("refused: Bearer hf_SECRETSECRET"))
     logger = logging.getLogger("nerxl-test-redact")

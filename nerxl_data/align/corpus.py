@@ -19,12 +19,43 @@ from .pharaoh import format_links, parse_links
 log = logging.getLogger(__name__)
 
 CHUNK = 512  # sentence pairs handed to a neural aligner at a time (it sorts/batches inside)
+MAX_WORDS = 500
+"""Words of a sentence the aligners see; the rest of a longer sentence gets no links (counted)."""
+MAX_WORD_CHARS = 100
+"""Characters of a word the tokenizer sees (a longer "word" is cut; its index is unchanged)."""
 
 
 def read_tokenized(path: str | os.PathLike) -> list[list[str]]:
-    """One whitespace-tokenised sentence a line (an empty line is an empty sentence)."""
-    with open(path, encoding="utf-8") as f:
-        return [line.split() for line in f]
+    """One whitespace-tokenised sentence a line (an empty line is an empty sentence).
+
+    Any line ending (``\n``, ``\r\n``, ``\r``); gzip/bz2/xz decompressed.
+
+    Raises:
+        InputError: a missing or unreadable file, or bytes that are not UTF-8 (naming the line).
+    """
+    from ..corpora._io import read_text
+
+    return [line.split() for line in read_text(path)]
+
+
+def clip_sentences(sents: Sequence[Sequence[str]], what: str = "") -> tuple[list[list[str]], int]:
+    """Sentences cut to :data:`MAX_WORDS` words of at most :data:`MAX_WORD_CHARS` characters,
+    and how many sentences were cut (logged), so one huge line cannot stall the tokenizer.
+
+    >>> clip_sentences([["a"], ["b"] * 600])[1]
+    1
+    """
+    out, n = [], 0
+    for sent in sents:
+        clipped = [w[:MAX_WORD_CHARS] for w in sent[:MAX_WORDS]]
+        if len(sent) > MAX_WORDS or any(len(w) > MAX_WORD_CHARS for w in sent):
+            n += 1
+        out.append(clipped)
+    if n:
+        log.warning("%s%d sentence(s) longer than %d words or with words over %d characters were cut "
+                    "before aligning (words past the cut get no links)",
+                    f"{what}: " if what else "", n, MAX_WORDS, MAX_WORD_CHARS)
+    return out, n
 
 
 def read_pair_files(src: str | os.PathLike, tgt: str | os.PathLike) -> tuple[list[list[str]], list[list[str]]]:
@@ -47,6 +78,8 @@ def run_aligner(aligner, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[st
     if len(src) != len(tgt):
         raise InputError(f"{len(src)} source sentences but {len(tgt)} target sentences")
     chunk = (len(src) or 1) if getattr(aligner, "name", "") == "eflomal" else CHUNK
+    src, _ = clip_sentences(src, "source")
+    tgt, _ = clip_sentences(tgt, "target")
     out: list[list[Link]] = []
     with tqdm(total=len(src), unit="pair", disable=not progress, desc="align") as bar:
         for start in range(0, len(src), chunk):
@@ -102,9 +135,8 @@ def align_corpus(
     kwargs = {} if aligner == "eflomal" else {"model": model, "layer": layer}
     with get_aligner(aligner, **kwargs, **opts) as al:
         links = run_aligner(al, src, tgt, progress=progress)
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-        tmp.write_text("".join(format_links(x, scores=True) + "\n" for x in links), encoding="utf-8")
-        tmp.replace(path)
+    if path is not None:  # temp file + rename; temp files of killed runs are removed first
+        from ..paths import write_text_atomic
+
+        write_text_atomic(path, "".join(format_links(x, scores=True) + "\n" for x in links))
     return links

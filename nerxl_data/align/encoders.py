@@ -60,7 +60,9 @@ def resolve_model(name: str) -> str:
     """A built-in name -> its local directory; a directory or Hub id is returned unchanged."""
     if name in BUILTIN_MODELS:
         return str(BUILTIN_MODELS[name]())
-    return name
+    from nerxl_data.hubio import resolve_repo
+
+    return resolve_repo(name, "model", "encoder")  # a local path, a cached snapshot, or a fast error offline
 
 
 def pick_device(device: str | None = None) -> str:

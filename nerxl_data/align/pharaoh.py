@@ -1,14 +1,20 @@
 """Pharaoh link format (``0-0 1-2 2-1``), the format awesome-align, SimAlign and eflomal use.
 
 Scores, when present, are written as ``i-j:score`` only if asked; plain Pharaoh has none.
+The parser is strict: indices are plain decimal digits (``1_0-0`` is not index 10), scores are
+finite numbers (no ``nan``/``inf``), and a pair appears at most once per line.
 """
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Iterator
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from ..schema import Link
+
+_LINK = re.compile(r"([0-9]+)-([0-9]+)(?::([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?))?")
 
 
 def format_links(links: Iterable[Link], scores: bool = False) -> str:
@@ -32,23 +38,29 @@ def parse_links(
     [Link(src=0, tgt=1, score=1.0), Link(src=2, tgt=0, score=0.5)]
 
     Raises:
-        InputError: a malformed pair, or an index outside either sentence (naming the line).
+        InputError: a malformed pair (also ``1_0-0``), a score that is not a finite number, a
+            pair given twice, or an index outside either sentence (naming the line).
     """
     links = []
+    seen: set[tuple[int, int]] = set()
     for item in line.split():
-        pair, _, score = item.partition(":")
-        i, sep, j = pair.partition("-")
-        try:
-            if not sep:
-                raise ValueError
-            link = Link(int(i), int(j), float(score) if score else 1.0)
-        except ValueError:
-            raise InputError(f"malformed link {item!r} (expected i-j or i-j:score)", source=source, line=lineno) from None
+        m = _LINK.fullmatch(item)
+        if m is None:
+            raise InputError(f"malformed link {excerpt(item, 40)} (expected i-j or i-j:score)",
+                             source=source, line=lineno)
+        score = float(m.group(3)) if m.group(3) is not None else 1.0
+        if not math.isfinite(score):
+            raise InputError(f"link {excerpt(item, 40)} has a score that is not a finite number",
+                             source=source, line=lineno)
+        link = Link(int(m.group(1)), int(m.group(2)), score)
+        if (link.src, link.tgt) in seen:
+            raise InputError(f"link {link.src}-{link.tgt} appears twice", source=source, line=lineno)
+        seen.add((link.src, link.tgt))
         if link.src < 0 or link.tgt < 0 or (n_src is not None and link.src >= n_src) or (
             n_tgt is not None and link.tgt >= n_tgt
         ):
             raise InputError(
-                f"link {item!r} points outside the sentences ({n_src} source, {n_tgt} target words)",
+                f"link {excerpt(item, 40)} points outside the sentences ({n_src} source, {n_tgt} target words)",
                 source=source,
                 line=lineno,
             )
@@ -56,17 +68,26 @@ def parse_links(
     return links
 
 
+def read_link_lines(path: str) -> list[str]:
+    """The lines of a Pharaoh file (any line ending, gzip/bz2/xz; UTF-8 checked, naming the line)."""
+    from ..corpora._io import read_text
+
+    return read_text(path)
+
+
 def read_links(path: str) -> Iterator[list[Link]]:
     """Yield the links of each line of a Pharaoh file (no bounds check; see :func:`parse_links`)."""
-    with open(path, encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            yield parse_links(line, source=path, lineno=lineno)
+    for lineno, line in enumerate(read_link_lines(path), 1):
+        yield parse_links(line, source=str(path), lineno=lineno)
 
 
 def write_links(path: str, batches: Iterable[Iterable[Link]], scores: bool = False) -> int:
-    """Write one Pharaoh line per sentence; returns the number of lines."""
+    """Write one Pharaoh line per sentence (to a temp file renamed at the end); returns the
+    number of lines."""
+    from ..paths import atomic_write
+
     n = 0
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for links in batches:
             f.write(format_links(links, scores) + "\n")
             n += 1

@@ -83,11 +83,12 @@ _NOISY_LOGGERS = ("transformers", "huggingface_hub", "datasets", "httpx", "httpc
 
 def _quiet_libraries() -> None:
     """Keep the output to progress bars and the project's own lines (no ``-v``)."""
+    # errors too: the boundary reports them once, as one line
     for var in ("TRANSFORMERS_VERBOSITY", "DATASETS_VERBOSITY", "HF_HUB_VERBOSITY"):
-        os.environ.setdefault(var, "error")
+        os.environ.setdefault(var, "critical")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     for name in _NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.ERROR)
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     for module in ("torch", "transformers", "huggingface_hub", "datasets", "accelerate", "tqdm"):
         warnings.filterwarnings("ignore", module=module + r"(\..*)?")
     warnings.filterwarnings("ignore", message=".*pin_memory.*")

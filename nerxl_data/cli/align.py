@@ -53,12 +53,18 @@ def align_cmd(src, tgt, aligner, model, layer, batch_size, device, options, scor
     """Align --src and --tgt word by word; write one Pharaoh line (0-0 1-2 ...) per sentence pair."""
     from ..align import get_aligner
     from ..align.corpus import read_pair_files, run_aligner
+    from ..align.encoders import BUILTIN_MODELS
     from ..align.pharaoh import write_links
+    from ..paths import check_output
 
+    check_output(out)  # a folder or an unwritable place fails now, not after aligning
     opts = parse_options(options)
     if aligner == "eflomal":
         built = get_aligner("eflomal", **opts)
     else:
+        from ..align.encoders import resolve_model
+
+        model = model if model in BUILTIN_MODELS else resolve_model(model)  # fails fast offline
         built = get_aligner(aligner, model=model, layer=layer, device=device, batch_size=batch_size, **opts)
     src_sents, tgt_sents = read_pair_files(src, tgt)
     with built:

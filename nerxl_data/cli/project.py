@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, InputError, excerpt
 
 
 def _scalar(text: str) -> Any:
@@ -48,7 +48,29 @@ def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
             out[key] = tuple(_scalar(v.strip()) for v in value.split(",") if v.strip())
         else:
             out[key] = _scalar(value)
+        _check_type(method, key, out[key], defaults[key])
     return out
+
+
+def _check_type(method: str, key: str, value: Any, default: Any) -> None:
+    """A value of the wrong kind for an option (``-o max_gap=abc``) as a :class:`ConfigError`."""
+    if default is None or value is None or isinstance(default, str):
+        return
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif isinstance(default, tuple):
+        ok = isinstance(value, tuple)
+    else:
+        return
+    if not ok:
+        kind = {"bool": "true or false", "int": "an integer", "float": "a number",
+                "tuple": "a comma-separated list"}[type(default).__name__]
+        raise ConfigError(f"option {key!r} of method {method!r} takes {kind} "
+                          f"(default {default!r}), got {excerpt(str(value), 40)}")
 
 
 def _read_target(path: Path, fmt: str) -> list[list[str]]:
@@ -58,8 +80,9 @@ def _read_target(path: Path, fmt: str) -> list[list[str]]:
         fmt = "conll" if path.suffix in (".conll", ".tsv", ".iob", ".bio") else "text"
     if fmt == "conll":
         return [ex["tokens"] for ex in read_conll(path, policy="repair")]
-    with open(path, encoding="utf-8") as f:
-        return [line.split() for line in f]
+    from ..align.corpus import read_tokenized
+
+    return read_tokenized(path)
 
 
 _method_names = ["hull", "heuristic", "candidates-ngram", "candidates-ner", "easyproject"]
@@ -84,13 +107,17 @@ _method_names = ["hull", "heuristic", "candidates-ngram", "candidates-ner", "eas
 @click.option("--report-json", type=click.Path(dir_okay=False, path_type=Path), help="Also write the report as JSON.")
 def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, options, out, report_json):
     """Project the entities of SRC onto TGT through word links; print the projection report."""
-    from ..align.pharaoh import parse_links
+    from ..align.pharaoh import parse_links, read_link_lines
     from ..corpora.conll import read_conll, write_conll
+    from ..paths import check_output, write_text_atomic
     from ..project import LinkCombination, ProjectionReport, get_method, project
     from ..schema import tags_to_spans
 
     m = get_method(method)
     config = m.make_config(**parse_options(method, options))
+    for path in (out, report_json):
+        if path is not None:
+            check_output(path)
     src = list(read_conll(src_conll))
     tgt_words = _read_target(tgt, tgt_format)
     if len(src) != len(tgt_words):
@@ -101,7 +128,7 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
     def read(path):
         if path is None:
             return None
-        rows = path.read_text(encoding="utf-8").splitlines()
+        rows = read_link_lines(path)
         if len(rows) != len(src):
             raise InputError(f"{len(rows)} link lines for {len(src)} sentences", source=str(path))
         return [
@@ -124,7 +151,7 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
     write_conll(records, out)
     click.echo(report.format())
     if report_json:
-        Path(report_json).write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
+        write_text_atomic(report_json, json.dumps(report.to_dict(), indent=1) + "\n")
 
 
 @click.command("evaluate")
@@ -132,7 +159,9 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
 @click.option("--gold", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def evaluate_cmd(pred, gold, as_json):
-    """Exact span+type precision, recall and F1 (micro and per type) of PRED against GOLD (CoNLL)."""
+    """Exact span+type precision, recall and F1 (micro and per type) of PRED against GOLD (CoNLL).
+
+    The two files must hold the same sentences: same count, same tokens in each."""
     from ..corpora.conll import read_conll
     from ..evaluation import evaluate_tags, format_scores
 
@@ -144,6 +173,13 @@ def evaluate_cmd(pred, gold, as_json):
         if len(a["tokens"]) != len(b["tokens"]):
             raise InputError(
                 f"{len(b['tokens'])} tokens, but the gold sentence has {len(a['tokens'])}", source=str(pred), row=i
+            )
+        diff = next((k for k, (x, y) in enumerate(zip(a["tokens"], b["tokens"], strict=True)) if x != y), None)
+        if diff is not None:
+            raise InputError(
+                f"token {diff + 1} is {excerpt(b['tokens'][diff], 40)} but the gold sentence has "
+                f"{excerpt(a['tokens'][diff], 40)}: the files do not hold the same sentences",
+                source=str(pred), row=i,
             )
     scores = evaluate_tags([x["ner_tags"] for x in g], [x["ner_tags"] for x in p])
     click.echo(json.dumps(scores, indent=1) if as_json else format_scores(scores))

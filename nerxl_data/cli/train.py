@@ -39,6 +39,8 @@ def train_cmd(model, datasets_, dataset_config, train_file, validation_file, tes
               missing_types, output_dir, epochs, lr, batch_size, max_length, max_train_samples, max_eval_samples, seed,
               do_eval, do_predict) -> None:
     """Fine-tune MODEL (an HF encoder, a folder, or e5-small) for NER on one or more sources."""
+    from ..corpora._io import check_file  # a missing local file is "no such file", not a Hub error
+    [check_file(f) for f in (train_file, validation_file, test_file) if f]
     from transformers import TrainingArguments
 
     from ..train.run import DataTrainingArguments, ModelArguments, train_ner

@@ -44,8 +44,11 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
     help="Input is CoNLL: mark entities with [ ], translate, and translate each entity alone.",
 )
 @click.option(
-    "--cache", "cache_path", help="SQLite cache file: a rerun translates only what is missing."
+    "--cache", "cache_path",
+    help="SQLite cache file: a rerun translates only what is missing (default: translations.sqlite "
+         "in the user cache folder, $NERXL_CACHE or ~/.cache/nerxl; not for --backend parallel).",
 )
+@click.option("--no-cache", is_flag=True, help="Do not read or write a translation cache.")
 @click.option("--batch-size", type=int, help="Sentences per model call.")
 @click.option("--num-beams", type=int, help="Beam size (hf, easyproject).")
 @click.option("--max-new-tokens", type=int, help="Longest output (hf, easyproject).")
@@ -59,15 +62,29 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
     help="Any other backend option (repeatable), e.g. -o dtype=float16, -o target=de.txt.",
 )
 def translate_cmd(
-    in_path, out_path, src_lang, tgt_lang, backend, model, marked, cache_path, batch_size,
+    in_path, out_path, src_lang, tgt_lang, backend, model, marked, cache_path, no_cache, batch_size,
     num_beams, max_new_tokens, tokenize, options,
 ) -> None:  # fmt: skip
     """Translate --in to --out, with a progress bar; the last line reports throughput and cache use."""
     from tqdm import tqdm
 
-    from ..translate import get_translator
+    from ..errors import ConfigError
+    from ..paths import check_output
+    from ..translate import TRANSLATORS, get_translator
+    from ..translate.cache import default_cache_path
     from ..translate.files import translate_conll_marked, translate_file
 
+    if model in TRANSLATORS and model != backend:
+        raise ConfigError(f"{model!r} is a backend, not a model: use --backend {model}")
+    if no_cache and cache_path:
+        raise ConfigError("give --cache PATH or --no-cache, not both")
+    if not no_cache and cache_path is None and backend != "parallel":
+        cache_path = str(default_cache_path())
+    check_output(out_path)
+    if model is not None and backend in ("hf", "easyproject", "ctranslate2"):
+        from ..hubio import resolve_repo
+
+        model = resolve_repo(model, "model", "translation model")  # fast failure offline
     opts = _parse_options(options)
     for key, value in (
         ("batch_size", batch_size),

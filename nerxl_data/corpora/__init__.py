@@ -18,7 +18,10 @@ from .tabular import read_jsonl, read_parquet, write_jsonl, write_parquet
 
 def read_path(path, **kwargs):
     """Pick a reader by file suffix: ``.parquet``, ``.jsonl``/``.json``, else CoNLL columns."""
-    suffix = str(path).rsplit(".", 1)[-1].lower()
+    name = str(path).lower()
+    for ext in (".gz", ".bz2", ".xz"):  # compressed files are read transparently
+        name = name.removesuffix(ext)
+    suffix = name.rsplit(".", 1)[-1]
     if suffix == "parquet":
         return read_parquet(path, **kwargs)
     if suffix in ("jsonl", "json"):

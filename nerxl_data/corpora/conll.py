@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 
-from ..errors import InputError, TagError
+from ..errors import InputError, TagError, excerpt
 from ..schema import NerExample, Policy, Scheme, convert_tags, validate_tags
-from ._io import ReadReport, check_file, read_lines
+from ._io import ReadReport, bad_token, check_file, read_lines
 
 DOCSTART = "-DOCSTART-"
 
@@ -69,7 +69,8 @@ def read_conll(
                 fixed = convert_tags(fixed, scheme, "IOB2")
         except TagError as exc:
             line = lines[getattr(exc, "token", 0)]
-            raise InputError(exc.message.split(": ", 1)[-1], source=source, line=line) from None
+            raise InputError(exc.message.split(": ", 1)[-1] + scheme_hint(tags, scheme),
+                             source=source, line=line) from None
         example: NerExample = {"id": str(report.sentences), "tokens": tokens, "ner_tags": fixed}
         report.sentences += 1
         return example
@@ -88,13 +89,13 @@ def read_conll(
             ncols, ncols_line = len(cols), lineno
             if ncols < 2:
                 raise InputError(
-                    f"found 1 column in {line!r}; need a token and a tag column "
+                    f"found 1 column in {excerpt(line)}; need a token and a tag column "
                     f"(separator: {'tab or whitespace' if sep is None else repr(sep)})",
                     source=source, line=lineno,
                 )
         elif len(cols) != ncols:
             raise InputError(
-                f"wrong column count: {len(cols)} columns in {line!r}, "
+                f"wrong column count: {len(cols)} columns in {excerpt(line)}, "
                 f"but {ncols} on line {ncols_line}",
                 source=source, line=lineno,
             )
@@ -106,9 +107,12 @@ def read_conll(
                 source=source, line=lineno,
             ) from None
         if not token:
-            raise InputError(f"empty token in {line!r}", source=source, line=lineno)
+            raise InputError(f"empty token in {excerpt(line)}", source=source, line=lineno)
         if not tag:
-            raise InputError(f"empty tag in {line!r}", source=source, line=lineno)
+            raise InputError(f"empty tag in {excerpt(line)}", source=source, line=lineno)
+        problem = bad_token(token)
+        if problem:
+            raise InputError(f"token {excerpt(token, 40)} {problem}", source=source, line=lineno)
         tokens.append(token)
         tags.append(tag)
         lines.append(lineno)
@@ -118,6 +122,20 @@ def read_conll(
         what = "only -DOCSTART- lines" if report.skipped else "nothing but blank lines or nothing"
         raise InputError(f"empty file: no sentences ({what})", source=source)
     report.warn(source, encoding_fallback, since=mark)
+
+
+def scheme_hint(tags: list[str], scheme: str) -> str:
+    """A hint when tags read as ``scheme`` look like another scheme (``S-``/``E-`` as IOB2).
+
+    >>> scheme_hint(["S-PER", "O"], "IOB2")
+    ' (the tags look like BIOES: pass --scheme BIOES)'
+    """
+    prefixes = {t.split("-", 1)[0] for t in tags if "-" in t}
+    if scheme != "BIOES" and prefixes & {"S", "E"}:
+        return " (the tags look like BIOES: pass --scheme BIOES)"
+    if scheme == "IOB2" and prefixes == {"I"}:
+        return " (the tags look like IOB1: pass --scheme IOB1)"
+    return ""
 
 
 def write_conll(
@@ -135,9 +153,11 @@ def write_conll(
         InputError: a record whose tokens and tags differ in length, or a token containing the
             separator (it could not be read back).
     """
+    from ..paths import atomic_write
+
     n = 0
     path = Path(path)
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for n, ex in enumerate(examples, 1):
             tags = ex["ner_tags"]
             if label_names is not None:
@@ -147,9 +167,10 @@ def write_conll(
                     f"{len(ex['tokens'])} tokens but {len(tags)} tags", source=str(path), row=n - 1
                 )
             for token, tag in zip(ex["tokens"], tags, strict=True):
-                if sep in token or not token.strip() or "\n" in token:
+                if sep in token or bad_token(token):
                     raise InputError(
-                        f"token {token!r} is empty or contains the separator {sep!r}",
+                        f"token {excerpt(str(token), 40)} contains the separator {sep!r}, "
+                        "whitespace or a NUL byte, or is empty",
                         source=str(path), row=n - 1,
                     )
                 f.write(f"{token}{sep}{tag}\n")

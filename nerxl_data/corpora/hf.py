@@ -14,10 +14,14 @@ def load_hf(name: str, config: str | None, split: str, *, streaming: bool = True
     """``datasets.load_dataset`` with failures to reach or find the dataset as one user error.
 
     Raises:
-        InputError: the dataset, config or split cannot be loaded (offline, unknown, ...).
+        HubUnreachableError: not a local folder, not cached, and the Hub cannot be reached.
+        InputError: the dataset, config or split cannot be loaded (unknown, ...).
     """
     from datasets import load_dataset
 
+    from ..hubio import resolve_repo
+
+    resolve_repo(name, "dataset")  # offline and not cached: one error in about a second
     try:
         return load_dataset(name, config, split=split, streaming=streaming, **kwargs)
     except (ConnectionError, OSError, ValueError) as exc:  # FileNotFoundError is an OSError

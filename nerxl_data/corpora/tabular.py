@@ -12,9 +12,10 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError, TagError
+from ..errors import InputError, TagError, excerpt
+from ..paths import atomic_path, atomic_write
 from ..schema import NerExample, Policy, Scheme, convert_tags, validate_tags
-from ._io import ReadReport, check_file, read_lines
+from ._io import ReadReport, bad_token, check_file, read_lines
 
 
 def normalize_record(
@@ -50,7 +51,11 @@ def normalize_record(
     for key in (tokens_field, tags_field):
         if not isinstance(row.get(key), (list, tuple)):
             raise InputError(f"field {key!r} is missing or not a list", **where)
-    tokens = [str(t) for t in row[tokens_field]]
+    tokens = list(row[tokens_field])
+    for k, token in enumerate(tokens):
+        problem = bad_token(token) if isinstance(token, str) else "is not a string"
+        if problem:
+            raise InputError(f"token {k} ({excerpt(str(token), 40)}) {problem}", **where)
     tags = list(row[tags_field])
     if len(tokens) != len(tags):
         raise InputError(f"length mismatch: {len(tokens)} tokens but {len(tags)} tags", **where)
@@ -117,7 +122,7 @@ def read_jsonl(
 def write_jsonl(examples: Iterable[NerExample], path: str | Path) -> int:
     """Write records as JSON Lines (UTF-8, not ASCII-escaped). Returns the number written."""
     n = 0
-    with open(path, "w", encoding="utf-8") as f:
+    with atomic_write(path) as f:
         for ex in examples:
             f.write(json.dumps(dict(ex), ensure_ascii=False) + "\n")
             n += 1
@@ -207,7 +212,7 @@ def write_parquet(
     index = {name: i for i, name in enumerate(label_names or [])}
     n = 0
     buffer: list[dict] = []
-    with pq.ParquetWriter(str(path), schema) as writer:
+    with atomic_path(path) as tmp, pq.ParquetWriter(str(tmp), schema) as writer:
 
         def flush() -> None:
             writer.write_table(pa.Table.from_pylist(buffer, schema=schema), row_group_size=row_group_size)
@@ -220,6 +225,10 @@ def write_parquet(
                     tags = [t if isinstance(t, int) else index[t] for t in tags]
                 except KeyError as exc:
                     raise InputError(f"tag {exc.args[0]!r} is not in the label names", source=str(path), row=n) from None
+            for token in ex["tokens"]:
+                problem = bad_token(token)
+                if problem:
+                    raise InputError(f"token {excerpt(str(token), 40)} {problem}", source=str(path), row=n)
             buffer.append({"id": str(ex["id"]), "tokens": list(ex["tokens"]), "ner_tags": tags})
             n += 1
             if len(buffer) >= row_group_size:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -40,6 +41,15 @@ CREATE TABLE IF NOT EXISTS translations (
 );
 """
 _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older builds)
+
+
+def default_cache_path() -> Path:
+    """The translation cache used when none is named: ``translations.sqlite`` in ``$NERXL_CACHE``,
+    else ``$XDG_CACHE_HOME/nerxl``, else ``~/.cache/nerxl`` (the folder the Hub cache sits next to)."""
+    root = os.environ.get("NERXL_CACHE")
+    if not root:
+        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nerxl"
+    return Path(root) / "translations.sqlite"
 
 
 def namespace_of(spec: Mapping[str, Any]) -> str:
@@ -69,7 +79,13 @@ class TranslationCache:
         self.hits = 0
         self.misses = 0
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            if Path(self.path).is_dir():
+                raise InputError("is a directory; give the cache file's name", source=self.path)
+            try:
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError(f"cannot create the cache folder ({exc.strerror or exc}); "
+                                 "pass --cache PATH or --no-cache", source=self.path) from None
         try:
             self._db = sqlite3.connect(self.path, timeout=60.0)
             self._db.execute("PRAGMA journal_mode=WAL")
@@ -81,6 +97,9 @@ class TranslationCache:
                     "INSERT OR IGNORE INTO namespaces VALUES (?, ?)",
                     (self.namespace, json.dumps(self.spec, sort_keys=True, default=str)),
                 )
+        except sqlite3.OperationalError as exc:
+            raise InputError(f"cannot open the translation cache ({exc}); pass --cache PATH or "
+                             "--no-cache", source=self.path) from None
         except sqlite3.DatabaseError as exc:
             raise InputError(f"not a translation cache ({exc})", source=self.path) from exc
 

@@ -2,13 +2,17 @@
 
 The functions take a built :class:`~.base.Translator`; the CLI only parses arguments. Input is
 translated in chunks so that the cache commits, and the progress bar moves, as it goes; the
-output is written to a temporary file and renamed at the end, so it is never half-written.
+output is written to a temporary file and renamed at the end, so it is never half-written (the
+temporary file is removed on failure, and by the next run after a kill).
+
+Lines end at ``\n``, ``\r\n`` or a lone ``\r``; gzip/bz2/xz input is decompressed. A line far
+longer than the model can read (:func:`clip_lines`) is cut before tokenising, and counted.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,17 +20,43 @@ from ..errors import InputError
 from .base import Translator, word_tokenize
 from .easyproject import extract_marked, translate_marked
 
+logger = logging.getLogger(__name__)
+
 CHUNK = 1024  # sentences per translate_batch call (cache lookups, progress)
+CHARS_PER_TOKEN = 8
+"""A line longer than ``CHARS_PER_TOKEN * max_input_tokens`` characters is cut to that length
+before tokenising: the model reads only ``max_input_tokens`` tokens of it anyway, and tokenising a
+megabyte-long line takes minutes and gigabytes."""
 
 
 def _write_atomic(path: str | Path, lines: list[str]) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as f:
+    from ..paths import atomic_write
+
+    with atomic_write(path) as f:
         for line in lines:
             f.write(line + "\n")
-    os.replace(tmp, path)
+
+
+def clip_lines(lines: list[str], limit: int, source: str = "") -> tuple[list[str], int]:
+    """``lines`` with each longer than ``limit`` characters cut to ``limit``; and how many were.
+
+    >>> clip_lines(["short", "x" * 10], 6)
+    (['short', 'xxxxxx'], 1)
+    """
+    out, n = [], 0
+    for line in lines:
+        if len(line) > limit:
+            line, n = line[:limit], n + 1
+        out.append(line)
+    if n:
+        logger.warning("%s: %d line(s) longer than %d characters cut to that length before "
+                       "translating (the model reads only the start of them)", source, n, limit)
+    return out, n
+
+
+def _char_limit(translator: Translator) -> int:
+    tokens = getattr(getattr(translator, "config", None), "max_input_tokens", None) or 512
+    return CHARS_PER_TOKEN * int(tokens)
 
 
 def read_text_lines(path: str | Path) -> list[str]:
@@ -35,18 +65,23 @@ def read_text_lines(path: str | Path) -> list[str]:
     Raises:
         InputError: a missing file, a directory, or bytes that are not UTF-8 (naming the line).
     """
+    from ..corpora._io import check_file, iter_raw_lines
+
     path = Path(path)
     if not path.is_file():
         raise InputError("no such file" if not path.exists() else "not a file", source=str(path))
+    check_file(path)
     lines = []
-    with open(path, "rb") as f:
-        for lineno, raw in enumerate(f, 1):
-            try:
-                lines.append(raw.decode("utf-8").rstrip("\r\n"))
-            except UnicodeDecodeError as exc:
-                raise InputError(
-                    f"not UTF-8 ({exc.reason})", source=str(path), line=lineno
-                ) from exc
+    for lineno, raw in enumerate(iter_raw_lines(path), 1):
+        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+            raw = raw[3:]
+        try:
+            lines.append(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"not UTF-8 ({exc.reason} at column {exc.start + 1}); convert the file to UTF-8",
+                source=str(path), line=lineno,
+            ) from None
     return lines
 
 
@@ -67,7 +102,10 @@ def translate_file(
         tokenize: write each translation as space-separated words (:func:`word_tokenize`).
         on_start: called with the number of lines before translating (e.g. to size a progress bar).
     """
-    lines = read_text_lines(in_path)
+    from ..paths import check_output
+
+    check_output(out_path)  # a folder as --out fails before the work, not after
+    lines, _ = clip_lines(read_text_lines(in_path), _char_limit(translator), str(in_path))
     if on_start is not None:
         on_start(len(lines))
     out: list[str] = []
@@ -98,8 +136,10 @@ def translate_conll_marked(
     (source ``text``, ``label`` and ``translation`` of each entity translated alone).
     """
     from ..corpora.conll import read_conll
+    from ..paths import check_output
     from ..schema import tags_to_spans
 
+    check_output(out_path)
     examples = list(read_conll(in_path))
     if on_start is not None:
         on_start(len(examples))
