@@ -14,7 +14,9 @@ from collections.abc import Iterable, Iterator
 from ..errors import InputError, excerpt
 from ..schema import Link
 
-_LINK = re.compile(r"([0-9]+)-([0-9]+)(?::([-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?))?")
+_LINK = re.compile(r"([0-9]+)-([0-9]+)(?::(.*))?", re.ASCII)
+_SCORE = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?", re.ASCII)
+_NOT_FINITE = re.compile(r"[-+]?(?:nan|inf|infinity)", re.IGNORECASE)
 
 
 def format_links(links: Iterable[Link], scores: bool = False) -> str:
@@ -48,7 +50,11 @@ def parse_links(
         if m is None:
             raise InputError(f"malformed link {excerpt(item, 40)} (expected i-j or i-j:score)",
                              source=source, line=lineno)
-        score = float(m.group(3)) if m.group(3) is not None else 1.0
+        text = m.group(3)
+        if text is not None and not _SCORE.fullmatch(text) and not _NOT_FINITE.fullmatch(text):
+            raise InputError(f"malformed link {excerpt(item, 40)} (expected i-j or i-j:score)",
+                             source=source, line=lineno)
+        score = float(text) if text is not None else 1.0
         if not math.isfinite(score):
             raise InputError(f"link {excerpt(item, 40)} has a score that is not a finite number",
                              source=source, line=lineno)

@@ -105,7 +105,9 @@ def translate_file(
     from ..paths import check_output
 
     check_output(out_path)  # a folder as --out fails before the work, not after
-    lines, _ = clip_lines(read_text_lines(in_path), _char_limit(translator), str(in_path))
+    lines, clipped = clip_lines(read_text_lines(in_path), _char_limit(translator), str(in_path))
+    if not hasattr(getattr(translator, "config", None), "max_input_tokens"):
+        translator.stats.truncated += clipped  # (a model with a token limit counts its own)
     if on_start is not None:
         on_start(len(lines))
     out: list[str] = []
