@@ -25,12 +25,12 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 @pytest.fixture(scope="module")
 def sources(data_dir):
-    return {s: load_source(s, data_dir=data_dir) for s in ("masakhaner2:hau", "conll:en")}
+    return {s: load_source(s, data_dir=data_dir) for s in ("masakhaner2:hau", "conll2003:en")}
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory, sources, tiny_bert_from_words):
-    text = sources["masakhaner2:hau"]["train"]["tokens"][:400] + sources["conll:en"]["train"]["tokens"][:200]
+    text = sources["masakhaner2:hau"]["train"]["tokens"][:400] + sources["conll2003:en"]["train"]["tokens"][:200]
     return tiny_bert_from_words(tmp_path_factory.mktemp("tiny"), text)
 
 
@@ -40,7 +40,7 @@ def test_load_source_splits_and_errors(sources, data_dir, tmp_path):
     assert hau["test"].num_rows > 1000
     row = hau["train"][0]
     assert len(row["tokens"]) == len(row["ner_tags"]) and all(isinstance(t, str) for t in row["ner_tags"])
-    assert "-DOCSTART-" not in sources["conll:en"]["train"][0]["tokens"]
+    assert "-DOCSTART-" not in sources["conll2003:en"]["train"][0]["tokens"]
     with pytest.raises(ConfigError, match="did you mean 'yor'"):
         load_source("masakhaner2:yorr", data_dir=data_dir)
     bad = tmp_path / "train.conll"
@@ -61,10 +61,10 @@ def test_label_mapping_policies(sources):
     small = {s: datasets.DatasetDict({"train": cap(d["train"], 300)}) for s, d in sources.items()}
     mapped, names, report = map_labels(small, ["PER", "ORG", "LOC", "DATE"], "drop")
     assert names == ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE"]
-    assert report.lacking == {"conll:en": ["DATE"]} and report.unmapped == {"conll:en": ["MISC"]}
-    n_misc = sum(1 for tags in small["conll:en"]["train"]["ner_tags"] for s in tags_to_spans(tags, "IOB2", "repair") if s.label == "MISC")
-    assert n_misc > 0 and report.dropped["conll:en"]["MISC"] == n_misc
-    en = mapped["conll:en"]["train"]
+    assert report.lacking == {"conll2003:en": ["DATE"]} and report.unmapped == {"conll2003:en": ["MISC"]}
+    n_misc = sum(1 for tags in small["conll2003:en"]["train"]["ner_tags"] for s in tags_to_spans(tags, "IOB2", "repair") if s.label == "MISC")
+    assert n_misc > 0 and report.dropped["conll2003:en"]["MISC"] == n_misc
+    en = mapped["conll2003:en"]["train"]
     assert en.features["ner_tags"].feature.names == names
     assert all(n in names for tags in en["ner_tags"] for n in [names[i] for i in tags])
     assert any("lacks DATE" in line for line in report.lines())
@@ -101,11 +101,11 @@ def test_python_m_train_multi_source_learns(tiny, tmp_path, data_dir):
     assert rc == 0
     res = json.loads((out / "all_results.json").read_text())
     assert res["train"]["train_samples"] == 96
-    assert res["label_report"]["dropped"]["conll:en"]["MISC"] > 0
+    assert res["label_report"]["dropped"]["conll2003:en"]["MISC"] > 0
     assert set(res["test"]) >= {"overall_f1", "overall_precision", "overall_recall", "overall_accuracy"}
     assert res["test"]["n_sentences"] == 80  # 40 per source
     # The model learnt something: token accuracy beats tagging everything O.
-    test = datasets.concatenate_datasets([cap(load_source(s, data_dir=data_dir)["test"], 40, 1) for s in ("masakhaner2:hau", "conll:en")])
+    test = datasets.concatenate_datasets([cap(load_source(s, data_dir=data_dir)["test"], 40, 1) for s in ("masakhaner2:hau", "conll2003:en")])
     o_rate = Counter(t == "O" for tags in test["ner_tags"] for t in tags)[True] / sum(len(t) for t in test["ner_tags"])
     assert res["test"]["overall_accuracy"] >= o_rate - 0.02
     assert res["train"]["train_loss"] < 2.0  # ln(9) = 2.2 is chance level

