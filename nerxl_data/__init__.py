@@ -2,7 +2,7 @@
 
 Data flows one way: read (:mod:`nerxl_data.corpora`) -> translate (:mod:`nerxl_data.translate`)
 -> align (:mod:`nerxl_data.align`) -> project (:mod:`nerxl_data.project`) -> build/publish
-(:mod:`nerxl_data.hub`, ``builders/``) -> train/evaluate (:mod:`nerxl_data.train`).
+(:mod:`nerxl_data.hub`, ``nerxl_data.builders``) -> train/evaluate (:mod:`nerxl_data.train`).
 """
 
 from .errors import NerxlError

@@ -122,7 +122,7 @@ def test_cli_errors_are_one_line():
 
 
 def test_builders_run_as_scripts():
-    r = subprocess.run([sys.executable, str(ROOT / "builders" / "europarl_ner.py"), "--help"],
+    r = subprocess.run([sys.executable, "-m", "nerxl_data.builders.europarl_ner", "--help"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--lang" in r.stdout and "{de,es,it}" in r.stdout
 
@@ -149,3 +149,16 @@ def test_one_label_list_per_output_folder(tmp_path):
                                   "--source-file", str(demo_path("en")), "--target-file", str(demo_path("de"))])
     assert r.exit_code == 2 and "uses labels" in r.output, r.output
     assert not (tmp_path / f"de.{DEFAULT_METHOD}").exists()
+
+
+def test_builders_and_cards_ship_in_the_wheel(tmp_path):
+    """The wheel holds the builders and the card template as real files (no symlinks)."""
+    import zipfile
+
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                        "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    (wheel,) = tmp_path.glob("nerxl_data-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    assert {"nerxl_data/builders/masakhaner2.py", "nerxl_data/builders/base.py",
+            "nerxl_data/cards/dataset_card.md"} <= names

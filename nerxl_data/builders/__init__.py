@@ -1,8 +1,7 @@
 """One builder per benchmark family; each defines configs ``{lang}.{method}``.
 
-Run one as a script (``python builders/europarl_ner.py --lang de --out DIR``) or through the CLI
-(``nerxl build europarl-ner --lang de --out DIR``). ``nerxl_data/builders`` is a symlink to this
-folder, so the builders ship inside the package as ``nerxl_data.builders``.
+Run one as a module (``python -m nerxl_data.builders.europarl_ner --lang de --out DIR``) or
+through the CLI (``nerxl build europarl-ner --lang de --out DIR``); they ship in the wheel.
 """
 
 FAMILIES: dict[str, str] = {

