@@ -21,9 +21,11 @@ so no matching would choose it (exact); with extra scorers it is a heuristic res
 
 from __future__ import annotations
 
-import difflib
+import difflib  # noqa: F401 - the reference of similarity() (doctest)
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Literal
 
 from ..errors import ConfigError, InputError, unknown_name
@@ -99,6 +101,80 @@ class ScoringInput:
     outside: float = 0.0
     min_surface: float = 0.0  # surface scores below this may be returned as 0
     candidate_scores: Sequence[float] | None = None  # and their probabilities
+    # per-sentence caches of the surface scorer (casefolded texts, computed on first use)
+    _norm_tgt: list[str] | None = field(default=None, init=False, repr=False)
+    _norm_ends: list[int] | None = field(default=None, init=False, repr=False)
+    _entity_texts: dict[int, str] = field(default_factory=dict, init=False, repr=False)
+    _initials: dict[str, list[tuple[int, str]]] | None = field(default=None, init=False, repr=False)
+    _similar: dict[tuple[str, str, float], float] = field(default_factory=dict, init=False, repr=False)
+    _anchors: dict[tuple[str, float], list[int]] = field(default_factory=dict, init=False, repr=False)
+    _chars: dict[str, Counter] = field(default_factory=dict, init=False, repr=False)
+
+    def norm_target(self) -> tuple[list[str], list[int]]:
+        """The casefolded target words and the prefix sums of their lengths."""
+        if self._norm_tgt is None:
+            self._norm_tgt = [_norm(t) for t in self.tgt_tokens]
+            self._norm_ends = list(accumulate(map(len, self._norm_tgt), initial=0))
+        return self._norm_tgt, self._norm_ends
+
+    def target_initials(self) -> dict[str, list[tuple[int, str]]]:
+        """Casefolded target words of 3+ characters, ``(index, word)`` by first character."""
+        if self._initials is None:
+            norm, _ = self.norm_target()
+            self._initials = {}
+            for j, tok in enumerate(self.tgt_tokens):
+                if len(tok) >= 3:
+                    self._initials.setdefault(norm[j][0], []).append((j, norm[j]))
+        return self._initials
+
+    def word_anchors(self, w: str, min_ratio: float) -> list[int]:
+        """Target words of 3+ characters whose casefolded text begins as ``w`` does and is
+        ``min_ratio`` similar to it (difflib's real_quick_ratio bound first, then the ratio),
+        once per sentence and word."""
+        key = (w, min_ratio)
+        found = self._anchors.get(key)
+        if found is None:
+            found = self._anchors[key] = []
+            lw = len(w)
+            for j, t in self.target_initials().get(w[0], ()):
+                lt = len(t)
+                if 2 * min(lt, lw) < min_ratio * (lt + lw) or 2.0 * min(lt, lw) / (lt + lw) < min_ratio:
+                    continue
+                if t == w or self.similar(w, t, min_ratio) >= min_ratio:
+                    found.append(j)
+        return found
+
+    def similar(self, a: str, b: str, floor: float) -> float:
+        """:func:`similarity` ``(a, b, floor)``, once per sentence (entities repeat: 'Parliament'),
+        0.0 without comparing when difflib's quick_ratio bound (the multiset intersection of
+        the characters, from two Counters) is below ``floor``."""
+        key = (a, b, floor)
+        s = self._similar.get(key)
+        if s is None:
+            need = self._chars.get(a)
+            if need is None:
+                need = self._chars[a] = Counter(a)
+            have = Counter(b)
+            m = 0
+            for ch, n in need.items():
+                h = have.get(ch)
+                if h:
+                    m += n if n < h else h
+            length = len(a) + len(b)
+            if length and 2.0 * m / length < floor:
+                s = 0.0
+            else:
+                s = similarity(a, b, floor)
+            self._similar[key] = s
+        return s
+
+    def entity_text(self, k: int) -> str:
+        """The casefolded text of source entity ``k`` (its words joined by spaces)."""
+        text = self._entity_texts.get(k)
+        if text is None:
+            span = self.src_spans[k]
+            text = self._entity_texts[k] = _norm(" ".join(self.src_tokens[span.start : span.end]))
+        return text
 
 
 Scorer = Callable[[ScoringInput, int, int, int, int], float]
@@ -116,22 +192,95 @@ def links_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) ->
 
 
 def _norm(text: str) -> str:
+    # str.casefold maps each character on its own (no context), so the casefold of words joined
+    # by spaces is the casefolded words joined by spaces: the scorers rely on it
     return text.casefold()
 
 
+def similarity(a: str, b: str, floor: float = 0.0) -> float:
+    """``difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()``, the same float, faster;
+    0.0 as soon as an upper bound shows it is below ``floor``.
+
+    The same Ratcliff-Obershelp recursion (the longest common block, then the same on each side
+    of it), with difflib's choice among equally long blocks (the one starting earliest in ``a``,
+    then earliest in ``b``), so the matched total and the ratio are difflib's. The longest block
+    is found with C-level substring searches instead of difflib's per-character dictionary
+    dynamic programme: a block of ``size + 1`` characters is looked for at each start in ``a``,
+    growing ``size`` whenever one is found, so the first start reaching the final size wins.
+    The bound: the characters matched so far plus, per region still to search, the shorter
+    side's length.
+
+    >>> similarity("kommission", "commission") == difflib.SequenceMatcher(
+    ...     None, "kommission", "commission", autojunk=False).ratio()
+    True
+    """
+    la, lb = len(a), len(b)
+    if a == b:
+        return 1.0  # 2 * la / (la + lb), and difflib's 1.0 for two empty strings
+    length = la + lb
+    matches = 0
+    rest = min(la, lb)  # most characters the regions in the queue can still match
+    queue = [(0, la, 0, lb)]
+    while queue:
+        alo, ahi, blo, bhi = queue.pop()
+        rest -= min(ahi - alo, bhi - blo)
+        sub = b[blo:bhi]
+        i, size, best = alo, 0, alo
+        while i + size < ahi:
+            if a[i : i + size + 1] in sub:
+                size += 1
+                best = i
+            else:
+                i += 1
+        if size:
+            j = sub.find(a[best : best + size]) + blo
+            matches += size
+            if alo < best and blo < j:
+                queue.append((alo, best, blo, j))
+                rest += min(best - alo, j - blo)
+            if best + size < ahi and j + size < bhi:
+                queue.append((best + size, ahi, j + size, bhi))
+                rest += min(ahi - best - size, bhi - j - size)
+        if floor and 2.0 * (matches + rest) / length < floor:
+            return 0.0
+    return 2.0 * matches / length
+
+
+def _surface_scores(inp: ScoringInput, k: int, spans: Sequence[tuple[int, int, int]], floor: float) -> dict:
+    """:func:`surface_score` of entity ``k`` and each ``(start, end, _)`` span, scores below ``floor`` as 0;
+    only the spans scoring above 0 are in the result. The length bound (real_quick_ratio) is
+    taken from prefix sums, before the span's text is built; then :meth:`ScoringInput.similar`."""
+    a = inp.entity_text(k)
+    norm, ends = inp.norm_target()
+    la = len(a)
+    floor = max(floor, inp.min_surface)
+    near = []
+    for start, end, _ in spans:
+        lb = ends[end] - ends[start] + end - start - 1 if end > start else 0
+        if not 2 * min(la, lb) < inp.min_surface * (la + lb):
+            near.append((start, end, lb))
+    if not near:
+        return {}
+    scores = {}
+    for start, end, _ in near:
+        s = inp.similar(a, " ".join(norm[start:end]), floor)
+        if s >= floor:
+            scores[(start, end)] = s
+    return scores
+
+
 def surface_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> float:
-    """difflib similarity ratio of the casefolded entity and candidate texts (copied names)."""
-    span = inp.src_spans[k]
-    a = _norm(" ".join(inp.src_tokens[span.start : span.end]))
-    b = _norm(" ".join(inp.tgt_tokens[start:end]))
-    # cheap upper bounds first (difflib's real_quick_ratio, then quick_ratio): most candidates
-    # are nowhere near the entity's surface
-    if 2 * min(len(a), len(b)) < inp.min_surface * (len(a) + len(b)):
+    """difflib similarity ratio of the casefolded entity and candidate texts (copied names);
+    0 when it is below ``inp.min_surface``, checked first on an upper bound from the two
+    lengths (difflib's real_quick_ratio): most candidates are nowhere near the entity's surface."""
+    a = inp.entity_text(k)
+    norm, ends = inp.norm_target()
+    la = len(a)
+    lb = ends[end] - ends[start] + end - start - 1 if end > start else 0  # len(b) before building it
+    if 2 * min(la, lb) < inp.min_surface * (la + lb):
         return 0.0
-    m = difflib.SequenceMatcher(None, a, b, autojunk=False)
-    if m.quick_ratio() < inp.min_surface:
-        return 0.0
-    return m.ratio()
+    s = similarity(a, " ".join(norm[start:end]))
+    return s if s >= inp.min_surface else 0.0
 
 
 def ner_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> float:
@@ -151,37 +300,35 @@ SCORERS: dict[str, Scorer] = {"links": links_score, "surface": surface_score, "n
 
 
 def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
-    """Target words that look like a word of entity k (copied names: 'Prodi', 'Kosovo').
+    """Target words that look like a word of entity k (copied names: 'Prodi', 'Kosovo'):
+    difflib similarity ratio >= ``min_ratio``.
 
-    Only words with the same first letter are compared (copied names keep it), which keeps
-    this cheap enough for every sentence.
+    Only words of 3+ characters with the same first letter are compared (copied names keep it),
+    which keeps this cheap enough for every sentence.
     """
     span = inp.src_spans[k]
-    words = [_norm(w) for w in inp.src_tokens[span.start : span.end] if len(w) >= 3]
-    found = set()
-    for j, tok in enumerate(inp.tgt_tokens):
-        if len(tok) < 3:
-            continue
-        t = _norm(tok)
-        for w in words:
-            if t[0] != w[0] or 2 * min(len(t), len(w)) < min_ratio * (len(t) + len(w)):
-                continue
-            if t == w:
-                found.add(j)
-                break
-            m = difflib.SequenceMatcher(None, w, t, autojunk=False)
-            if m.real_quick_ratio() >= min_ratio and m.quick_ratio() >= min_ratio and m.ratio() >= min_ratio:
-                found.add(j)
-                break
+    found: set[int] = set()
+    for w in inp.src_tokens[span.start : span.end]:
+        if len(w) >= 3:
+            found.update(inp.word_anchors(_norm(w), min_ratio))
     return found
 
 
 def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
-    """All (score, entity, start, end) pairs scoring above ``config.min_score``."""
+    """All (score, entity, start, end) pairs scoring above ``config.min_score``.
+
+    The ``links`` and ``surface`` scorers are computed inline (no call per candidate; the
+    surface length bound from prefix sums before any string is built): the same floats as
+    :func:`links_score` and :func:`surface_score`, summed in the same order.
+    """
     scorers = [SCORERS[name] for name in config.scorers]
     weights = config.weights or (1.0,) * len(scorers)
     links_only = config.scorers == ("links",) and weights == (1.0,) and not config.outside
+    inline = not links_only and all(name in ("links", "surface") for name in config.scorers)
+    plan = [(w, name == "links") for w, name in zip(weights, config.scorers, strict=True)]
     use_surface = "surface" in config.scorers
+    floor = config.min_surface
+    outside = inp.outside if inp.outside and inp.outside_counts is not None else 0
     pairs: list[Pair] = []
     junk = None
     if config.trim and config.extract == "ngram" and inp.link_counts:
@@ -217,20 +364,44 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
                     if a < b:
                         trimmed.append((a, b, -1))
                 cands = list(dict.fromkeys(trimmed))
-        for start, end, c in cands:
-            if links_only:  # the common case, inlined for speed
+        if links_only:  # the common case, inlined for speed
+            for start, end, _ in cands:
                 n_links = 0
                 for t, v in counts.items():
                     if start <= t < end:
                         n_links += v
                 score = 2 * n_links / (n + end - start)
-            else:
+                if score > config.min_score:
+                    pairs.append((score, k, start, end))
+            continue
+        if not inline:
+            for start, end, c in cands:
                 score = 0.0
                 for scorer, w, name in zip(scorers, weights, config.scorers, strict=False):
                     s = scorer(inp, k, start, end, c)
-                    if name == "surface" and s < config.min_surface:
+                    if name == "surface" and s < floor:
                         s = 0.0
                     score += w * s
+                if score > config.min_score:
+                    pairs.append((score, k, start, end))
+            continue
+        surfaces = _surface_scores(inp, k, cands, floor) if use_surface else {}
+        out_counts = inp.outside_counts[k] if outside else None
+        for start, end, _ in cands:
+            surface = surfaces.get((start, end), 0.0) if surfaces else 0.0
+            n_links = 0
+            for t, v in counts.items():
+                if start <= t < end:
+                    n_links += v
+            out = 0
+            if outside:
+                for t, v in out_counts.items():
+                    if start <= t < end:
+                        out += v
+            links = 2 * n_links / (n + end - start + inp.outside * out)  # links_score, inline
+            score = 0.0
+            for w, is_links in plan:
+                score += w * (links if is_links else surface)
             if score > config.min_score:
                 pairs.append((score, k, start, end))
     return pairs
