@@ -180,6 +180,30 @@ class TranslateStep(Step):
         return {self.out_column: [word_tokenize(t) for t in out]}
 
 
+class MarkTranslateStep(TranslateStep):
+    """EasyProject's mark-then-translate: each source entity wrapped in ``[ ]``, the marked
+    sentence translated into ``tokens`` (markers kept as words, for the ``easyproject``
+    projection to match), and each entity translated alone into ``entity_translations``.
+
+    Any translator works; an EasyProject checkpoint (``ychenNLP/nllb-200-*-easyproject``,
+    backend ``easyproject``) is the one trained to keep the markers.
+    """
+
+    name = "mark-translate"
+
+    def __init__(self, config: TranslateConfig, src: str, tgt: str, resources: Resources | None = None) -> None:
+        super().__init__(config, src, tgt, "source_tokens", "tokens", resources)
+
+    def process(self, batch: dict[str, list]) -> dict[str, list]:
+        from .translate.base import word_tokenize
+        from .translate.easyproject import translate_marked
+
+        spans = [tags_to_spans(t, "IOB2", "repair") for t in batch["source_ner_tags"]]
+        marked = translate_marked(self._translator, batch["source_tokens"], spans, self.src, self.tgt)
+        return {"tokens": [word_tokenize(m.translation) for m in marked],
+                "entity_translations": [m.entity_translations for m in marked]}
+
+
 # --- tag (the source side: a parallel corpus's, or translate-test's translation) -------------
 
 
@@ -328,7 +352,8 @@ class ProjectStep(Step):
 
         out = project_batch(batch, self.config.method, self._method_config,
                             src_tokens="source_tokens", src_tags="source_ner_tags",
-                            tgt_tokens="tokens", links="alignment", out_tags="ner_tags")
+                            tgt_tokens="tokens", links="alignment", out_tags="ner_tags",
+                            entity_translations="entity_translations" if "entity_translations" in batch else None)
         n_src = [len(tags_to_spans(t, "IOB2", "repair")) for t in batch["source_ner_tags"]]
         scores = [
             (sum(s) / len(s) if s else (1.0 if n == 0 else 0.0))
@@ -373,7 +398,8 @@ class PipelineConfig:
         p = {
             "mode": self.mode,
             "translator": "none (parallel text)" if t is None else t.backend + (f":{t.model}" if t.model else ""),
-            "aligner": f"{self.aligner.aligner}:{self.aligner.model}",
+            "aligner": (f"{self.aligner.aligner}:{self.aligner.model}" if self.projection.method != "easyproject"
+                        else "none (markers)"),
             "projection": self.projection.method,
         }
         for k, v in sorted({**self.aligner.options}.items()):
@@ -403,9 +429,18 @@ def make_steps(config: PipelineConfig) -> list[Step]:
 
     translate-train: [tag the source side, when a tagger is given] -> [translate, unless the
     input is a parallel corpus] -> align -> project. translate-test: translate the target into
-    the source language -> tag it -> align -> project back.
+    the source language -> tag it -> align -> project back. ``easyproject``: [tag] ->
+    mark-then-translate -> project by the markers.
     """
     steps: list[Step] = []
+    if config.projection.method == "easyproject":  # markers instead of links: no aligner
+        if config.mode != "translate-train" or config.translator is None:
+            raise ConfigError("easyproject projects through markers kept by a translator: it needs "
+                              "translate-train with a translator (e.g. backend easyproject, model "
+                              "ychenNLP/nllb-200-distilled-600M-easyproject)")
+        steps = [TagStep(config.tagger)] if config.tagger is not None else []
+        return steps + [MarkTranslateStep(config.translator, config.source_lang, config.target_lang),
+                        ProjectStep(config.projection)]
     if config.mode == "translate-train":
         if config.tagger is not None:
             steps.append(TagStep(config.tagger))

@@ -162,3 +162,62 @@ def test_builders_and_cards_ship_in_the_wheel(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"nerxl_data/builders/masakhaner2.py", "nerxl_data/builders/base.py",
             "nerxl_data/cards/dataset_card.md"} <= names
+
+
+class _CopyTranslator:
+    """A translator that returns its input: it keeps every marker, as a perfect EasyProject
+    checkpoint would, so mark -> translate -> project must recover every source entity."""
+
+    def translate_batch(self, texts, src, tgt, progress=None):
+        return list(texts)
+
+    def close(self):
+        pass
+
+
+def test_easyproject_end_to_end_through_the_builder(data_dir, tmp_path, monkeypatch):
+    from nerxl_data.builders.europarl_ner import EuroparlNer
+    from nerxl_data.testing.translation import build_tiny_nllb
+
+    en = list(load_corpus("europarl-ner:en", "test", data_dir=data_dir, policy="repair"))[:12]
+    # the tiny random NLLB (its output is nonsense): the whole chain runs, every entity is counted
+    nllb = build_tiny_nllb(tmp_path / "nllb", [" ".join(r["tokens"]) for r in en])
+    opts = BuildOptions("de", "easyproject", translator="hf", translator_model=str(nllb), limit=12,
+                        translator_options={"num_beams": 1, "max_new_tokens": 24}, data_dir=str(data_dir),
+                        cache_dir=str(tmp_path / "cache"), validation_fraction=0)
+    dd, info = EuroparlNer().build(opts, tmp_path / "out")
+    stats = info.splits["train"]
+    n_src = sum(len(tags_to_spans(r["ner_tags"])) for r in en)
+    assert stats.source_entities == n_src and stats.projected_entities + sum(stats.dropped.values()) == n_src
+    assert set(stats.dropped) <= {"unmatched-marker", "unbalanced-markers", "nested-markers"}
+    assert info.parameters["aligner"] == "none (markers)"
+    card = (tmp_path / "out" / "README.md").read_text()
+    assert "ychenNLP/nllb-200-*-easyproject" in card
+    assert all("[" not in w and "]" not in w for s in dd["train"]["tokens"] for w in s)  # markers stripped
+
+    # a translator that keeps the markers: every entity comes back, on the right words
+    import nerxl_data.translate as translate
+
+    monkeypatch.setattr(translate, "get_translator", lambda *a, **k: _CopyTranslator())
+    opts.cache_dir = str(tmp_path / "cache2")
+    dd, info = EuroparlNer().build(opts, tmp_path / "out2")
+    from nerxl_data.translate.base import word_tokenize
+
+    names = dd["train"].features["ner_tags"].feature.names
+    assert dd["train"]["tokens"] == [word_tokenize(" ".join(r["tokens"])) for r in en]
+
+    def entities(words, tags):
+        return [(" ".join(words[s.start:s.end]), s.label) for s in tags_to_spans(tags)]
+
+    got = [entities(w, [names[t] for t in s]) for w, s in zip(dd["train"]["tokens"], dd["train"]["ner_tags"], strict=True)]
+    assert got == [entities(r["tokens"], r["ner_tags"]) for r in en]
+    assert info.splits["train"].projection_rate == 1.0
+
+
+def test_easyproject_without_a_translator_fails_before_any_work(data_dir, tmp_path):
+    r = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--method", "easyproject",
+                                  "--out", str(tmp_path / "o")], env={"NERXL_DATA_DIR": str(data_dir)})
+    assert r.exit_code == 2 and "easyproject" in r.output and "translator" in r.output, r.output
+    assert not (tmp_path / "o").exists()
+    r = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--method", "easyproject-e5small"])
+    assert r.exit_code == 2 and "call the method 'easyproject'" in r.output, r.output

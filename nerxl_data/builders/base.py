@@ -25,6 +25,7 @@ from nerxl_data.pipeline import (
     RunReport,
     TagConfig,
     TranslateConfig,
+    make_steps,
     run_pipeline,
 )
 from nerxl_data.project.bench import RECOMMENDED
@@ -63,6 +64,8 @@ def parse_method(method: str, aligner_model: str | None = None) -> tuple[Project
     """
     from nerxl_data.project import METHODS
 
+    if method == "easyproject":  # projection by markers: no aligner, no model in the name
+        return ProjectConfig("easyproject"), AlignConfig()
     for name in sorted(METHODS, key=len, reverse=True):
         if method.startswith(name + "-"):
             rest = method[len(name) + 1:].split("-")
@@ -70,8 +73,10 @@ def parse_method(method: str, aligner_model: str | None = None) -> tuple[Project
     else:
         raise ConfigError(
             f"method {method!r} must read PROJECTION-MODEL[-VARIANT], e.g. {DEFAULT_METHOD!r}; "
-            f"projection methods: {', '.join(sorted(METHODS))}"
+            f"projection methods: {', '.join(sorted(METHODS))} (easyproject alone: it uses no aligner)"
         )
+    if name == "easyproject":
+        raise ConfigError(f"easyproject uses no aligner: call the method 'easyproject', not {method!r}")
     short, variant = rest[0], (rest[1] if len(rest) > 1 else "argmax")
     if variant not in ALIGNER_VARIANTS:
         raise unknown_name("aligner variant", variant, ALIGNER_VARIANTS)
@@ -228,7 +233,9 @@ class Builder:
         tagger = None
         if not self.source_tagged(opts):
             tagger = TagConfig.resolve(opts.tagger_model, opts.source_lang, self.types)
-        return PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner, projection, tagger)
+        config = PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner, projection, tagger)
+        make_steps(config)  # the step sequence is checked now (e.g. easyproject needs a translator)
+        return config
 
     def build(self, opts: BuildOptions, out: str | Path | None = None,
               run_report: RunReport | None = None, runner=run_pipeline):
@@ -265,6 +272,13 @@ class Builder:
             mode=opts.mode, method=opts.method, parameters=config.parameters(),
             label_names=names, sources=self.sources(opts), notes=self.notes(opts, config),
         )
+        if config.projection.method == "easyproject":
+            info.notes.append(
+                "EasyProject (Chen et al. 2023): source entities wrapped in `[ ]`, the marked sentence "
+                "translated, the markers matched to each entity translated alone. It expects a "
+                "checkpoint trained to keep the markers: the `ychenNLP/nllb-200-*-easyproject` family "
+                f"(translator used: `{config.parameters()['translator']}`); entities whose markers the "
+                "translation lost are counted as `unmatched-marker` / `unbalanced-markers`.")
         gold_splits = self.gold_splits(opts)
         features = ner_features(names)
         splits = {}
@@ -293,7 +307,8 @@ class Builder:
                 info.splits[name] = stats
                 part["ner_tags"] = [[index[t] for t in tags] for tags in part["ner_tags"]]
                 part["source_ner_tags"] = [[index[t] for t in tags] for tags in part["source_ner_tags"]]
-                splits[name] = Dataset.from_dict({c: part[c] for c in COLUMNS}, features=features)
+                n = len(part["id"])  # easyproject has no links: its alignment column is empty
+                splits[name] = Dataset.from_dict({c: part.get(c, [None] * n) for c in COLUMNS}, features=features)
         for split, records in gold_splits.items():
             info.splits[split] = split_stats({"ner_tags": [r["ner_tags"] for r in records]}, names)
             info.splits[split].kind = "gold"
