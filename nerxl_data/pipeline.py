@@ -282,26 +282,49 @@ class TagStep(Step):
 
 @dataclass(frozen=True)
 class AlignConfig:
-    """Word aligner: a registered aligner name, its model (name or path) and options."""
+    """Word aligner: a registered aligner name, its model (name or path) and options.
+
+    ``column`` names the links column the step writes (``alignment``; a second aligner of an
+    ensemble writes another, see ``ProjectConfig.combine_with``).
+    """
 
     aligner: str = "simalign-argmax"
     model: str = "e5-small"
     options: dict = field(default_factory=dict)
+    column: str = "alignment"
+
+    def check(self) -> None:
+        """Resolve the aligner name and options now (nothing is loaded).
+
+        Raises:
+            ConfigError: an unknown aligner or option.
+        """
+        from .align import get_aligner
+
+        get_aligner(self.aligner, model=self.model, **self.options)
 
 
 class AlignStep(Step):
-    """Aligns ``source_tokens`` with ``tokens`` into ``alignment`` (Pharaoh ``i-j:score``)."""
+    """Aligns ``source_tokens`` with ``tokens`` into ``alignment`` (Pharaoh ``i-j:score``).
+
+    eflomal takes each shard whole (its statistics come from all the text it sees).
+    """
 
     name = "align"
 
     def __init__(self, config: AlignConfig, resources: Resources | None = None) -> None:
-        super().__init__(config, resources or Resources(num_gpus=0.5, batch_size=64))
+        whole = config.aligner == "eflomal"
+        super().__init__(config, resources or (Resources(num_cpus=1, batch_size=1 << 30) if whole
+                                               else Resources(num_gpus=0.5, batch_size=64)))
         self._cm = self._aligner = None
 
     def setup(self) -> None:
         from .align import get_aligner
 
-        self._cm = get_aligner(self.config.aligner, model=self.config.model, **self.config.options)
+        kwargs = dict(self.config.options)
+        if self.config.aligner != "eflomal":
+            kwargs["model"] = self.config.model
+        self._cm = get_aligner(self.config.aligner, **kwargs)
         self._aligner = self._cm.__enter__() if hasattr(self._cm, "__enter__") else self._cm
 
     def teardown(self) -> None:
@@ -316,7 +339,7 @@ class AlignStep(Step):
             raise InputError("no target words (column 'tokens'): give a translator, or a parallel "
                              f"corpus's target side; columns are {sorted(batch)}")
         links = self._aligner.align_batch(batch["source_tokens"], batch["tokens"])
-        return {"alignment": [format_links(ls, scores=True) for ls in links]}
+        return {self.config.column: [format_links(ls, scores=True) for ls in links]}
 
 
 # --- project -----------------------------------------------------------------------------------
@@ -324,20 +347,40 @@ class AlignStep(Step):
 
 @dataclass(frozen=True)
 class ProjectConfig:
-    """Projection method name and its options (see ``nerxl_data.project.METHODS``)."""
+    """Projection method name and its options (see ``nerxl_data.project.METHODS``).
+
+    ``combine_with``: a second links column (another aligner, or back-translation links)
+    combined with ``alignment`` by ``combine`` (``intersection``, ``union``, ``weighted``).
+    """
 
     method: str = "heuristic"
     options: dict = field(default_factory=dict)
+    combine_with: str | None = None
+    combine: str = "union"
+
+    def check(self) -> None:
+        """Resolve the method and its options now.
+
+        Raises:
+            ConfigError: an unknown method, option or combination.
+        """
+        from .project import LinkCombination, get_method
+
+        get_method(self.method).make_config(**self.options)
+        if self.combine_with is not None:
+            LinkCombination(self.combine)  # type: ignore[arg-type]
 
 
 class ProjectStep(Step):
     """Projects ``source_ner_tags`` over ``alignment`` onto ``tokens`` -> ``ner_tags``.
 
-    Adds ``projection_score`` (mean score of the projected spans; 1.0 for a sentence with no
-    source entity) and ``projection_dropped`` (``"<entity>:<reason>"`` per entity not projected).
+    Adds ``projection_scores`` (the score of each projected span), ``projection_score`` (their
+    mean; 1.0 for a sentence with no source entity, 0.0 when none was projected) and
+    ``projection_dropped`` (``"<entity>:<reason>"`` per entity not projected).
     """
 
     name = "project"
+    version = "2"  # projection_scores added
 
     def __init__(self, config: ProjectConfig, resources: Resources | None = None) -> None:
         super().__init__(config, resources or Resources(num_cpus=1, batch_size=256))
@@ -348,11 +391,13 @@ class ProjectStep(Step):
         self._method_config = get_method(self.config.method).make_config(**self.config.options)
 
     def process(self, batch: dict[str, list]) -> dict[str, list]:
-        from .project import project_batch
+        from .project import LinkCombination, project_batch
 
         out = project_batch(batch, self.config.method, self._method_config,
                             src_tokens="source_tokens", src_tags="source_ner_tags",
                             tgt_tokens="tokens", links="alignment", out_tags="ner_tags",
+                            back_links=self.config.combine_with,
+                            combination=LinkCombination(self.config.combine) if self.config.combine_with else None,
                             entity_translations="entity_translations" if "entity_translations" in batch else None)
         n_src = [len(tags_to_spans(t, "IOB2", "repair")) for t in batch["source_ner_tags"]]
         scores = [
@@ -360,8 +405,8 @@ class ProjectStep(Step):
             for s, n in zip(out["projection_scores"], n_src, strict=True)
         ]
         result = {"ner_tags": out["ner_tags"], "projection_score": scores,
-                  "projection_dropped": out["projection_dropped"]}
-        if "tokens" in out:  # a method that rewrites the target words (easyproject)
+                  "projection_scores": out["projection_scores"], "projection_dropped": out["projection_dropped"]}
+        if "tokens" in out and out["tokens"] is not batch["tokens"]:  # easyproject strips the markers
             result["tokens"] = out["tokens"]
         return result
 
@@ -388,6 +433,9 @@ class PipelineConfig:
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise unknown_name("mode", self.mode, MODES)
+        self.projection.check()
+        if self.projection.method != "easyproject":
+            self.aligner.check()
         if self.mode == "translate-test" and (self.tagger is None or self.translator is None):
             raise ConfigError("translate-test needs a translator (target -> source) and a source-language "
                               "tagger (TagConfig: spacy:<package> or a token-classification model)")

@@ -2,10 +2,13 @@
 
 Europarl-NER (Agerri et al. 2018) has gold entities on every side of 799 parallel sentences, so
 projection quality is measured directly: exact span and type micro F1 of the projected tags
-against the target's gold tags. Links are computed once per (aligner, model, layer, language)
-and cached as Pharaoh files with scores under ``~/.cache/nerxl/links/``; two aligners may be
-combined (``simalign-argmax+eflomal`` with ``combine="union"``), and an aligner may carry
-options after ``@`` (``eflomal@symmetrize=intersection``).
+against the target's gold tags. The benchmark runs the build pipeline's own steps
+(:mod:`nerxl_data.pipeline`: ``AlignStep`` then ``ProjectStep``), so what it measures is what
+``nerxl build`` makes; the links are cached by the pipeline's step cache (keyed by the aligner
+config and the sentences' content) under ``$NERXL_CACHE/steps`` (default
+``~/.cache/nerxl/steps``). Two aligners may be combined (``simalign-argmax+eflomal`` with
+``combine="union"``), and an aligner may carry options after ``@``
+(``eflomal@symmetrize=intersection``).
 """
 
 from __future__ import annotations
@@ -16,12 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..align.pharaoh import format_links, parse_links
 from ..errors import ConfigError
 from ..evaluation import evaluate_tags
-from ..schema import Link, tags_to_spans
-from .api import get_method, project
-from .links import COMBINE_MODES, combine_links
+from ..schema import tags_to_spans
+from .links import COMBINE_MODES
 from .report import ProjectionReport
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,9 @@ RECOMMENDED = BenchSetup()
 """The best configuration measured (see benchmarks/results/europarl.md)."""
 
 
-def links_cache_dir() -> Path:
-    return Path(os.environ.get("NERXL_CACHE", Path.home() / ".cache" / "nerxl")) / "links"
+def steps_cache_dir() -> Path:
+    """The benchmark's step cache (links and projections), under ``$NERXL_CACHE``."""
+    return Path(os.environ.get("NERXL_CACHE", Path.home() / ".cache" / "nerxl")) / "steps"
 
 
 def parse_aligner(spec: str) -> tuple[str, dict[str, Any]]:
@@ -67,38 +69,29 @@ def parse_aligner(spec: str) -> tuple[str, dict[str, Any]]:
     return name, options
 
 
-def _cache_file(aligner: str, model: str, layer: int, lang: str) -> Path:
-    name, _ = parse_aligner(aligner)
-    key = aligner.replace("@", "-").replace("=", "-").replace(",", "-")
-    if name != "eflomal":
-        key = f"{key}-{model}-L{layer}"
-    return links_cache_dir() / f"{key}.en-{lang}.txt"
+def pipeline_config(setup: BenchSetup, lang: str):
+    """The pipeline config of ``setup`` for en -> ``lang`` (parallel text: no translator), and
+    the step list (one ``AlignStep`` per aligner, then ``ProjectStep``)."""
+    from ..pipeline import AlignConfig, AlignStep, PipelineConfig, ProjectConfig, ProjectStep
 
-
-def europarl_links(
-    aligner: str, src: list[list[str]], tgt: list[list[str]], lang: str, model: str = "e5-small", layer: int = 8
-) -> list[list[Link]]:
-    """Links en -> ``lang`` for every sentence pair, from the cache or computed (and cached) once."""
-    path = _cache_file(aligner, model, layer, lang)
-    if path.is_file():
-        rows = path.read_text(encoding="utf-8").splitlines()
-        if len(rows) == len(src):
-            return [parse_links(r, len(s), len(t), source=str(path), lineno=i + 1)
-                    for i, (r, s, t) in enumerate(zip(rows, src, tgt, strict=True))]
-        log.warning("%s has %d lines for %d sentences; recomputing", path, len(rows), len(src))
-    from ..align import get_aligner
-
-    name, kwargs = parse_aligner(aligner)
-    if name != "eflomal":
-        kwargs.update(model=model, layer=layer)
-    log.info("aligning %d en-%s pairs with %s", len(src), lang, aligner)
-    with get_aligner(name, **kwargs) as a:
-        links = a.align_batch(src, tgt)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text("".join(format_links(x, scores=True) + "\n" for x in links), encoding="utf-8")
-    tmp.replace(path)
-    return links
+    aligners = setup.aligner.split("+")
+    if len(aligners) > 2:
+        raise ConfigError(f"at most two aligners can be combined, got {setup.aligner!r}")
+    if setup.combine not in COMBINE_MODES:
+        raise ConfigError(f"unknown combination {setup.combine!r}; known: {', '.join(COMBINE_MODES)}")
+    configs = []
+    for i, spec in enumerate(aligners):
+        name, opts = parse_aligner(spec)
+        if name != "eflomal":
+            opts = {"layer": setup.layer, **opts}
+        configs.append(AlignConfig(name, setup.model if name != "eflomal" else "", opts,
+                                   "alignment" if i == 0 else f"alignment_{i}"))
+    projection = ProjectConfig(setup.method, dict(setup.options),
+                               "alignment_1" if len(configs) == 2 else None, setup.combine)
+    config = PipelineConfig("en", lang, aligner=configs[0], projection=projection)
+    for c in configs[1:]:
+        c.check()
+    return config, [*(AlignStep(c) for c in configs), ProjectStep(projection)]
 
 
 def load_europarl(lang: str, data_dir: str | Path | None = None) -> list[dict]:
@@ -108,38 +101,35 @@ def load_europarl(lang: str, data_dir: str | Path | None = None) -> list[dict]:
 
 
 def bench_europarl(
-    setup: BenchSetup = RECOMMENDED, langs: tuple[str, ...] = LANGS, data_dir: str | Path | None = None
+    setup: BenchSetup = RECOMMENDED, langs: tuple[str, ...] = LANGS, data_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
 ) -> dict:
     """F1 per language and the mean: ``{"de": {"f1": ..., ...}, ..., "mean": {"f1": ...}}``.
 
     Raises:
-        ConfigError: an unknown method, option, aligner or combination.
+        ConfigError: an unknown method, option, aligner or combination (before anything runs).
     """
-    method = get_method(setup.method)
-    config = method.make_config(**setup.options)
-    aligners = setup.aligner.split("+")
-    if len(aligners) > 2:
-        raise ConfigError(f"at most two aligners can be combined, got {setup.aligner!r}")
-    if setup.combine not in COMBINE_MODES:
-        raise ConfigError(f"unknown combination {setup.combine!r}; known: {', '.join(COMBINE_MODES)}")
+    from datasets import Dataset
+
+    from ..pipeline import run_steps, source_rows
+    from .base import Dropped, Projection, ScoredSpan
+
+    steps_by_lang = {lang: pipeline_config(setup, lang)[1] for lang in langs}  # every name checked first
     en = load_europarl("en", data_dir)
-    src_words = [ex["tokens"] for ex in en]
-    src_spans = [tags_to_spans(ex["ner_tags"]) for ex in en]
     out: dict[str, Any] = {}
     for lang in langs:
         tgt = load_europarl(lang, data_dir)
-        tgt_words = [ex["tokens"] for ex in tgt]
-        sets = [europarl_links(a, src_words, tgt_words, lang, setup.model, setup.layer) for a in aligners]
-        links = sets[0]
-        if len(sets) == 2:
-            links = [combine_links(a, b, setup.combine) for a, b in zip(sets[0], sets[1], strict=True)]
+        rows = Dataset.from_dict(source_rows(en, "en", [ex["tokens"] for ex in tgt]))
+        # one shard: eflomal's statistics come from the whole corpus, as the benchmark always had
+        done = run_steps(rows, steps_by_lang[lang], cache_dir or steps_cache_dir(), shard_size=len(rows))
         report = ProjectionReport()
-        preds = []
-        for i, (words, spans, t, ln) in enumerate(zip(src_words, src_spans, tgt_words, links, strict=True)):
-            p = project(words, spans, t, ln, setup.method, config, row=i)
-            report.update(spans, p)
-            preds.append(p.tags(len(t)))
-        scores = evaluate_tags([ex["ner_tags"] for ex in tgt], preds)
+        for ex, scores, dropped in zip(en, done["projection_scores"], done["projection_dropped"], strict=True):
+            spans = tags_to_spans(ex["ner_tags"])
+            lost = {int(d.split(":", 1)[0]): d.split(":", 1)[1] for d in dropped}
+            kept = [k for k in range(len(spans)) if k not in lost]
+            report.update(spans, Projection([ScoredSpan(spans[k], sc, k) for k, sc in zip(kept, scores, strict=False)],
+                                            [Dropped(k, r) for k, r in lost.items()]))
+        scores = evaluate_tags([ex["ner_tags"] for ex in tgt], done["ner_tags"])
         out[lang] = {**scores["micro"], "per_type": scores["per_type"], "report": report.to_dict()}
     out["mean"] = {"f1": round(sum(out[lang]["f1"] for lang in langs) / len(langs), 2)}
     out["setup"] = {
