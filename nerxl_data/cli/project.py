@@ -110,8 +110,7 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
     from ..align.pharaoh import parse_links, read_link_lines
     from ..corpora.conll import read_conll, write_conll
     from ..paths import check_output, write_text_atomic
-    from ..project import LinkCombination, ProjectionReport, get_method, project
-    from ..schema import tags_to_spans
+    from ..project import LinkCombination, ProjectionReport, get_method, project_batch
 
     m = get_method(method)
     config = m.make_config(**parse_options(method, options))
@@ -138,16 +137,14 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
 
     fwd, back = read(links), read(back_links)
     report = ProjectionReport()
-    records = []
-    for i, ex in enumerate(src):
-        spans = tags_to_spans(ex["ner_tags"])
-        p = project(
-            ex["tokens"], spans, tgt_words[i], fwd[i] if fwd else [], method, config,
-            back_links=back[i] if back else None, combination=LinkCombination(combine), row=i,
-        )
-        report.update(spans, p)
-        words = p.tokens if p.tokens is not None else tgt_words[i]
-        records.append({"id": str(i), "tokens": words, "ner_tags": p.tags(len(words))})
+    batch = {"src_tokens": [ex["tokens"] for ex in src], "src_ner_tags": [ex["ner_tags"] for ex in src],
+             "tokens": tgt_words, "links": fwd or [[] for _ in src]}
+    if back:
+        batch["back_links"] = back
+    done = project_batch(batch, method, config, back_links="back_links" if back else None,
+                         combination=LinkCombination(combine), report=report.update)
+    records = [{"id": str(i), "tokens": words, "ner_tags": tags}
+               for i, (words, tags) in enumerate(zip(done["tokens"], done["ner_tags"], strict=True))]
     write_conll(records, out)
     click.echo(report.format())
     if report_json:
