@@ -30,9 +30,15 @@ class LinkCombination:
 
 @dataclass(frozen=True)
 class Method:
-    """A registered projection method: its config class and defaults."""
+    """A registered projection method: its function, config class and defaults.
+
+    ``fn(src_tokens, src_spans, tgt_tokens, links, config, **extra) -> Projection``; ``extra``
+    holds ``candidates``/``candidate_scores`` (``candidates-ner``) and ``entity_translations``
+    (``easyproject``).
+    """
 
     name: str
+    fn: Callable[..., Projection]
     config_cls: type
     defaults: dict[str, Any]
     uses_links: bool = True
@@ -49,12 +55,31 @@ class Method:
         return self.config_cls(**{**self.defaults, **options})
 
 
+def _hull(src_tokens, src_spans, tgt_tokens, links, config, **_):
+    return project_hull(src_spans, tgt_tokens, links, config, src_tokens)
+
+
+def _heuristic(src_tokens, src_spans, tgt_tokens, links, config, **_):
+    return project_heuristic(src_spans, tgt_tokens, links, config, src_tokens)
+
+
+def _candidates(src_tokens, src_spans, tgt_tokens, links, config, *, candidates=None, candidate_scores=None, **_):
+    return project_candidates(src_tokens, src_spans, tgt_tokens, links, config, candidates, candidate_scores)
+
+
+def _easyproject(src_tokens, src_spans, tgt_tokens, links, config, *, entity_translations=None, **_):
+    return project_easyproject(src_tokens, src_spans, tgt_tokens, config, entity_translations)
+
+
 METHODS: dict[str, Method] = {
-    "hull": Method("hull", HullConfig, {}),
-    "heuristic": Method("heuristic", HeuristicConfig, {}),
-    "candidates-ngram": Method("candidates-ngram", CandidatesConfig, {"extract": "ngram"}),
-    "candidates-ner": Method("candidates-ner", CandidatesConfig, {"extract": "ner"}),
-    "easyproject": Method("easyproject", EasyProjectConfig, {}, uses_links=False),
+    m.name: m
+    for m in (
+        Method("hull", _hull, HullConfig, {}),
+        Method("heuristic", _heuristic, HeuristicConfig, {}),
+        Method("candidates-ngram", _candidates, CandidatesConfig, {"extract": "ngram"}),
+        Method("candidates-ner", _candidates, CandidatesConfig, {"extract": "ner"}),
+        Method("easyproject", _easyproject, EasyProjectConfig, {}, uses_links=False),
+    )
 }
 """Projection methods by their readable names."""
 
@@ -113,7 +138,7 @@ def project(
     if check:
         check_spans(src_spans, len(src_tokens), row=row)
     if not m.uses_links:
-        return project_easyproject(src_tokens, src_spans, tgt_tokens, config, entity_translations)
+        return m.fn(src_tokens, src_spans, tgt_tokens, (), config, entity_translations=entity_translations)
     if check:
         links = check_links(links, len(src_tokens), len(tgt_tokens), row=row)
         if back_links is not None:
@@ -121,13 +146,8 @@ def project(
     if back_links is not None:
         c = combination or LinkCombination()
         links = combine_links(links, back_links, c.how, c.weight, c.threshold)
-    if method == "hull":
-        return project_hull(src_spans, tgt_tokens, links, config, src_tokens)
-    if method == "heuristic":
-        return project_heuristic(src_spans, tgt_tokens, links, config, src_tokens)
-    return project_candidates(
-        src_tokens, src_spans, tgt_tokens, links, config, candidates, candidate_scores
-    )
+    return m.fn(src_tokens, src_spans, tgt_tokens, links, config,
+                candidates=candidates, candidate_scores=candidate_scores)
 
 
 def _as_links(value: Any, row: int) -> list[Link]:
