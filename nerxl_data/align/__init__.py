@@ -12,19 +12,21 @@ Links print in Pharaoh format with :mod:`nerxl_data.align.pharaoh`.
 
 from __future__ import annotations
 
-from ..errors import ConfigError, unknown_name
+from ..errors import ConfigError
+from ..registry import Registry
 from ..schema import Link
 from .corpus import align_corpus, read_pair_files, run_aligner
 from .pharaoh import format_links, parse_links, read_links, write_links
 
-ALIGNERS: tuple[str, ...] = (
-    "awesome",
-    "simalign-argmax",
-    "simalign-itermax",
-    "simalign-match",
-    "eflomal",
-)
-"""Aligner names accepted by :func:`get_aligner` and ``nerxl align --aligner``."""
+ALIGNERS: Registry[str] = Registry("aligner", {
+    "awesome": "awesome",
+    "simalign-argmax": "argmax",
+    "simalign-itermax": "itermax",
+    "simalign-match": "match",
+    "eflomal": "eflomal",
+})
+"""Aligner names accepted by :func:`get_aligner` and ``nerxl align --aligner`` -> the
+similarity-matrix method of :mod:`.neural` (``eflomal``: the statistical aligner)."""
 
 
 def get_aligner(
@@ -48,22 +50,19 @@ def get_aligner(
     Raises:
         ConfigError: unknown name (listing the known ones) or an invalid option.
     """
-    if name == "eflomal":
+    method = ALIGNERS.get(name)
+    if method == "eflomal":
         from .eflomal import EflomalAligner, EflomalConfig
 
         _check_options(name, EflomalConfig, opts)
         return EflomalAligner(EflomalConfig(**opts))
-    if name == "awesome" or (name.startswith("simalign-") and name != "simalign-awesome"):
-        from .neural import METHODS, EmbeddingAligner, EmbeddingAlignerConfig
+    from .neural import EmbeddingAligner, EmbeddingAlignerConfig
 
-        method = "awesome" if name == "awesome" else name.removeprefix("simalign-")
-        if method in METHODS:
-            _check_options(name, EmbeddingAlignerConfig, opts, exclude=("method", "model", "layer", "device", "batch_size"))
-            config = EmbeddingAlignerConfig(
-                method=method, model=model, layer=layer, device=device, batch_size=batch_size, **opts
-            )
-            return EmbeddingAligner(config)
-    raise unknown_name("aligner", name, ALIGNERS)
+    _check_options(name, EmbeddingAlignerConfig, opts, exclude=("method", "model", "layer", "device", "batch_size"))
+    config = EmbeddingAlignerConfig(
+        method=method, model=model, layer=layer, device=device, batch_size=batch_size, **opts
+    )
+    return EmbeddingAligner(config)
 
 
 def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] = ()) -> None:

@@ -4,10 +4,12 @@ Run one as a module (``python -m nerxl_data.builders.europarl_ner --lang de --ou
 through the CLI (``nerxl build europarl-ner --lang de --out DIR``); they ship in the wheel.
 """
 
-FAMILIES: dict[str, str] = {
-    "europarl-ner": "europarl_ner",
-    "masakhaner2": "masakhaner2",
-    "xtreme-panx": "xtreme_panx",
-    "conll-generic": "conll_generic",
-}
-"""Family name -> module name in this folder."""
+from nerxl_data.registry import Registry
+
+FAMILIES: Registry[str] = Registry("builder family", {
+    "europarl-ner": "europarl_ner:BUILDER",
+    "masakhaner2": "masakhaner2:BUILDER",
+    "xtreme-panx": "xtreme_panx:BUILDER",
+    "conll-generic": "conll_generic:BUILDER",
+}, package="nerxl_data.builders")
+"""Family name -> its builder (``FAMILIES.load(name)``), imported on use."""

@@ -7,9 +7,8 @@ from typing import Any
 
 import click
 
+from ..align import ALIGNERS
 from ..errors import ConfigError
-
-_ALIGNERS = ["awesome", "simalign-argmax", "simalign-itermax", "simalign-match", "eflomal"]
 
 
 def _value(text: str) -> Any:
@@ -37,7 +36,7 @@ def parse_options(items: tuple[str, ...]) -> dict[str, Any]:
               help="Source sentences, whitespace-tokenised, one a line.")
 @click.option("--tgt", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Target sentences, line-aligned with --src.")
-@click.option("--aligner", default="simalign-itermax", show_default=True, help=f"One of: {', '.join(_ALIGNERS)}.")
+@click.option("--aligner", default="simalign-itermax", show_default=True, help=f"One of: {', '.join(ALIGNERS)}.")
 @click.option("--model", default="e5-small", show_default=True,
               help="Encoder: built-in e5-small, a local model directory or a Hub id (neural aligners).")
 @click.option("--layer", default=8, show_default=True, type=int, help="Hidden layer to compare.")

