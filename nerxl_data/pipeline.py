@@ -143,6 +143,16 @@ class TranslateConfig:
     cache: str | None = None
     options: dict = field(default_factory=dict)
 
+    def check(self) -> None:
+        """Resolve the backend and its options now (nothing is loaded).
+
+        Raises:
+            ConfigError: an unknown backend or option, or a missing one (e.g. the model).
+        """
+        from .translate import make_config
+
+        make_config(self.backend, self.model, **self.options)
+
 
 class TranslateStep(Step):
     """Translates ``text_column`` (words) from ``src`` to ``tgt`` into ``out_column`` (words)."""
@@ -436,6 +446,8 @@ class PipelineConfig:
         self.projection.check()
         if self.projection.method != "easyproject":
             self.aligner.check()
+        if self.translator is not None:
+            self.translator.check()
         if self.mode == "translate-test" and (self.tagger is None or self.translator is None):
             raise ConfigError("translate-test needs a translator (target -> source) and a source-language "
                               "tagger (TagConfig: spacy:<package> or a token-classification model)")

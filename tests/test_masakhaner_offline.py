@@ -103,3 +103,13 @@ def test_any_language_laid_out_the_same_way_and_missing_parallel_text(data_dir, 
     assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output
     assert "no LAFAND parallel text" in r.output and "--translator hf" in r.output
     assert not (tmp_path / "o2").exists() or not any((tmp_path / "o2").iterdir())
+
+
+def test_a_build_without_a_usable_translator_fails_before_any_work(data_dir, tmp_path):
+    env = {"NERXL_DATA_DIR": str(data_dir)}
+    for args, expected in ((["--translator", "hf"], "needs 'model' (give --translator-model)"),
+                           (["--translator", "hff"], "did you mean 'hf'"),
+                           (["--translator", "hf", "--translator-model", "m", "--method", "hull-e5smal"], "aligner model")):
+        r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", "yor", "--out", str(tmp_path / "o"), *args], env=env)
+        assert r.exit_code == 2 and expected in r.output and len(r.output.strip().splitlines()) == 1, r.output
+        assert not (tmp_path / "o").exists()

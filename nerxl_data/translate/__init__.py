@@ -38,6 +38,27 @@ def get_config_class(backend: str) -> type:
     return TRANSLATORS.load(backend, _CONFIGS[backend])
 
 
+def make_config(backend: str, model: str | None = None, **opts):
+    """The config dataclass of ``backend`` from ``model`` and ``opts`` (nothing is loaded).
+
+    Raises:
+        ConfigError: unknown backend or option (listing the known ones), or a missing one.
+    """
+    config_cls = get_config_class(backend)
+    names = {f.name for f in dataclasses.fields(config_cls)}
+    for key in opts:
+        if key not in names:
+            raise unknown_name(f"option of the {backend!r} backend", key, names)
+    if model is not None:
+        opts["model"] = model
+    try:
+        return config_cls(**opts)
+    except TypeError as exc:  # a missing required option
+        missing = str(exc).split("argument", 1)[-1].strip(": ")
+        hint = " (give --translator-model)" if "model" in missing else ""
+        raise ConfigError(f"backend {backend!r} needs {missing}{hint}") from None
+
+
 def get_translator(
     backend: str, model: str | None = None, *, cache: str | Path | None = None, **opts
 ) -> Translator:
@@ -52,18 +73,7 @@ def get_translator(
     Raises:
         ConfigError: unknown backend or option (listing the known ones).
     """
-    config_cls = get_config_class(backend)
-    names = {f.name for f in dataclasses.fields(config_cls)}
-    for key in opts:
-        if key not in names:
-            raise unknown_name(f"option of the {backend!r} backend", key, names)
-    if model is not None:
-        opts["model"] = model
-    try:
-        config = config_cls(**opts)
-    except TypeError as exc:  # a missing required option
-        raise ConfigError(f"backend {backend!r}: {exc}") from exc
-    return TRANSLATORS.load(backend)(config, cache=cache)
+    return TRANSLATORS.load(backend)(make_config(backend, model, **opts), cache=cache)
 
 
 __all__ = [
@@ -73,5 +83,6 @@ __all__ = [
     "Translator",
     "get_config_class",
     "get_translator",
+    "make_config",
     "word_tokenize",
 ]
