@@ -588,8 +588,9 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
 
     With ``cache_dir``, each (shard, step) output is an Arrow file named by the fingerprint of the
     step and of everything before it; existing files are read back instead of recomputed, and a
-    step's model is loaded only if some shard needs it. ``datasets`` writes each file to a
-    temporary name and renames it when complete, so an interrupted run leaves no partial file.
+    step's model is loaded only if some shard needs it. Each file is written in a temporary
+    folder and renamed when complete, so an interrupted (even killed) run leaves no partial
+    file, and the next run removes what a killed one left.
 
     Returns:
         datasets.Dataset with the steps' columns added.
@@ -618,10 +619,7 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
                     shard = Dataset.from_file(str(path))
                     report.cached[step.name] += 1
                     continue
-                path.parent.mkdir(parents=True, exist_ok=True)
-                shard = shard.map(step, batched=True, batch_size=step.resources.batch_size,
-                                  cache_file_name=str(path), new_fingerprint=fp,
-                                  load_from_cache_file=False, desc=step.name)
+                shard = _map_cached(shard, step, path, fp)
                 report.computed[step.name] += 1
             shards.append(shard)
     finally:
@@ -629,6 +627,31 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
             step.close()
     logger.info("pipeline: %s", report.format())
     return concatenate_datasets(shards)
+
+
+def _map_cached(shard, step: Step, path: Path, fp: str):
+    """``shard.map(step)`` written to ``path`` atomically: datasets writes inside a temporary
+    folder of this process next to ``path`` (``.NAME.nerxl-tmp-PID``), the finished file is
+    renamed into place, and temporaries of killed earlier runs are removed first."""
+    import os
+    import shutil
+
+    from datasets import Dataset
+
+    from .paths import clean_stale, temp_name
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    clean_stale(path)
+    tmp = temp_name(path)
+    tmp.mkdir()
+    try:
+        shard.map(step, batched=True, batch_size=step.resources.batch_size,
+                  cache_file_name=str(tmp / path.name), new_fingerprint=fp,
+                  load_from_cache_file=False, desc=step.name)
+        os.replace(tmp / path.name, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return Dataset.from_file(str(path))
 
 
 def run_pipeline(dataset, config: PipelineConfig, cache_dir: str | Path | None = None,

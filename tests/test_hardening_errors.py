@@ -113,14 +113,14 @@ def test_the_align_cache_removes_temp_files_of_killed_runs(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                           text=True).stdout.strip()
     cache = tmp_path / "cache"
-    cache.mkdir()
     links = align_corpus(src, src, "eflomal", cache_dir=cache)
-    (name,) = [p.name for p in cache.iterdir()]
-    stale = cache / f".{name}.nerxl-tmp-{dead}"
-    stale.write_text("0-0\n")  # what a run killed while writing the cache leaves
-    (cache / name).unlink()
+    (name,) = [p.name for p in (cache / "align").iterdir()]
+    stale = cache / "align" / f".{name}.nerxl-tmp-{dead}"  # what a run killed while writing leaves
+    stale.mkdir()
+    (stale / "tmp1234").write_bytes(b"partial")
+    (cache / "align" / name).unlink()
     assert align_corpus(src, src, "eflomal", cache_dir=cache) == links
-    assert sorted(p.name for p in cache.iterdir()) == [name]
+    assert sorted(p.name for p in (cache / "align").iterdir()) == [name]
 
 
 # --- inputs that cannot be read -------------------------------------------------------------
@@ -194,6 +194,8 @@ def test_describe_turns_library_errors_into_one_line():
     assert "missing 1 required" in describe(TypeError("HFConfig.__init__() missing 1 required positional "
                                                       "argument: 'model'"))
     assert describe(TypeError("unsupported operand")) is None  # a bug keeps its traceback
+    assert describe(BrokenPipeError(32, "Broken pipe")) is None  # `| head`, not "the Hub is unreachable"
+    assert "unreachable" in describe(ConnectionRefusedError(111, "Connection refused"))
     assert describe(KeyError("x")) is None
 
 

@@ -5,16 +5,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from ..errors import InputError
 from ..schema import Link
-from .pharaoh import format_links, parse_links
+from .pharaoh import parse_links
 
 log = logging.getLogger(__name__)
 
@@ -88,14 +85,6 @@ def run_aligner(aligner, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[st
     return out
 
 
-def _cache_key(name: str, model: str, layer: int, opts: dict, src, tgt) -> str:
-    h = hashlib.sha256()
-    h.update(json.dumps([name, model, layer, sorted(opts.items())], default=str).encode())
-    for sent in list(src) + list(tgt):
-        h.update(("\u241f".join(sent) + "\n").encode())
-    return h.hexdigest()[:20]
-
-
 def align_corpus(
     src: Sequence[Sequence[str]],
     tgt: Sequence[Sequence[str]],
@@ -107,36 +96,32 @@ def align_corpus(
     progress: bool = False,
     **opts,
 ) -> list[list[Link]]:
-    """Links for every sentence pair, computed once and cached (Pharaoh with scores) if
-    ``cache_dir`` is given. The cache key covers aligner, model, layer, options and the text.
+    """Links for every sentence pair; with ``cache_dir``, computed once and kept in the build
+    pipeline's step cache (:func:`nerxl_data.pipeline.run_steps`, ``cache_dir/align/*.arrow``,
+    keyed by the aligner config and the sentences' content), the one link cache of the project.
 
     Args:
         src, tgt: sentences as word lists (same number of sentences).
         aligner, model, layer, **opts: as :func:`nerxl_data.align.get_aligner`.
-        cache_dir: a folder for ``<aligner>-<key>.links`` files (e.g. ``/tmp/nerxl-links``).
-        progress: show a tqdm progress bar.
+        cache_dir: the step cache folder (e.g. ``/tmp/nerxl-steps``).
+        progress: show a tqdm progress bar (uncached runs).
     """
     from . import get_aligner
 
     if len(src) != len(tgt):
         raise InputError(f"{len(src)} source sentences but {len(tgt)} target sentences")
-    path = None
-    if cache_dir is not None:
-        key = _cache_key(aligner, model if aligner != "eflomal" else "", layer, opts, src, tgt)
-        path = Path(cache_dir) / f"{aligner}-{key}.links"
-        if path.is_file():
-            rows = path.read_text(encoding="utf-8").splitlines()
-            if len(rows) == len(src):
-                log.info("links from cache %s", path)
-                return [
-                    parse_links(r, len(s), len(t), source=str(path), lineno=i + 1)
-                    for i, (r, s, t) in enumerate(zip(rows, src, tgt, strict=True))
-                ]
     kwargs = {} if aligner == "eflomal" else {"model": model, "layer": layer}
-    with get_aligner(aligner, **kwargs, **opts) as al:
-        links = run_aligner(al, src, tgt, progress=progress)
-    if path is not None:  # temp file + rename; temp files of killed runs are removed first
-        from ..paths import write_text_atomic
+    if cache_dir is None or not src:
+        with get_aligner(aligner, **kwargs, **opts) as al:
+            return run_aligner(al, src, tgt, progress=progress)
+    from datasets import Dataset
 
-        write_text_atomic(path, "".join(format_links(x, scores=True) + "\n" for x in links))
-    return links
+    from ..pipeline import AlignConfig, AlignStep, run_steps
+
+    src_c, _ = clip_sentences(src, "source")
+    tgt_c, _ = clip_sentences(tgt, "target")
+    config = AlignConfig(aligner, kwargs.pop("model", ""), {**kwargs, **opts})
+    rows = Dataset.from_dict({"source_tokens": src_c, "tokens": tgt_c})
+    done = run_steps(rows, [AlignStep(config)], cache_dir, shard_size=len(rows))
+    return [parse_links(r, len(s), len(t), source=str(cache_dir), lineno=i + 1)
+            for i, (r, s, t) in enumerate(zip(done["alignment"], src_c, tgt_c, strict=True))]
