@@ -1,6 +1,6 @@
 """Aligning whole corpora and files: chunked, with a progress bar and an optional on-disk cache.
 
->>> links = align_corpus(src_sents, tgt_sents, "simalign-itermax", cache_dir="/tmp/nerxl-links")  # doctest: +SKIP
+>>> links = align_corpus(src_sents, tgt_sents, "simalign-itermax", cache_dir="/tmp/nerxl-steps")  # doctest: +SKIP
 """
 
 from __future__ import annotations
