@@ -185,6 +185,8 @@ def describe(exc: BaseException) -> str | None:
             status = getattr(getattr(exc, "response", None), "status_code", "?")
             server = getattr(exc, "server_message", None) or _first_line(exc)
             return f"the Hub refused the request (HTTP {status}): {server}"
+    if isinstance(exc, BrokenPipeError):  # stdout closed (`| head`): not a network problem
+        return None
     if module.startswith(("httpx", "httpcore", "requests", "urllib3")) or isinstance(
         exc, (ConnectionError, TimeoutError)
     ):

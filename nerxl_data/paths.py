@@ -136,7 +136,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        if isinstance(exc, OSError) and exc.filename is None and exc.errno is not None:
+        if isinstance(exc, OSError) and exc.errno is not None and exc.filename in (None, str(tmp)):
             raise OSError(exc.errno, exc.strerror or str(exc), str(path)) from None  # name the output
         raise
 

@@ -9,6 +9,9 @@ from ..schema import NerExample, Policy
 from ._io import ReadReport
 from .tabular import normalize_record
 
+_PACKAGED = {"json", "csv", "parquet", "text", "arrow", "pandas", "webdataset", "imagefolder", "audiofolder"}
+"""``datasets``' packaged builders: local files, never fetched from the Hub."""
+
 
 def load_hf(name: str, config: str | None, split: str, *, streaming: bool = True, **kwargs):
     """``datasets.load_dataset`` with failures to reach or find the dataset as one user error.
@@ -21,7 +24,8 @@ def load_hf(name: str, config: str | None, split: str, *, streaming: bool = True
 
     from ..hubio import resolve_repo
 
-    resolve_repo(name, "dataset")  # offline and not cached: one error in about a second
+    if name not in _PACKAGED:
+        resolve_repo(name, "dataset")  # offline and not cached: one error in about a second
     try:
         return load_dataset(name, config, split=split, streaming=streaming, **kwargs)
     except (ConnectionError, OSError, ValueError) as exc:  # FileNotFoundError is an OSError
