@@ -221,3 +221,10 @@ def test_easyproject_without_a_translator_fails_before_any_work(data_dir, tmp_pa
     assert not (tmp_path / "o").exists()
     r = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--method", "easyproject-e5small"])
     assert r.exit_code == 2 and "call the method 'easyproject'" in r.output, r.output
+
+
+def test_xtreme_panx_without_parallel_text_names_the_options(tmp_path):
+    r = CliRunner().invoke(main, ["build", "xtreme-panx", "--lang", "sw", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and len(r.output.strip().splitlines()) == 1, r.output
+    assert "no parallel text" in r.output and "--translator hf" in r.output
+    assert not (tmp_path / "o").exists()
