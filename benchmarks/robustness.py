@@ -276,6 +276,13 @@ def main() -> None:
         last = last if len(last) <= 160 else last[:157] + "..."
         lines.append(f"| {r['what']} | {r['rc']} | {r['secs']:.1f} | {r['rss']:.0f} | {r['stderr']:,} | "
                      f"{'yes' if r['traceback'] else 'no'} | {r['lost']} | `{last}` |")
+    by = {r["what"]: r for r in rows}
+    base, long_ = (by.get("align a normal 3-line file (baseline for the next row)"),
+                   by.get("align a 1 MB line (e5-small itermax)"))
+    if base and long_:
+        lines += ["", f"A 1 MB line costs the aligner {long_['secs'] - base['secs']:.1f} s and "
+                      f"{long_['rss'] - base['rss']:.0f} MB over the 3-line baseline (the issue saw minutes and "
+                      "1-2 GB): it is cut to 500 words of at most 100 characters before tokenising."]
     lines += [
         "",
         "Exit 2 is a user error (one `Error:` line); 0 is success; -9 is the SIGKILL of the kill case. "
