@@ -166,6 +166,13 @@ def main() -> None:
              lambda rc, o, e: "no (old output kept, no temp file)" if (full / "out.txt").read_text()
              == "previous result\n" and sorted(os.listdir(full)) == ["filler", "out.txt"] else "half-written")
         subprocess.run(["umount", str(full)], check=False)
+    ro = w / "readonly"
+    ro.mkdir()
+    if os.geteuid() == 0 and subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(ro)],
+                                            capture_output=True).returncode == 0:
+        case("translate --out in a read-only folder (ro tmpfs)", [*tr, "--in", w / "p.src", "--out", ro / "o.txt",
+                                                                 *parallel], w, nothing_lost(ro / "o.txt"))
+        subprocess.run(["umount", str(ro)], check=False)
     bad = w / "bad.txt"
     bad.write_bytes(b"ok line\n\xff\xfe broken\n")
     case("non-UTF-8 text to project --tgt", ["project", "--src-conll", EN, "--tgt", bad, "--tgt-format", "text",

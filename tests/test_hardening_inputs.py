@@ -169,6 +169,19 @@ def test_conll_and_jsonl_writers_round_trip_through_the_readers(tmp_path, sents,
     assert list(read_jsonl(j)) == records
 
 
+@given(st.lists(_sentence, min_size=1, max_size=5))
+@SETTINGS
+def test_parquet_writer_round_trips_through_the_reader(tmp_path, sents):
+    from nerxl_data.corpora import read_parquet, write_parquet
+
+    records = [{"id": str(i), "tokens": [t for t, _ in s], "ner_tags": [g for _, g in s]}
+               for i, s in enumerate(sents)]
+    f = tmp_path / "x.parquet"
+    write_parquet(records, f, label_names=["O", "B-PER", "I-PER", "B-LOC", "I-LOC"], row_group_size=2)
+    assert list(read_parquet(f)) == records
+    assert [p.name for p in tmp_path.iterdir() if ".nerxl-tmp-" in p.name] == []
+
+
 def test_a_megabyte_line_is_quoted_as_a_short_excerpt(tmp_path):
     f = tmp_path / "huge.conll"
     f.write_text("Ann\tB-PER\n" + "x" * 1_000_000 + "\n\n")
