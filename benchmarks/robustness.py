@@ -253,7 +253,7 @@ def main() -> None:
     (w / "long.tok").write_text("Hello world .\n" + "the cat sat on the mat . " * 40_000 + "\nGood bye .\n")
     case("align a 1 MB line (e5-small itermax)", ["align", "--src", w / "long.tok", "--tgt", w / "long.tok",
                                                   "--no-progress", "--out", w / "long.links"], w,
-         lambda rc, o, e: "no (3 lines; words past 500 unlinked, counted)"
+         lambda rc, o, e: "no (3 lines; words past 1,000 unlinked, counted)"
          if len((w / "long.links").read_text().splitlines()) == 3 else "lines lost")
 
     # --- offline ---
@@ -289,7 +289,7 @@ def main() -> None:
     if base and long_:
         lines += ["", f"A 1 MB line costs the aligner {long_['secs'] - base['secs']:.1f} s and "
                       f"{long_['rss'] - base['rss']:.0f} MB over the 3-line baseline (the issue saw minutes and "
-                      "1-2 GB): it is cut to 500 words of at most 100 characters before tokenising."]
+                      "1-2 GB): it is cut to 1,000 words of at most 100 characters before tokenising."]
     lines += [
         "",
         "Exit 2 is a user error (one `Error:` line); 0 is success; -9 is the SIGKILL of the kill case. "

@@ -16,8 +16,9 @@ from .pharaoh import parse_links
 log = logging.getLogger(__name__)
 
 CHUNK = 512  # sentence pairs handed to a neural aligner at a time (it sorts/batches inside)
-MAX_WORDS = 500
-"""Words of a sentence the aligners see; the rest of a longer sentence gets no links (counted)."""
+MAX_WORDS = 1000
+"""Words of a sentence the aligners see; the rest of a longer sentence gets no links (counted).
+The longest real sentence in the shared corpora has 807 words (a LAFAND line)."""
 MAX_WORD_CHARS = 100
 """Characters of a word the tokenizer sees (a longer "word" is cut; its index is unchanged)."""
 
@@ -39,7 +40,7 @@ def clip_sentences(sents: Sequence[Sequence[str]], what: str = "") -> tuple[list
     """Sentences cut to :data:`MAX_WORDS` words of at most :data:`MAX_WORD_CHARS` characters,
     and how many sentences were cut (logged), so one huge line cannot stall the tokenizer.
 
-    >>> clip_sentences([["a"], ["b"] * 600])[1]
+    >>> clip_sentences([["a"], ["b"] * 1200])[1]
     1
     """
     out, n = [], 0
