@@ -93,7 +93,7 @@ def test_python_m_train_multi_source_learns(tiny, tmp_path, data_dir):
     from nerxl_data.train.__main__ import main
 
     out = tmp_path / "run"
-    rc = main(["--model_name_or_path", str(tiny), "--dataset_name", "masakhaner2:hau,conll:en",
+    rc = main(["--model_name_or_path", str(tiny), "--dataset_name", "masakhaner2:hau,conll2003:en",
                "--data_dir", str(data_dir), "--max_train_samples", "48", "--max_eval_samples", "48",
                "--max_predict_samples", "40", "--output_dir", str(out), "--do_train", "--do_eval", "--do_predict",
                "--num_train_epochs", "4", "--learning_rate", "3e-3", "--per_device_train_batch_size", "8",
