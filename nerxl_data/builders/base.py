@@ -255,8 +255,8 @@ class Builder:
         from nerxl_data.hub.features import COLUMNS, ner_features
         from nerxl_data.hub.publish import write_card, write_config
 
+        self.check(opts)  # names become paths: checked before resolve() looks for files
         opts = self.resolve(opts)
-        self.check(opts)
         config = self.pipeline_config(opts)
         names = self.label_names
         if out is not None and Path(out).is_dir():  # one label list per repo: fail before the work

@@ -63,18 +63,22 @@ class MasakhaNer2(Builder):
     types = LABEL_SETS["masakhaner"]
 
     @property
-    def languages(self) -> tuple[str, ...]:  # type: ignore[override]
+    def _listed(self) -> tuple[str, ...]:
         from nerxl_data.corpora.registry import get_corpus
 
         return get_corpus("masakhaner2").languages
 
     def check(self, opts: BuildOptions) -> None:
+        """Names checked as paths (base), and the language listed or laid out like MasakhaNER 2.0's
+        under the data folder."""
         from nerxl_data.corpora.registry import data_dir_from_env
+        from nerxl_data.errors import unknown_name
+        from nerxl_data.paths import check_name
 
+        check_name(opts.lang, "language code"), check_name(self.config_name(opts), "config name")
         root = Path(opts.data_dir) if opts.data_dir else data_dir_from_env()
-        if root is not None and (root / "masakhaner2" / opts.lang).is_dir():
-            return  # any language laid out like MasakhaNER 2.0's
-        super().check(opts)
+        if opts.lang not in self._listed and not (root is not None and (root / "masakhaner2" / opts.lang).is_dir()):
+            raise unknown_name("masakhaner2 language", opts.lang, self._listed)
 
     def parallel(self, opts: BuildOptions) -> bool:
         return opts.mode == "translate-train" and opts.translator is None

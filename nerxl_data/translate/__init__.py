@@ -54,7 +54,7 @@ def make_config(backend: str, model: str | None = None, **opts):
     try:
         return config_cls(**opts)
     except TypeError as exc:  # a missing required option
-        missing = str(exc).split("argument", 1)[-1].strip(": ")
+        missing = str(exc).rsplit(":", 1)[-1].strip()  # "'model'" or "'source' and 'target'"
         hint = " (give --translator-model)" if "model" in missing else ""
         raise ConfigError(f"backend {backend!r} needs {missing}{hint}") from None
 
