@@ -22,7 +22,6 @@ so no matching would choose it (exact); with extra scorers it is a heuristic res
 from __future__ import annotations
 
 import difflib  # noqa: F401 - the reference of similarity() (doctest)
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
@@ -105,10 +104,11 @@ class ScoringInput:
     _norm_tgt: list[str] | None = field(default=None, init=False, repr=False)
     _norm_ends: list[int] | None = field(default=None, init=False, repr=False)
     _entity_texts: dict[int, str] = field(default_factory=dict, init=False, repr=False)
-    _initials: dict[str, list[tuple[int, str]]] | None = field(default=None, init=False, repr=False)
+    _joined: str | None = field(default=None, init=False, repr=False)
+    _initials: dict[str, list[tuple[int, str]]] = field(default_factory=dict, init=False, repr=False)
     _similar: dict[tuple[str, str, float], float] = field(default_factory=dict, init=False, repr=False)
     _anchors: dict[tuple[str, float], list[int]] = field(default_factory=dict, init=False, repr=False)
-    _chars: dict[str, Counter] = field(default_factory=dict, init=False, repr=False)
+    _chars: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False)
 
     def norm_target(self) -> tuple[list[str], list[int]]:
         """The casefolded target words and the prefix sums of their lengths."""
@@ -117,15 +117,28 @@ class ScoringInput:
             self._norm_ends = list(accumulate(map(len, self._norm_tgt), initial=0))
         return self._norm_tgt, self._norm_ends
 
-    def target_initials(self) -> dict[str, list[tuple[int, str]]]:
-        """Casefolded target words of 3+ characters, ``(index, word)`` by first character."""
-        if self._initials is None:
+    def target_initials(self, c: str) -> list[tuple[int, str]]:
+        """Casefolded target words of 3+ characters that begin with ``c``, as ``(index, word)``
+        (found with C-level searches of the joined sentence, once per sentence and character)."""
+        found = self._initials.get(c)
+        if found is None:
             norm, _ = self.norm_target()
-            self._initials = {}
-            for j, tok in enumerate(self.tgt_tokens):
-                if len(tok) >= 3:
-                    self._initials.setdefault(norm[j][0], []).append((j, norm[j]))
-        return self._initials
+            if self._joined is None:
+                self._joined = "\0" + "\0".join(norm)
+            joined, raw = self._joined, self.tgt_tokens
+            found = self._initials[c] = []
+            if c == "\0" or joined.count("\0") != len(norm):  # a word holding the separator
+                found.extend((j, t) for j, t in enumerate(norm) if t[:1] == c and len(raw[j]) >= 3)
+                return found
+            key, j, last = "\0" + c, 0, 0
+            p = joined.find(key)
+            while p >= 0:
+                j += joined.count("\0", last, p)  # the separator at p is the j-th: word j follows
+                last = p
+                if len(raw[j]) >= 3:
+                    found.append((j, norm[j]))
+                p = joined.find(key, p + 1)
+        return found
 
     def word_anchors(self, w: str, min_ratio: float) -> list[int]:
         """Target words of 3+ characters whose casefolded text begins as ``w`` does and is
@@ -136,7 +149,7 @@ class ScoringInput:
         if found is None:
             found = self._anchors[key] = []
             lw = len(w)
-            for j, t in self.target_initials().get(w[0], ()):
+            for j, t in self.target_initials(w[0]):
                 lt = len(t)
                 if 2 * min(lt, lw) < min_ratio * (lt + lw) or 2.0 * min(lt, lw) / (lt + lw) < min_ratio:
                     continue
@@ -144,22 +157,24 @@ class ScoringInput:
                     found.append(j)
         return found
 
+    def char_counts(self, a: str) -> dict[str, int]:
+        """How often each character occurs in ``a``, once per sentence and text."""
+        need = self._chars.get(a)
+        if need is None:
+            need = self._chars[a] = {ch: a.count(ch) for ch in set(a)}
+        return need
+
     def similar(self, a: str, b: str, floor: float) -> float:
         """:func:`similarity` ``(a, b, floor)``, once per sentence (entities repeat: 'Parliament'),
         0.0 without comparing when difflib's quick_ratio bound (the multiset intersection of
-        the characters, from two Counters) is below ``floor``."""
+        the characters) is below ``floor``."""
         key = (a, b, floor)
         s = self._similar.get(key)
         if s is None:
-            need = self._chars.get(a)
-            if need is None:
-                need = self._chars[a] = Counter(a)
-            have = Counter(b)
             m = 0
-            for ch, n in need.items():
-                h = have.get(ch)
-                if h:
-                    m += n if n < h else h
+            for ch, n in self.char_counts(a).items():
+                h = b.count(ch)
+                m += n if n < h else h
             length = len(a) + len(b)
             if length and 2.0 * m / length < floor:
                 s = 0.0
@@ -246,6 +261,36 @@ def similarity(a: str, b: str, floor: float = 0.0) -> float:
     return 2.0 * matches / length
 
 
+_MANY = 4  # candidates of one entity from which the per-word bound below pays off
+
+
+def _drop_by_word_overlap(inp: ScoringInput, a: str, near: list, floor: float) -> list:
+    """Drop the ``(start, end, len)`` spans that cannot reach ``floor``: the multiset
+    intersection of their characters with ``a``'s is at most the sum over their words of each
+    word's intersection with ``a`` plus the spaces both have, prefix-summed over the words once
+    (long entities have hundreds of candidates over the same few words)."""
+    norm, _ = inp.norm_target()
+    need = inp.char_counts(a)
+    lo = min(x[0] for x in near)
+    hi = max(x[1] for x in near)
+    sums, acc = [0], 0
+    for t in norm[lo:hi]:
+        for ch in set(t):
+            x = need.get(ch)
+            if x:
+                y = t.count(ch)
+                acc += x if x < y else y
+        sums.append(acc)
+    la, spaces = len(a), need.get(" ", 0)
+    kept = []
+    for x in near:
+        start, end, lb = x
+        bound = min(sums[end - lo] - sums[start - lo] + min(spaces, end - start - 1), la, lb)
+        if la + lb == 0 or 2.0 * bound / (la + lb) >= floor:
+            kept.append(x)
+    return kept
+
+
 def _surface_scores(inp: ScoringInput, k: int, spans: Sequence[tuple[int, int, int]], floor: float) -> dict:
     """:func:`surface_score` of entity ``k`` and each ``(start, end, _)`` span, scores below ``floor`` as 0;
     only the spans scoring above 0 are in the result. The length bound (real_quick_ratio) is
@@ -261,6 +306,8 @@ def _surface_scores(inp: ScoringInput, k: int, spans: Sequence[tuple[int, int, i
             near.append((start, end, lb))
     if not near:
         return {}
+    if len(near) > _MANY:
+        near = _drop_by_word_overlap(inp, a, near, floor)
     scores = {}
     for start, end, _ in near:
         s = inp.similar(a, " ".join(norm[start:end]), floor)
