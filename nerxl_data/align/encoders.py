@@ -78,11 +78,13 @@ def pick_dtype(device: str, dtype: str | None = None):
     """float32 on CPU; bfloat16 on GPUs that support it, else float16 (unless ``dtype`` given)."""
     import torch
 
+    if dtype == "int8":
+        return torch.float32  # loaded as float32, then quantised (see quantize_int8)
     if dtype is not None:
         try:
             return getattr(torch, dtype)
         except AttributeError:
-            raise ConfigError(f"Unknown dtype {dtype!r} (float32, float16, bfloat16)") from None
+            raise ConfigError(f"Unknown dtype {dtype!r} (float32, float16, bfloat16, int8)") from None
     if device.startswith("cuda"):
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.float32
@@ -97,6 +99,8 @@ def load_encoder(name: str, device: str | None = None, dtype: str | None = None)
     from transformers import AutoModel, AutoTokenizer
 
     device = pick_device(device)
+    if dtype == "int8" and device != "cpu":
+        raise ConfigError(f"dtype int8 (dynamic quantisation) runs on the CPU only, not {device!r}")
     path = resolve_model(name)
     import transformers
 
@@ -113,7 +117,18 @@ def load_encoder(name: str, device: str | None = None, dtype: str | None = None)
             f"not a local model directory, and not loadable from the Hub ({exc.__class__.__name__}: "
             f"{str(exc).splitlines()[0] if str(exc) else ''})"
         ) from None
-    return model.to(device).eval(), tokenizer
+    model = model.to(device).eval()
+    if dtype == "int8":
+        model = quantize_int8(model)
+    return model, tokenizer
+
+
+def quantize_int8(model):
+    """Dynamic int8 quantisation of the Linear layers (weights int8, activations quantised per
+    batch; ``torch.ao.quantization.quantize_dynamic``): a CPU inference path."""
+    import torch
+
+    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
 
 
 @dataclass
