@@ -65,3 +65,26 @@ def format_scores(scores: dict) -> str:
         "  ".join(x.ljust(w) if i == 0 else x.rjust(w) for i, (x, w) in enumerate(zip(r, widths, strict=False)))
         for r in rows
     )
+
+
+def sentence_counts(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]):
+    """Per sentence ``[true positives, predicted entities, gold entities]`` under the same strict
+    IOB2 entity definition as :func:`evaluate_tags` (their sums give its micro scores): what a
+    bootstrap over test sentences resamples. Returns an int array ``[n_sentences, 3]``.
+
+    >>> sentence_counts([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "I-PER", "O", "O"]]).tolist()
+    [[1, 1, 2]]
+    """
+    import numpy as np
+    from seqeval.scheme import IOB2, Entities
+
+    if len(gold) != len(pred):
+        raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted")
+    g = Entities([list(s) for s in gold], IOB2).entities
+    p = Entities([list(s) for s in pred], IOB2).entities
+    out = np.zeros((len(gold), 3), dtype=np.int64)
+    for i, (gs, ps) in enumerate(zip(g, p, strict=True)):
+        gt = {e.to_tuple() for e in gs}
+        pt = {e.to_tuple() for e in ps}
+        out[i] = (len(gt & pt), len(pt), len(gt))
+    return out

@@ -7,7 +7,7 @@ import pytest
 from seqeval.metrics import accuracy_score, classification_report
 
 from nerxl_data.train.data import load_source
-from nerxl_data.train.trainer import SEQEVAL_PATH, evaluate_tags, load_seqeval, make_compute_metrics
+from nerxl_data.train.trainer import SEQEVAL_PATH, load_seqeval, make_compute_metrics, score_tags
 
 
 def corrupt(tags: list[list[str]]) -> list[list[str]]:
@@ -81,7 +81,10 @@ def test_run_ner_style_compute_metrics(yor_dev):
             logits[i, j + 1, names.index(b)] = 5.0
     out = make_compute_metrics(names)((logits, labels))
     assert set(out) == {"precision", "recall", "f1", "accuracy"}
-    assert out["f1"] == pytest.approx(evaluate_tags(preds, refs)["overall_f1"])
+    # The project's one scorer (strict IOB2, nerxl_data.evaluation), argument order (gold, pred).
+    assert out["f1"] == pytest.approx(score_tags(refs, preds)["overall_f1"])
+    strict = load_seqeval().compute(predictions=preds, references=refs, mode="strict", scheme="IOB2")
+    assert out["f1"] == pytest.approx(strict["overall_f1"], abs=1e-4)
     entity = make_compute_metrics(names, return_entity_level_metrics=True)((logits, labels))
     types = {k.rsplit("_", 1)[0] for k in entity if not k.startswith("overall_")}
     assert types and types <= {"PER", "ORG", "LOC", "DATE"} and "overall_f1" in entity

@@ -25,7 +25,7 @@ from ..errors import ConfigError, unknown_name
 from .data import first_subword_mask
 from .trainer import word_logits
 
-WEIGHTINGS = ("uniform", "agreement", "similarity")
+WEIGHTINGS = ("uniform", "agreement", "similarity", "lid")
 
 
 def _softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -135,8 +135,41 @@ def similarity_weights(
     return _softmax(np.array(cos) / temperature), cos
 
 
+def lid_weights(
+    source_sentences: Sequence[Sequence[Sequence[str]]],
+    target_sentences: Sequence[Sequence[str]],
+    *,
+    sample: int = 2000,
+) -> tuple[np.ndarray, list[float]]:
+    """Wu et al. (2020)'s multi-source weights from language identification: a classifier over
+    the *source* languages (here a multinomial naive Bayes over character 1-3-grams within word
+    boundaries, hashed into 2^18 features, trained on up to ``sample`` training sentences per
+    source) tags every target sentence; a teacher's weight is the mean probability the
+    classifier gives its source language over the target sentences (they sum to 1).
+
+    Returns (weights, the same mean probabilities as a list).
+
+    >>> w, _ = lid_weights([[["the", "cat"], ["a", "dog"]], [["die", "Katze"], ["der", "Hund"]]], [["the", "dog"]])
+    >>> bool(w[0] > w[1])
+    True
+    """
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+
+    vec = HashingVectorizer(analyzer="char_wb", ngram_range=(1, 3), n_features=2**18, alternate_sign=False, norm=None)
+    texts, labels = [], []
+    for k, sents in enumerate(source_sentences):
+        for s in list(sents)[:sample]:
+            texts.append(" ".join(s).lower())
+            labels.append(k)
+    clf = MultinomialNB(alpha=0.1).fit(vec.transform(texts), labels)
+    probs = clf.predict_proba(vec.transform([" ".join(s).lower() for s in target_sentences]))
+    w = probs.mean(0)
+    return w / w.sum(), [float(x) for x in w]
+
+
 def teacher_weights(method: str, probs, *, encoder=None, source_sentences=None, target_sentences=None) -> tuple[np.ndarray, dict]:
-    """Weights by ``method`` (uniform, agreement, similarity) and what they were computed from."""
+    """Weights by ``method`` (uniform, agreement, similarity, lid) and what they were computed from."""
     if method not in WEIGHTINGS:
         raise unknown_name("teacher weighting", method, WEIGHTINGS)
     k = len(probs)
@@ -144,10 +177,41 @@ def teacher_weights(method: str, probs, *, encoder=None, source_sentences=None, 
         return np.full(k, 1.0 / k), {}
     if method == "agreement":
         return agreement_weights(probs), {}
+    if method == "lid":
+        if source_sentences is None or target_sentences is None:
+            raise ConfigError("lid weighting needs source and target sentences")
+        w, p = lid_weights(source_sentences, target_sentences)
+        return w, {"lid_probability": p}
     if encoder is None or source_sentences is None or target_sentences is None:
         raise ConfigError("similarity weighting needs an encoder and source/target sentences")
     w, cos = similarity_weights(encoder, source_sentences, target_sentences)
     return w, {"cosine": cos}
+
+
+def select_sentences(has_entity: Sequence[bool], empty_ratio: float, seed: int) -> list[int]:
+    """The training rule for silver and soft-labelled sentences (never looks at a test set): keep
+    every sentence that holds an entity and at most ``empty_ratio`` entity-less sentences per
+    kept entity sentence (a seeded sample), in the original order. Projection work drops or
+    down-samples entity-less silver sentences the same way: left in, they teach a small model to
+    predict ``O`` everywhere.
+
+    >>> select_sentences([True, False, False, True], 0.5, seed=0)
+    [0, 2, 3]
+    """
+    with_e = [i for i, h in enumerate(has_entity) if h]
+    without = [i for i, h in enumerate(has_entity) if not h]
+    n_empty = min(len(without), int(round(empty_ratio * len(with_e))))
+    if not with_e:  # nothing to learn an entity from: keep everything, the caller reports it
+        return list(range(len(has_entity)))
+    rng = np.random.default_rng(seed)
+    extra = sorted(rng.choice(len(without), size=n_empty, replace=False).tolist()) if n_empty else []
+    return sorted(with_e + [without[j] for j in extra])
+
+
+def soft_has_entity(soft: Sequence[np.ndarray], label_list: Sequence[str]) -> list[bool]:
+    """Whether the combined teachers' argmax puts an entity label on some word of each sentence."""
+    o = list(label_list).index("O")
+    return [bool(p.shape[0]) and bool((p.argmax(-1) != o).any()) for p in soft]
 
 
 def _student_dataset(tokenizer, sentences, soft, max_length):

@@ -1,24 +1,49 @@
-"""The source-scaling experiment: target F1 as source languages are added, per transfer method.
+"""The source-scaling experiment: target F1 as source languages are added, per transfer method,
+over several targets, seeds and source orders, with 95% intervals.
 
-For k = 1..K (sources in the given order), on the target's gold test set:
+For every target T and k = 1..K (K = the sources other than T), on T's gold test set:
 
-* ``direct``: one model trained on the union of the first k sources, applied zero-shot;
-* ``ts-uniform`` / ``ts-weighted``: teacher-student (Wu et al. 2020): one teacher per source,
-  a student trained on unlabeled target sentences (the target's train split, labels removed)
-  to match the uniform / weighted average of the k teachers (``weighting``: similarity or
-  agreement);
-* ``projection``: silver target data from every source among the first k that has parallel
-  text with the target (LAFAND), source side tagged by ``source_tagger`` (default: the spaCy
-  English pipeline when installed, for English; else that source's teacher), projected with
-  ``projection_method`` (default: the Europarl-best configuration,
-  :data:`nerxl_data.project.bench.RECOMMENDED`) over SimAlign itermax links; sources without
-  parallel text are named in the notes.
+* ``direct``: one model trained on the union of the first k sources of an order, zero-shot on T;
+* ``ts-uniform`` / ``ts-similarity`` / ``ts-agreement`` / ``ts-lid``: teacher-student (Wu et al.
+  2020): one teacher per source (the k=1 direct model of that source), a student trained on T's
+  unlabeled train sentences to match the teachers' combined distributions (uniform average;
+  weighted by e5 sentence-embedding similarity, by teacher agreement, or by a character n-gram
+  language-identification model over the source training sentences, Wu et al.'s weighting:
+  :func:`nerxl_data.train.distill.lid_weights`);
+* ``projection``: silver T data built by the MasakhaNER 2.0 builder (``nerxl build masakhaner2``:
+  LAFAND parallel text with T's pivot, English or French, tagged by spaCy, projected with the
+  builder's default method) into ``<out>/silver`` (a Hub-layout folder ``nerxl list`` shows);
+  LAFAND pairs T with its pivot only, so this is one reference row per target, not a curve in k;
+  a target without parallel text says so;
+* reference rows: ``in-language`` (trained on T's gold train split, capped like a source: the
+  ceiling) and ``best-single-source`` (the k=1 source with the best mean F1 on T; picked on T's
+  test, an oracle, shown next to English).
 
-Every cell writes ``cells/<method>-k<k>.json`` when it finishes (projection cells:
-``cells/projection@<key>-k<k>.json``, the key a hash of the projection options and taggers, so a
-changed projection configuration never reuses stale cells or silver data); a rerun skips
-finished cells and reuses trained teachers (``teachers/<source>/``). Outputs: ``results.csv``, ``results.md``,
-``scaling.png``, ``config.json`` (seed and every option).
+Orders: the given order, ``orders`` seeded random permutations (their mean is the headline), and
+a similarity-ranked order (sources by decreasing e5 centroid cosine to T), the last two reported
+apart. ``budget_sentences`` B makes the k sources of a cell share B training sentences (B // k
+each), so that "more sources" is separated from "more data".
+
+Sharing: a model that does not depend on the target (a direct model per source subset and seed;
+a teacher is the one-source direct model) is trained once, evaluated once on every target
+(and on its own language: that is the in-language cell), and shared across targets and orders;
+teachers' distributions on a target's unlabeled text are computed once per teacher and target.
+
+Intervals: for each cell the F1 values of R runs (seeds x orders) are averaged; the 95% interval
+is a two-level bootstrap: each of 1,000 replicates resamples the test sentences (with
+replacement, one draw shared by the runs, micro F1 recomputed from per-sentence counts) *and*
+the runs (with replacement), and averages the runs' F1; the interval is the 2.5-97.5
+percentiles. It therefore holds both the test-sample noise and the seed/order spread.
+
+Training rule (never looks at a test set): silver and soft-labelled training sentences without
+an entity are down-sampled to ``empty_ratio`` per entity sentence
+(:func:`nerxl_data.train.distill.select_sentences`), and every model trains for
+``max(epochs x sentences / batch, min_steps)`` optimiser steps, so a small or filtered set is
+not under-trained. A model that predicts no entity on its target is flagged in the table.
+
+Resumption: every trained model writes ``models/<key>/done.json`` (its evaluations, per-sentence
+counts, statistics) when it finishes; a rerun reads it back. Outputs after each stage:
+``results.csv`` (one row per target, method, order, k and seed), ``results.md``, ``scaling.png``.
 """
 
 from __future__ import annotations
@@ -26,30 +51,29 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import math
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import datasets
+import numpy as np
 
-from ..corpora import ReadReport
 from ..errors import ConfigError, unknown_name
-from ..project.bench import RECOMMENDED
-from .data import LabelReport, cap, load_source, map_labels, source_types
-from .models import resolve_model
 
 logger = logging.getLogger(__name__)
 
-METHODS = ("direct", "ts-uniform", "ts-weighted", "projection")
-CONLL_LANGS = ("en", "de", "es", "nl")
+TS_METHODS = ("ts-uniform", "ts-similarity", "ts-agreement", "ts-lid")
+METHODS = ("direct", *TS_METHODS, "projection", "in-language")
+CONLL = {"en": "conll2003", "de": "conll2003", "es": "conll2002", "nl": "conll2002"}
 
 
 def source_spec(lang: str) -> str:
-    """``en`` -> ``conll:en`` (CoNLL-2003), other codes -> ``masakhaner2:<code>``; specs pass through."""
-    if ":" in lang or os.sep in lang:
+    """``en``/``de`` -> ``conll2003:<l>``, ``es``/``nl`` -> ``conll2002:<l>``, other codes ->
+    ``masakhaner2:<code>``; ``NAME:lang`` specs pass through."""
+    if ":" in lang:
         return lang
-    return f"conll:{lang}" if lang in CONLL_LANGS else f"masakhaner2:{lang}"
+    return f"{CONLL[lang]}:{lang}" if lang in CONLL else f"masakhaner2:{lang}"
 
 
 def _lang(spec: str) -> str:
@@ -57,404 +81,831 @@ def _lang(spec: str) -> str:
 
 
 @dataclass
-class ScalingConfig:
-    """Options of one scaling run (all recorded in ``config.json``)."""
+class ExperimentConfig:
+    """Options of one run (all recorded in ``config.json``; caps None = everything)."""
 
-    target: str
+    targets: list[str]
     sources: list[str]
     model: str = "e5-small"
     out: str = "scaling-out"
-    max_sentences: int | None = 2000  # per source, per student, per projection corpus
-    max_test_sentences: int | None = None  # None = the whole target test set
-    epochs: float = 1.0
+    seeds: int = 3
+    orders: int = 2
+    order_seed: int = 0
+    methods: list[str] = field(default_factory=lambda: list(METHODS))
+    max_sentences: int | None = None  # per source (and in-language) train
+    max_unlabeled: int | None = None  # student sentences per target
+    max_test_sentences: int | None = None
+    max_silver: int | None = 2000  # LAFAND sentence pairs the builder projects
+    budget_sentences: int | None = None
+    epochs: float = 3.0
+    min_steps: int = 0
     max_length: int = 128
     batch_size: int = 16
     learning_rate: float = 5e-5
-    seed: int = 42
-    methods: list[str] = field(default_factory=lambda: list(METHODS))
-    weighting: str = "similarity"  # for ts-weighted: similarity or agreement
+    freeze_embeddings: bool = False
+    num_layers: int | None = None
+    trim_vocab: bool = True
+    empty_ratio: float = 0.0
+    bootstrap: int = 1000
     missing_type_policy: str = "drop"
-    align_layer: int = 8
-    projection_method: str = RECOMMENDED.method  # with RECOMMENDED.options when it is that method
-    source_tagger: str | None = None  # teacher | spacy:<package>; None = spaCy for English when installed
-    freeze_embeddings: bool = False  # keep the word embeddings fixed (a CPU saving)
-    num_layers: int | None = None  # keep only the bottom encoder layers (None = all)
+    aligner_model: str | None = None  # the builder's aligner model (None: its default method's, e5-small)
+    align_layer: int | None = None  # the aligner's layer (None: the builder's default)
     data_dir: str | None = None
 
     def __post_init__(self) -> None:
         for m in self.methods:
             if m not in METHODS:
                 raise unknown_name("scaling method", m, METHODS)
-        if self.weighting not in ("similarity", "agreement"):
-            raise unknown_name("teacher weighting", self.weighting, ("similarity", "agreement"))
-        if not self.sources:
-            raise ConfigError("give at least one source language")
-        if _lang(source_spec(self.target)) in [_lang(source_spec(s)) for s in self.sources]:
-            raise ConfigError(f"the target {self.target!r} is also a source")
-        if self.source_tagger is not None:
-            from .taggers import parse_tagger
+        if not self.targets:
+            raise ConfigError("give at least one target language")
+        for t in self.targets:
+            if not self.sources_for(t):
+                raise ConfigError(f"target {t!r} has no source other than itself")
+        if self.seeds < 1 or self.orders < 0:
+            raise ConfigError("--seeds must be >= 1 and --orders >= 0")
 
-            parse_tagger(self.source_tagger)
-        from ..project import get_method
-
-        get_method(self.projection_method)
+    def sources_for(self, target: str) -> list[str]:
+        """The sources of ``target`` in the given order (the target itself left out)."""
+        return [s for s in self.sources if _lang(source_spec(s)) != _lang(source_spec(target))]
 
 
-# Options that only change projection cells: they are part of those cells' key (not a new run).
-_PROJECTION_KEYS = ("projection_method", "source_tagger")
+# Options that change no trained model: a resumed run may change them.
+_FREE_KEYS = ("out", "methods", "targets", "bootstrap", "orders", "seeds", "max_silver")
 
 
-class ScalingRun:
-    """One experiment folder; call :meth:`run`. Cells already on disk are not recomputed."""
+def _write_json(path: Path, obj) -> None:
+    """Write atomically: a half-written file never looks finished."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=1))
+    os.replace(tmp, path)
 
-    def __init__(self, config: ScalingConfig):
+
+def f1_from_counts(c: np.ndarray) -> np.ndarray:
+    """Micro F1 (0-1) from summed ``[..., 3]`` counts (tp, predicted, gold)."""
+    tp, npred, ngold = c[..., 0], c[..., 1], c[..., 2]
+    denom = npred + ngold
+    return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
+
+
+def mean_interval(runs: list[np.ndarray], n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """Mean F1 of the runs (each ``[n_sentences, 3]`` counts on one test set) and its 95%
+    two-level bootstrap interval (test sentences and runs resampled), all x 100."""
+    arr = np.stack(runs).astype(np.float64)  # [R, n, 3]
+    mean = float(f1_from_counts(arr.sum(1)).mean())
+    if n_boot <= 0:
+        return 100 * mean, float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    R, n, _ = arr.shape
+    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)  # [B, n]
+    sums = np.einsum("bn,rnc->brc", w, arr)  # [B, R, 3]
+    f1 = f1_from_counts(sums)  # [B, R]
+    pick = rng.integers(R, size=(n_boot, R))
+    boot = np.take_along_axis(f1, pick, axis=1).mean(1)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return 100 * mean, 100 * float(lo), 100 * float(hi)
+
+
+def mean_of_targets(per_target: list[list[np.ndarray]], n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
+    """The mean over targets of their mean F1, with the same bootstrap done per target."""
+    means, boots = [], []
+    for i, runs in enumerate(per_target):
+        arr = np.stack(runs).astype(np.float64)
+        means.append(f1_from_counts(arr.sum(1)).mean())
+        rng = np.random.default_rng(seed + i)
+        R, n, _ = arr.shape
+        w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+        f1 = f1_from_counts(np.einsum("bn,rnc->brc", w, arr))
+        boots.append(np.take_along_axis(f1, rng.integers(R, size=(n_boot, R)), axis=1).mean(1))
+    lo, hi = np.percentile(np.mean(boots, axis=0), [2.5, 97.5])
+    return 100 * float(np.mean(means)), 100 * float(lo), 100 * float(hi)
+
+
+class Experiment:
+    """One run folder; call :meth:`run`. Models already on disk are not retrained."""
+
+    def __init__(self, config: ExperimentConfig, *, raw: dict | None = None):
         self.cfg = config
+        self._raw_cache = raw  # {lang: (DatasetDict, ReadReport)}: shared by pick_caps' trial runs
         self.out = Path(config.out)
         self.data_dir = config.data_dir or os.environ.get("NERXL_DATA_DIR")
-        self.target_spec = source_spec(config.target)
-        self.specs = [source_spec(s) for s in config.sources]
-        self.computed: list[str] = []  # cells computed by this call (the rest were on disk)
+        self.trained: list[str] = []  # model keys trained by this call (the rest were on disk)
+        self.log: list[str] = []
         self._data = None
-        self._model_path = None
+        self._base = None
+        self._teacher_cache: dict = {}
+        self._sim: dict = {}
 
     # --- data --------------------------------------------------------------------------------
 
     @property
-    def model_path(self) -> str:
-        if self._model_path is None:
-            self._model_path = resolve_model(self.cfg.model)
-        return self._model_path
+    def langs(self) -> list[str]:
+        seen = []
+        for x in [*self.cfg.sources, *self.cfg.targets]:
+            if _lang(source_spec(x)) not in seen:
+                seen.append(_lang(source_spec(x)))
+        return seen
 
-    def data(self):
-        """Sources and target mapped onto the target's label set (loaded once)."""
-        if self._data is None:
-            reads = {s: ReadReport() for s in [*self.specs, "target"]}
-            target = load_source(self.target_spec, data_dir=self.data_dir, report=reads["target"])
-            if "test" not in target:
-                raise ConfigError(f"target {self.target_spec} has no test split (splits: {', '.join(target)})")
-            raw = {s: load_source(s, data_dir=self.data_dir, report=reads[s]) for s in self.specs}
-            for s, d in raw.items():
-                if "train" not in d:
-                    raise ConfigError(f"source {s} has no train split")
-            types = source_types(self.target_spec, target)
-            c, seed = self.cfg, self.cfg.seed
-            # Cap before mapping, so the label report counts what is trained and scored on.
-            capped = {s: datasets.DatasetDict({"train": cap(d["train"], c.max_sentences, seed)}) for s, d in raw.items()}
-            capped["target"] = datasets.DatasetDict(
-                {"test": cap(target["test"], c.max_test_sentences, seed)}
-                | ({"train": cap(target["train"], c.max_sentences, seed)} if "train" in target else {}))
-            all_types = {s: source_types(s, raw[s]) for s in raw} | {"target": types}
-            mapped, names, report = map_labels(capped, types, c.missing_type_policy, types=all_types)
-            for s, read in reads.items():
-                report.add_read_repairs(s, read)
-            test = mapped["target"]["test"]
-            unlabeled = mapped["target"]["train"] if "train" in mapped["target"] else None
-            trains = {s: mapped[s]["train"] for s in self.specs}
-            self._data = (trains, test, unlabeled, names, report)
+    def data(self) -> dict:
+        """Every language mapped onto the first target's label set, capped (loaded once).
+
+        Returns ``{"train": {lang: Dataset}, "test": {target: Dataset}, "unlabeled": {target:
+        tokens}, "names": labels, "report": LabelReport}``. Caps take the first rows after a
+        shuffle with a fixed seed (0), so every seed sees the same sentences.
+        """
+        if self._data is not None:
+            return self._data
+        import datasets
+
+        from .data import cap, map_labels, source_types
+
+        c = self.cfg
+        specs = {lang: source_spec(lang) for lang in self.langs}
+        raw, reads = {}, {}
+        for lang, (d, rep) in self.raw().items():
+            raw[lang], reads[lang] = d, rep
+        tspec = specs[_lang(source_spec(c.targets[0]))]
+        types = source_types(tspec, raw[_lang(tspec)])
+        for t in c.targets:
+            tl = _lang(source_spec(t))
+            if "test" not in raw[tl]:
+                raise ConfigError(f"target {specs[tl]} has no test split (splits: {', '.join(raw[tl])})")
+            if sorted(source_types(specs[tl], raw[tl])) != sorted(types):
+                raise ConfigError(f"targets have different label sets: {specs[tl]} vs {tspec}; run them apart")
+        for lang in self.langs:
+            if "train" not in raw[lang]:
+                raise ConfigError(f"{specs[lang]} has no train split")
+        capped = {}
+        targets = {_lang(source_spec(t)) for t in c.targets}
+        for lang, d in raw.items():
+            parts = {"train": cap(d["train"], c.max_sentences, 0)}
+            if lang in targets:
+                parts["test"] = cap(d["test"], c.max_test_sentences, 0)
+                parts["unlabeled"] = cap(d["train"], c.max_unlabeled, 1)
+            capped[specs[lang]] = datasets.DatasetDict(parts)
+        all_types = {specs[lang]: source_types(specs[lang], raw[lang]) for lang in raw}
+        mapped, names, report = map_labels(capped, types, c.missing_type_policy, types=all_types)
+        for lang, read in reads.items():
+            report.add_read_repairs(specs[lang], read)
+        self._data = {
+            "train": {lang: mapped[specs[lang]]["train"] for lang in self.langs},
+            "test": {t: mapped[specs[t]]["test"] for t in targets},
+            "unlabeled": {t: mapped[specs[t]]["unlabeled"]["tokens"] for t in targets},
+            "names": names, "report": report, "types": types,
+        }
         return self._data
 
-    def training_args(self, output_dir: Path):
+    def raw(self) -> dict:
+        """Every language's splits as read (string tags), with its read report (loaded once)."""
+        if self._raw_cache is None:
+            from ..corpora import ReadReport
+            from .data import load_source
+
+            self._raw_cache = {}
+            for lang in self.langs:
+                rep = ReadReport()
+                self._raw_cache[lang] = (load_source(source_spec(lang), data_dir=self.data_dir, report=rep), rep)
+        return self._raw_cache
+
+    @property
+    def targets(self) -> list[str]:
+        return [_lang(source_spec(t)) for t in self.cfg.targets]
+
+    def sources_of(self, target: str) -> list[str]:
+        return [_lang(source_spec(s)) for s in self.cfg.sources_for(target)]
+
+    def base(self) -> str:
+        """The encoder every model starts from: ``model`` with its vocabulary trimmed to the
+        tokens of every sentence this run reads (``models/base``), or ``model`` itself."""
+        if self._base is not None:
+            return self._base
+        from .models import resolve_model, trim_vocabulary
+
+        path = resolve_model(self.cfg.model)
+        if self.cfg.trim_vocab:
+            d = self.out / "models" / "base"
+            if not (d / "nerxl_trim.json").exists():
+                data = self.data()
+                texts = [s for ds in data["train"].values() for s in ds["tokens"]]
+                texts += [s for ds in data["test"].values() for s in ds["tokens"]]
+                texts += [s for u in data["unlabeled"].values() for s in u]
+                texts += [s for ds in self.silver_sets().values() if ds is not None for s in ds["tokens"]]
+                info = trim_vocabulary(path, texts, d)
+                logger.warning("vocabulary trimmed: %d of %d tokens kept", info["kept"], info["original"])
+            path = str(d)
+        self._base = path
+        return path
+
+    # --- orders ------------------------------------------------------------------------------
+
+    def random_orders(self) -> list[list[str]]:
+        """``orders`` seeded permutations of the whole source list (a target drops itself)."""
+        rng = np.random.default_rng(self.cfg.order_seed)
+        srcs = [_lang(source_spec(s)) for s in self.cfg.sources]
+        return [list(rng.permutation(srcs)) for _ in range(self.cfg.orders)]
+
+    def orders_for(self, target: str) -> dict[str, list[str]]:
+        """Named orders of ``target``'s sources: ``given``, ``random-<i>``, ``similarity``."""
+        src = self.sources_of(target)
+        out = {"given": src}
+        for i, o in enumerate(self.random_orders()):
+            out[f"random-{i}"] = [s for s in o if s in src]
+        sim = self.similarity(target)
+        out["similarity"] = sorted(src, key=lambda s: -sim[s])
+        return out
+
+    def similarity(self, target: str) -> dict[str, float]:
+        """e5 centroid cosine of each source's training sentences to ``target``'s unlabeled ones."""
+        if target not in self._sim:
+            path = self.out / "similarity" / f"{target}.json"
+            if path.exists():
+                self._sim[target] = json.loads(path.read_text())
+            else:
+                from .distill import sentence_embeddings
+                from .models import resolve_model
+
+                raw, model = self.raw(), resolve_model(self.cfg.model)
+                tgt = sentence_embeddings(model, raw[target][0]["train"]["tokens"][:200]).mean(0)
+                sims = {}
+                for s in self.sources_of(target):
+                    c = sentence_embeddings(model, raw[s][0]["train"]["tokens"][:200]).mean(0)
+                    sims[s] = float(c @ tgt / (np.linalg.norm(c) * np.linalg.norm(tgt)))
+                _write_json(path, sims)
+                self._sim[target] = sims
+        return self._sim[target]
+
+    # --- training ----------------------------------------------------------------------------
+
+    def n_per_source(self, k: int) -> int | None:
+        b = self.cfg.budget_sentences
+        return None if b is None else max(1, b // k)
+
+    def steps(self, n: int) -> int:
+        c = self.cfg
+        return max(int(math.ceil(c.epochs * n / c.batch_size)), c.min_steps, 1)
+
+    def training_args(self, n: int, seed: int, output_dir: Path | None = None):
         from transformers import TrainingArguments
 
+        c = self.cfg
         return TrainingArguments(
-            output_dir=str(output_dir), num_train_epochs=self.cfg.epochs, learning_rate=self.cfg.learning_rate,
-            per_device_train_batch_size=self.cfg.batch_size, per_device_eval_batch_size=32, seed=self.cfg.seed,
+            output_dir=str(output_dir or self.out / "tmp"), max_steps=self.steps(n), learning_rate=c.learning_rate,
+            per_device_train_batch_size=c.batch_size, per_device_eval_batch_size=32, seed=seed,
             save_strategy="no", report_to="none", logging_strategy="no", disable_tqdm=True, warmup_steps=0.1,
-            train_sampling_strategy="group_by_length",  # less padding: a CPU saving
+            train_sampling_strategy="group_by_length",  # dynamic padding over batches of similar length
         )
 
-    # --- teachers ----------------------------------------------------------------------------
+    def _fit_kwargs(self) -> dict:
+        return {"max_length": self.cfg.max_length, "freeze_embeddings": self.cfg.freeze_embeddings,
+                "num_layers": self.cfg.num_layers}
 
-    def teacher(self, spec: str) -> Path:
-        """Train (once) the teacher of ``spec``; it is also the k=1 direct model of that source."""
-        from .trainer import evaluate_loaded, fit
+    def evaluate(self, model, tokenizer, target: str) -> dict:
+        """Score on ``target``'s test set with the one scorer; keeps per-sentence counts."""
+        from ..evaluation import evaluate_tags, sentence_counts
+        from .trainer import gold_tags, predict_tags
 
-        d = self.out / "teachers" / _lang(spec)
+        test = self.data()["test"][target]
+        preds, truncated = predict_tags(model, tokenizer, test["tokens"], max_length=self.cfg.max_length)
+        gold = gold_tags(test)
+        m = evaluate_tags(gold, preds)["micro"]
+        counts = sentence_counts(gold, preds)
+        return {"f1": m["f1"], "precision": m["precision"], "recall": m["recall"],
+                "n_pred": int(counts[:, 1].sum()), "n_gold": int(counts[:, 2].sum()),
+                "truncated_words": truncated, "counts": counts.tolist()}
+
+    def model_dir(self, key: str) -> Path:
+        return self.out / "models" / key
+
+    def direct_key(self, langs, seed: int, n: int | None) -> str:
+        return f"direct/{'+'.join(sorted(langs))}-n{n or 'all'}-s{seed}"
+
+    def direct(self, langs: list[str], seed: int, n: int | None = None) -> dict:
+        """The model trained on the union of ``langs`` (``n`` sentences each, None: the cap),
+        evaluated on every target it does not train on (and on its own language when that is a
+        target: the in-language cell). One-source models are saved: they are the teachers."""
+        import datasets
+
+        from .trainer import fit
+
+        key = self.direct_key(langs, seed, n)
+        d = self.model_dir(key)
+        done = d / "done.json"
+        if done.exists():
+            return json.loads(done.read_text())
+        data = self.data()
+        parts = [data["train"][s].select(range(min(n, len(data["train"][s])))) if n else data["train"][s] for s in langs]
+        train = datasets.concatenate_datasets(parts).shuffle(seed=seed) if len(parts) > 1 else parts[0]
+        t0 = time.time()
+        trainer = fit(self.base(), train, data["names"], self.training_args(len(train), seed), **self._fit_kwargs())
+        train_s = time.time() - t0
+        model, tok = trainer.model, trainer.processing_class
+        evals = {t: self.evaluate(model, tok, t) for t in self.targets
+                 if list(langs) == [t] or set(langs) <= set(self.sources_of(t))}
+        if len(langs) == 1:
+            trainer.save_model(str(d))
+        res = {"key": key, "langs": list(langs), "seed": seed, "n_train": len(train), "steps": self.steps(len(train)),
+               "train_seconds": round(train_s, 1), "seconds": round(time.time() - t0, 1), "evals": evals}
+        _write_json(done, res)
+        self.trained.append(key)
+        logger.warning("trained %s (%d sentences, %.0f s)", key, len(train), time.time() - t0)
+        return res
+
+    def teacher_probs(self, lang: str, seed: int, n: int | None, target: str) -> list[np.ndarray]:
+        """The teacher of ``lang``'s word distributions on ``target``'s unlabeled sentences (cached)."""
+        from .distill import teacher_word_probs
+
+        key = self.direct_key([lang], seed, n)
+        path = self.out / "probs" / f"{key.replace('/', '_')}@{target}.npz"
+        if path not in self._teacher_cache:
+            if not path.exists():
+                self.direct([lang], seed, n)
+                data = self.data()
+                probs = teacher_word_probs([self.model_dir(key)], data["unlabeled"][target], data["names"],
+                                           max_length=self.cfg.max_length)[0]
+                lengths = np.array([p.shape[0] for p in probs])
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(".tmp.npz")
+                np.savez_compressed(tmp, probs=np.concatenate(probs) if probs else np.zeros((0, len(data["names"]))),
+                                    lengths=lengths)
+                os.replace(tmp, path)
+            z = np.load(path)
+            self._teacher_cache[path] = np.split(z["probs"], np.cumsum(z["lengths"])[:-1])
+        return self._teacher_cache[path]
+
+    def student(self, target: str, langs: list[str], method: str, seed: int, n: int | None) -> dict:
+        """A student on ``target``'s unlabeled text from the teachers of ``langs`` (one per source)."""
+        from .distill import aggregate, select_sentences, soft_has_entity, teacher_weights, train_student
+
+        weighting = method.split("-", 1)[1] if len(langs) > 1 else "uniform"
+        key = f"student/{target}/{'+'.join(sorted(langs))}-{weighting}-n{n or 'all'}-s{seed}"
+        d = self.model_dir(key)
         if (d / "done.json").exists():
-            return d
-        trains, test, _, names, _ = self.data()
+            return json.loads((d / "done.json").read_text())
+        data = self.data()
+        sents = data["unlabeled"][target]
+        probs = [self.teacher_probs(s, seed, n, target) for s in langs]
+        if weighting == "similarity":
+            sim = self.similarity(target)
+            cos = np.array([sim[s] for s in langs])
+            e = np.exp((cos - cos.max()) / 0.1)
+            weights, info = e / e.sum(), {"cosine": cos.tolist()}
+        else:
+            src_sents = [data["train"][s]["tokens"] for s in langs]
+            weights, info = teacher_weights(weighting, probs, source_sentences=src_sents, target_sentences=sents)
+        soft = aggregate(probs, weights)
+        has = soft_has_entity(soft, data["names"])
+        keep = select_sentences(has, self.cfg.empty_ratio, seed)
         t0 = time.time()
-        trainer = fit(self.model_path, trains[spec], names, self.training_args(d), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
-        trainer.save_model(str(d))
-        res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
-        (d / "done.json").write_text(json.dumps({"source": spec, "n_train": len(trains[spec]), "target_test": res,
-                                                 "seconds": round(time.time() - t0, 1)}, indent=2))
-        return d
+        trainer = train_student(self.base(), [sents[i] for i in keep], [soft[i] for i in keep], data["names"],
+                                self.training_args(len(keep), seed), **self._fit_kwargs())
+        ev = self.evaluate(trainer.model, trainer.processing_class, target)
+        res = {"key": key, "langs": list(langs), "seed": seed, "weighting": weighting,
+               "weights": {s: round(float(w), 4) for s, w in zip(langs, weights, strict=True)},
+               "weight_info": {k: [round(float(x), 4) for x in v] for k, v in info.items()},
+               "unlabeled": len(sents), "with_entity": int(sum(has)), "n_train": len(keep), "steps": self.steps(len(keep)),
+               "seconds": round(time.time() - t0, 1), "evals": {target: ev}}
+        _write_json(d / "done.json", res)
+        self.trained.append(key)
+        logger.warning("trained %s (%d of %d sentences, %.0f s)", key, len(keep), len(sents), time.time() - t0)
+        return res
 
-    def teacher_result(self, spec: str) -> dict:
-        return json.loads((self.teacher(spec) / "done.json").read_text())
+    # --- projection: silver configs built by the MasakhaNER builder ---------------------------
 
-    # --- cells -------------------------------------------------------------------------------
+    def silver_sets(self) -> dict:
+        """Per target: the builder's silver ``train`` split (string tags) or None, with a reason."""
+        if getattr(self, "_silver", None) is None:
+            self._silver, self._silver_info = {}, {}
+            if "projection" in self.cfg.methods:
+                for t in self.targets:
+                    self._silver[t], self._silver_info[t] = self.build_silver(t)
+        return self._silver
 
-    def cell_path(self, method: str, k: int) -> Path:
-        if method == "projection":
-            return self.out / "cells" / f"projection@{self.projection_key(self.specs[:k])}-k{k}.json"
-        return self.out / "cells" / f"{method}-k{k}.json"
+    def build_silver(self, target: str):
+        """Build (once) ``<out>/silver`` config ``<target>.<method>`` with the MasakhaNER builder."""
+        meta_path = self.out / "silver" / ".nerxl-experiment" / f"{target}.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text())
+        else:
+            meta = self._build_silver(target)
+            _write_json(meta_path, meta)
+        if meta.get("config") is None:
+            return None, meta
+        import datasets
 
-    # --- projection configuration ------------------------------------------------------------
+        ds = datasets.load_dataset(str(self.out / "silver"), meta["config"], split="train")
+        names = ds.features["ner_tags"].feature.names
+        ds = ds.map(lambda b: {"ner_tags": [[names[i] for i in t] for t in b["ner_tags"]]}, batched=True,
+                    remove_columns=[c for c in ds.column_names if c not in ("id", "tokens", "ner_tags")],
+                    features=datasets.Features({"id": datasets.Value("string"),
+                                                "tokens": datasets.Sequence(datasets.Value("string")),
+                                                "ner_tags": datasets.Sequence(datasets.Value("string"))}))
+        return ds, meta
 
-    def tagger_for(self, spec: str) -> str:
-        """The source tagger of ``spec``: the configured one, else spaCy for English when installed."""
-        from .taggers import default_tagger
+    def _build_silver(self, target: str) -> dict:
+        spec = source_spec(target)
+        if not spec.startswith("masakhaner2:"):
+            return {"config": None, "why": f"{spec}: no parallel text with a pivot (only MasakhaNER 2.0 targets have LAFAND)"}
+        from ..builders.base import BuildOptions
+        from ..builders.masakhaner2 import BUILDER
 
-        return self.cfg.source_tagger or default_tagger(_lang(spec))
-
-    def projection_setup(self, specs: list[str]) -> dict:
-        """Everything that decides the silver data of ``specs`` (recorded, and hashed into keys)."""
-        from .projection import projection_options
-
-        return {"method": self.cfg.projection_method, "options": projection_options(self.cfg.projection_method),
-                "links": f"{self.cfg.model} layer {self.cfg.align_layer} itermax",
-                "taggers": {_lang(s): self.tagger_for(s) for s in specs}}
-
-    def projection_key(self, specs: list[str]) -> str:
-        import hashlib
-
-        blob = json.dumps(self.projection_setup(specs), sort_keys=True, default=list)
-        return hashlib.sha1(blob.encode()).hexdigest()[:10]
-
-    def run_cell(self, method: str, k: int) -> dict:
-        path = self.cell_path(method, k)
-        if path.exists():
-            return json.loads(path.read_text())
+        opts = BuildOptions(lang=target, limit=self.cfg.max_silver, data_dir=self.data_dir, aligner_model=self.cfg.aligner_model,
+                            aligner_options={"layer": self.cfg.align_layer} if self.cfg.align_layer is not None else {},
+                            cache_dir=str(self.out / "silver" / ".cache"))
         t0 = time.time()
-        specs = self.specs[:k]
-        cell = {"method": method, "k": k, "sources": [_lang(s) for s in specs], "seed": self.cfg.seed}
-        cell.update(getattr(self, "_" + method.replace("-", "_"))(specs))
-        cell["seconds"] = round(time.time() - t0, 1)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(cell, indent=2))
-        self.computed.append(path.stem)
-        return cell
+        try:
+            _, info = BUILDER.build(opts, self.out / "silver")
+        except ConfigError as exc:
+            return {"config": None, "why": str(exc).split(";")[0]}
+        return {"config": info.name, "source_language": info.source_language, "method": info.method,
+                "notes": list(info.notes), "seconds": round(time.time() - t0, 1)}
+
+    def projection(self, target: str, seed: int) -> dict | None:
+        """A model trained on ``target``'s silver set (after the training rule), or None with the
+        reason recorded when the target has no silver set."""
+        from .data import map_labels
+        from .distill import select_sentences
+        from .trainer import fit
+
+        ds = self.silver_sets().get(target)
+        if ds is None:
+            return None
+        key = f"projection/{target}-s{seed}"
+        d = self.model_dir(key)
+        if (d / "done.json").exists():
+            return json.loads((d / "done.json").read_text())
+        import datasets
+
+        data = self.data()
+        mapped, names, _ = map_labels({"silver": datasets.DatasetDict({"train": ds})}, data["types"], "drop")
+        assert names == data["names"]
+        silver = mapped["silver"]["train"]
+        o = names.index("O")
+        has = [any(t != o for t in tags) for tags in silver["ner_tags"]]
+        keep = select_sentences(has, self.cfg.empty_ratio, seed)
+        n_tok = sum(len(t) for t in silver["tokens"])
+        n_ent = sum(sum(1 for t in tags if names[t].startswith("B-")) for tags in silver["ner_tags"])
+        stats = {"sentences": len(silver), "with_entity": int(sum(has)), "entities": n_ent,
+                 "entities_per_100_tokens": round(100 * n_ent / max(n_tok, 1), 2), "kept": len(keep)}
+        t0 = time.time()
+        trainer = fit(self.base(), silver.select(keep), names, self.training_args(len(keep), seed), **self._fit_kwargs())
+        ev = self.evaluate(trainer.model, trainer.processing_class, target)
+        res = {"key": key, "seed": seed, "n_train": len(keep), "steps": self.steps(len(keep)), "silver": stats,
+               "build": self._silver_info[target], "seconds": round(time.time() - t0, 1), "evals": {target: ev}}
+        _write_json(d / "done.json", res)
+        self.trained.append(key)
+        logger.warning("trained %s (%d silver sentences, %.0f s)", key, len(keep), time.time() - t0)
+        return res
+
+    # --- the plan ----------------------------------------------------------------------------
+
+    def cells(self) -> list[dict]:
+        """Every (target, order, k, method, seed) cell with the model it reads (no training)."""
+        out = []
+        for t in self.targets:
+            orders = self.orders_for(t)
+            for name, order in orders.items():
+                for k in range(1, len(order) + 1):
+                    n = self.n_per_source(k)
+                    for seed in range(self.cfg.seeds):
+                        for m in self.cfg.methods:
+                            if m in TS_METHODS:  # k=1: one teacher, the same (uniform) student for every weighting
+                                out.append({"target": t, "order": name, "k": k, "method": m, "seed": seed,
+                                            "langs": order[:k], "n": n})
+                        if "direct" in self.cfg.methods:
+                            out.append({"target": t, "order": name, "k": k, "method": "direct", "seed": seed,
+                                        "langs": order[:k], "n": n})
+        return out
+
+    def plan(self) -> dict:
+        """What the run trains and evaluates (counts of models, sentences) before any work."""
+        c = self.cfg
+        raw = self.raw()
+        direct, students = set(), set()
+        for cell in self.cells():
+            langs, n, seed = cell["langs"], cell["n"], cell["seed"]
+            if cell["method"] == "direct":
+                direct.add((tuple(sorted(langs)), seed, n))
+            else:
+                w = "uniform" if len(langs) == 1 else cell["method"].split("-", 1)[1]
+                students.add((cell["target"], tuple(sorted(langs)), w, seed, n))
+                for s in langs:
+                    direct.add(((s,), seed, n))
+        if "in-language" in c.methods:
+            direct |= {((t,), s, None) for t in self.targets for s in range(c.seeds)}
+
+        def size(n, cap_):
+            return n if cap_ is None else min(n, cap_)
+
+        train = {lang: size(len(d["train"]), c.max_sentences) for lang, (d, _) in raw.items()}
+        test = {t: size(len(raw[t][0]["test"]), c.max_test_sentences) for t in self.targets}
+        unl = {t: size(len(raw[t][0]["train"]), c.max_unlabeled) for t in self.targets}
+        train_passes = sum(self.steps(sum(min(n or 10**9, train[s]) for s in lg)) * c.batch_size for lg, _, n in direct)
+        eval_sents = sum(test[t] for lg, _, _ in direct for t in self.targets
+                         if list(lg) == [t] or set(lg) <= set(self.sources_of(t)))
+        teacher_pairs = {(s, seed, n, t) for (t, lg, _, seed, n) in students for s in lg}
+        probe_sents = sum(unl[t] for (_, _, _, t) in teacher_pairs)
+        # Students keep the sentences with an entity (about a third, seen on MasakhaNER) unless empty_ratio is large.
+        keep = min(1.0, 0.4 * (1 + c.empty_ratio))
+        student_passes = sum(self.steps(int(keep * unl[t])) * c.batch_size for (t, *_rest) in students)
+        eval_sents += sum(test[t] for (t, *_rest) in students)
+        proj = [t for t in self.targets if source_spec(t).startswith("masakhaner2:")] if "projection" in c.methods else []
+        silver = sum(size(len(raw[t][0]["train"]) * 3, c.max_silver) for t in proj)  # LAFAND: ~3x the NER train
+        proj_passes = c.seeds * sum(self.steps(int(keep * size(10**6, c.max_silver))) * c.batch_size for _ in proj)
+        eval_sents += c.seeds * sum(test[t] for t in proj)
+        return {"direct_models": len(direct), "students": len(students), "projection_models": len(proj) * c.seeds,
+                "train_sentence_passes": train_passes + student_passes + proj_passes, "eval_sentences": eval_sents,
+                "teacher_inference_sentences": probe_sents, "silver_pairs_to_build": silver,
+                "test_sentences": test, "unlabeled_sentences": unl}
 
     @staticmethod
-    def _scores(res: dict) -> dict:
-        return {"f1": res["overall_f1"], "precision": res["overall_precision"], "recall": res["overall_recall"],
-                "per_type": {t: v["f1"] for t, v in res.items() if isinstance(v, dict)}}
-
-    def _direct(self, specs: list[str]) -> dict:
-        from .trainer import evaluate_loaded, fit
-
-        if len(specs) == 1:  # the same training data and seed as the teacher: reuse it
-            r = self.teacher_result(specs[0])
-            return {**self._scores(r["target_test"]), "n_train": r["n_train"], "notes": "= teacher of this source"}
-        trains, test, _, names, _ = self.data()
-        train = datasets.concatenate_datasets([trains[s] for s in specs]).shuffle(seed=self.cfg.seed)
-        trainer = fit(self.model_path, train, names, self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
-        res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
-        return {**self._scores(res), "n_train": len(train), "notes": ""}
-
-    def _student(self, specs: list[str], weighting: str) -> dict:
-        from .distill import (
-            aggregate,
-            agreement_weights,
-            teacher_weights,
-            teacher_word_probs,
-            train_student,
-        )
-        from .trainer import evaluate_loaded
-
-        trains, test, unlabeled, names, _ = self.data()
-        if unlabeled is None:
-            raise ConfigError(f"target {self.target_spec} has no train split to take unlabeled sentences from")
-        teachers = [self.teacher(s) for s in specs]
-        sents = unlabeled["tokens"]
-        probs = teacher_word_probs(teachers, sents, names, max_length=self.cfg.max_length)
-        weights, info = teacher_weights(
-            weighting, probs, encoder=self.model_path,
-            source_sentences=[trains[s]["tokens"] for s in specs], target_sentences=sents,
-        )
-        trainer = train_student(self.model_path, sents, aggregate(probs, weights), names,
-                                self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
-        res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
-        per_teacher = {_lang(s): {"weight": round(float(w), 4), "teacher_f1": self.teacher_result(s)["target_test"]["overall_f1"]}
-                       for s, w in zip(specs, weights, strict=True)}
-        if len(specs) > 1:  # recorded whatever the weighting: how much each teacher agrees with the rest
-            info = {**info, "agreement": agreement_weights(probs).tolist()}
-        for key, vals in info.items():
-            for s, v in zip(specs, vals, strict=True):
-                per_teacher[_lang(s)][key] = round(float(v), 4)
-        return {**self._scores(res), "n_train": len(sents), "weighting": weighting, "teachers": per_teacher,
-                "notes": "unlabeled target train sentences"}
-
-    def _ts_uniform(self, specs: list[str]) -> dict:
-        return self._student(specs, "uniform")
-
-    def _ts_weighted(self, specs: list[str]) -> dict:
-        if len(specs) == 1:
-            same = {k: v for k, v in self.run_cell("ts-uniform", 1).items() if k not in ("method", "k", "seconds")}
-            return {**same, "notes": "k=1: one teacher, same as ts-uniform"}
-        return self._student(specs, self.cfg.weighting)
-
-    def silver(self, spec: str) -> tuple[datasets.Dataset | None, dict]:
-        """Projected silver data from ``spec``'s parallel text with the target (cached)."""
-        from transformers import AutoModelForTokenClassification, AutoTokenizer
-
-        from .projection import lafand_pair, project_silver, read_pairs, simalign_aligner
-        from .taggers import SpacyTagger, TaggingReport, parse_tagger
-        from .trainer import predict_tags
-
-        setup = self.projection_setup([spec])
-        d = self.out / "silver" / self.projection_key([spec])
-        f, meta = d / f"{_lang(spec)}.jsonl", d / f"{_lang(spec)}.meta.json"
-        if meta.exists():
-            m = json.loads(meta.read_text())
-            return (datasets.Dataset.from_json(str(f)) if m.get("n") else None), m
-        pair = lafand_pair(_lang(spec), _lang(self.target_spec), self.data_dir) if self.data_dir else None
-        d.mkdir(parents=True, exist_ok=True)
-        if pair is None:
-            m = {"n": 0, "why": f"no parallel text {_lang(spec)}-{_lang(self.target_spec)}"}
-            meta.write_text(json.dumps(m))
-            return None, m
-        _, _, _, names, _ = self.data()
-        src, tgt, skipped = read_pairs(*pair, self.cfg.max_sentences)
-        kind, package = parse_tagger(setup["taggers"][_lang(spec)])
-        tagging = TaggingReport()
-        if kind == "spacy":
-            tagger = SpacyTagger.load(package, sorted({n[2:] for n in names if n != "O"}))
-            if tagger.lang != _lang(spec):
-                raise ConfigError(f"source tagger spacy:{package} is for {tagger.lang!r}, not source {_lang(spec)!r}")
-            src_tags, tagged_by = tagger.tag(src, tagging), tagger.name
-        else:
-            tdir = self.teacher(spec)
-            model, tok = AutoModelForTokenClassification.from_pretrained(tdir), AutoTokenizer.from_pretrained(tdir)
-            src_tags, _ = predict_tags(model, tok, src, max_length=self.cfg.max_length)
-            tagged_by = f"teacher {_lang(spec)}"
-        aligner = simalign_aligner(self.model_path, layer=self.cfg.align_layer)
-        tgt_tags, reasons = project_silver(src, src_tags, tgt, aligner, method=self.cfg.projection_method)
-        index = {n: i for i, n in enumerate(names)}
-        rows = [{"id": str(i), "tokens": t, "ner_tags": [index[x] for x in tags]} for i, (t, tags) in enumerate(zip(tgt, tgt_tags, strict=True))]
-        with open(f, "w", encoding="utf-8") as fh:
-            for r in rows:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
-        m = {"n": len(rows), "files": [str(p) for p in pair], "skipped_empty_pairs": skipped,
-             "entities": dict(reasons), "tagged_by": tagged_by, "tagging": tagging.to_dict() if kind == "spacy" else None,
-             "aligner": setup["links"], "projection": setup["method"], "options": setup["options"]}
-        meta.write_text(json.dumps(m, indent=2))
-        return datasets.Dataset.from_json(str(f)), m
-
-    def _projection(self, specs: list[str]) -> dict:
-        from .trainer import evaluate_loaded, fit
-
-        _, test, _, names, _ = self.data()
-        parts, used, missing, metas = [], [], [], {}
-        for s in specs:
-            ds, m = self.silver(s)
-            metas[_lang(s)] = m
-            if ds is None:
-                missing.append(_lang(s))
-            else:
-                parts.append(ds)
-                used.append(_lang(s))
-        how = "; ".join(f"{s} tagged by {metas[s]['tagged_by']}" for s in used)
-        notes = (f"silver from {', '.join(used) or 'none'}" + (f" ({how}, {self.cfg.projection_method} projection)" if used else "")
-                 + (f"; no parallel text for {', '.join(missing)}" if missing else ""))
-        if not parts:
-            return {"f1": None, "precision": None, "recall": None, "n_train": 0, "notes": notes, "silver": metas,
-                    "projection": self.projection_setup(specs)}
-        # Same silver data as a smaller k (added sources had no parallel text): reuse that cell.
-        for c in range(len(specs) - 1, 0, -1):
-            p = self.cell_path("projection", c)
-            if p.exists():
-                old = json.loads(p.read_text())
-                if old.get("used") == used and old.get("f1") is not None:
-                    return {**{k: old[k] for k in ("f1", "precision", "recall", "per_type", "n_train") if k in old},
-                            "used": used, "notes": notes + f" (same silver data as k={c})", "silver": metas,
-                            "projection": self.projection_setup(specs)}
-        features = datasets.Features({"id": datasets.Value("string"), "tokens": datasets.Sequence(datasets.Value("string")),
-                                      "ner_tags": datasets.Sequence(datasets.ClassLabel(names=names))})
-        train = datasets.concatenate_datasets([p.cast(features) for p in parts]).shuffle(seed=self.cfg.seed)
-        trainer = fit(self.model_path, train, names, self.training_args(self.out / "tmp"), max_length=self.cfg.max_length,
-                      freeze_embeddings=self.cfg.freeze_embeddings, num_layers=self.cfg.num_layers)
-        res = evaluate_loaded(trainer.model, trainer.processing_class, test, max_length=self.cfg.max_length)
-        return {**self._scores(res), "n_train": len(train), "used": used, "notes": notes, "silver": metas,
-                "projection": self.projection_setup(specs)}
+    def estimate_seconds(plan: dict, train_per_s: float = 13.0, infer_per_s: float = 40.0, align_per_s: float = 8.0) -> float:
+        """Seconds for ``plan`` at the given rates (defaults: e5-small, 4 layers, trimmed vocabulary,
+        max_length 64, one thread of a loaded 2-core machine, measured; see train_speed.md),
+        plus a fixed 3 s per model for loading and setup."""
+        models = plan["direct_models"] + plan["students"] + plan["projection_models"]
+        return (plan["train_sentence_passes"] / train_per_s + (plan["eval_sentences"] + plan["teacher_inference_sentences"]) / infer_per_s
+                + plan["silver_pairs_to_build"] / align_per_s + 3 * models)
 
     # --- the whole run -----------------------------------------------------------------------
 
-    def run(self) -> list[dict]:
-        """Compute every missing cell, then write CSV, markdown and plot. Returns the cells."""
+    def check_config(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)
-        cfg_path = self.out / "config.json"
+        path = self.out / "config.json"
         cfg = asdict(self.cfg)
-        if cfg_path.exists():
-            old = json.loads(cfg_path.read_text())
-            changed = sorted(k for k in cfg if k not in ("out", "methods", *_PROJECTION_KEYS) and old.get(k) != cfg[k])
+        if path.exists():
+            old = json.loads(path.read_text())
+            changed = sorted(k for k in cfg if k not in _FREE_KEYS and old.get(k) != cfg[k])
             if changed:
                 raise ConfigError(f"{self.out} holds a run with other options ({', '.join(changed)}); use another --out")
-        cfg_path.write_text(json.dumps(cfg, indent=2))
-        _, _, _, names, report = self.data()
-        (self.out / "labels.json").write_text(json.dumps({"labels": names, **report.to_dict()}, indent=2))
-        cells = []
-        for k in range(1, len(self.specs) + 1):
-            for method in self.cfg.methods:
-                logger.warning("cell %s k=%d", method, k)
-                cells.append(self.run_cell(method, k))
-            write_outputs(self.out, cells, self.cfg, report)  # partial results after every k
-        write_outputs(self.out, cells, self.cfg, report)
-        return cells
+        _write_json(path, cfg)
 
+    def run(self) -> list[dict]:
+        """Train/evaluate everything missing, seed by seed (outputs rewritten after each stage)."""
+        self.check_config()
+        data = self.data()
+        _write_json(self.out / "labels.json", {"labels": data["names"], **data["report"].to_dict()})
+        self.silver_sets()
+        self.base()
+        cells = self.cells()
+        rows: list[dict] = []
+        for seed in range(self.cfg.seeds):
+            mine = [c for c in cells if c["seed"] == seed]
+            for c in mine:  # direct models first: target-independent, shared
+                if c["method"] == "direct":
+                    self.direct(c["langs"], seed, c["n"])
+            if "in-language" in self.cfg.methods:
+                for t in self.targets:
+                    self.direct([t], seed, None)
+            for t in self.targets:
+                if "projection" in self.cfg.methods:
+                    self.projection(t, seed)
+                for c in mine:
+                    if c["target"] == t and c["method"] in TS_METHODS:
+                        self.student(t, c["langs"], c["method"], seed, c["n"])
+            rows = self.collect(cells)
+            write_outputs(self, rows)
+        return rows
 
-def write_outputs(out: Path, cells: list[dict], cfg: ScalingConfig, report: LabelReport) -> None:
-    """``results.csv``, ``results.md`` and ``scaling.png`` (when matplotlib is installed)."""
-    cols = ["method", "k", "sources", "f1", "precision", "recall", "n_train", "seconds", "notes"]
-    with open(out / "results.csv", "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(cols + ["seed"])
+    def collect(self, cells: list[dict]) -> list[dict]:
+        """One row per finished cell (plus the reference rows), from the models on disk."""
+        rows = []
+
+        def read(key):
+            p = self.model_dir(key) / "done.json"
+            return json.loads(p.read_text()) if p.exists() else None
+
         for c in cells:
-            w.writerow([" ".join(c[x]) if x == "sources" else c.get(x) for x in cols] + [cfg.seed])
-    (out / "results.md").write_text(markdown_table(cells, cfg, report))
+            langs, n, seed, t = c["langs"], c["n"], c["seed"], c["target"]
+            if c["method"] == "direct":
+                r = read(self.direct_key(langs, seed, n))
+            else:
+                w = "uniform" if len(langs) == 1 else c["method"].split("-", 1)[1]
+                r = read(f"student/{t}/{'+'.join(sorted(langs))}-{w}-n{n or 'all'}-s{seed}")
+            if r is None or t not in r["evals"]:
+                continue
+            rows.append({**{k: c[k] for k in ("target", "method", "order", "k", "seed")}, "sources": "+".join(langs),
+                         "n_train": r["n_train"], **r["evals"][t], "model": r["key"],
+                         **({"weights": r.get("weights"), "with_entity": r.get("with_entity"), "unlabeled": r.get("unlabeled")}
+                            if c["method"] != "direct" else {})})
+        for t in self.targets:
+            for seed in range(self.cfg.seeds):
+                if "in-language" in self.cfg.methods and (r := read(self.direct_key([t], seed, None))):
+                    rows.append({"target": t, "method": "in-language", "order": "-", "k": 0, "seed": seed,
+                                 "sources": t, "n_train": r["n_train"], **r["evals"][t], "model": r["key"]})
+                if "projection" in self.cfg.methods and (r := read(f"projection/{t}-s{seed}")):
+                    rows.append({"target": t, "method": "projection", "order": "-", "k": 0, "seed": seed,
+                                 "sources": r["build"].get("source_language", ""), "n_train": r["n_train"],
+                                 **r["evals"][t], "model": r["key"], "silver": r["silver"]})
+        return rows
+
+
+# --- outputs -----------------------------------------------------------------------------------
+
+def _fmt(m, lo, hi) -> str:
+    return f"{m:.1f} [{lo:.1f}, {hi:.1f}]" if not math.isnan(lo) else f"{m:.1f}"
+
+
+def summarise(rows: list[dict], n_boot: int = 1000) -> dict:
+    """``{(target, method, order_group, k): (mean, lo, hi, n_runs, n_no_entity)}``; order_group is
+    ``random`` (the mean over the random orders), ``given`` or ``similarity``; reference rows use
+    order ``-`` and k 0."""
+    groups: dict = {}
+    for r in rows:
+        g = "random" if r["order"].startswith("random-") else r["order"]
+        groups.setdefault((r["target"], r["method"], g, r["k"]), []).append(r)
+    out = {}
+    for key, rs in groups.items():
+        runs = [np.array(r["counts"]) for r in rs]
+        out[key] = (*mean_interval(runs, n_boot, seed=hash(key) % 2**31), len(rs), sum(r["n_pred"] == 0 for r in rs))
+    return out
+
+
+def write_outputs(exp: Experiment, rows: list[dict]) -> None:
+    """``results.csv`` (per-seed rows), ``results.md`` and ``scaling.png``."""
+    out = exp.out
+    cols = ["target", "method", "order", "k", "sources", "seed", "f1", "precision", "recall", "n_pred", "n_gold",
+            "n_train", "model"]
+    tmp = out / "results.csv.tmp"
+    with open(tmp, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(cols)
+        for r in rows:
+            w.writerow([r.get(c) for c in cols])
+    os.replace(tmp, out / "results.csv")
+    summary = summarise(rows, exp.cfg.bootstrap)
+    (out / "results.md").write_text(markdown(exp, rows, summary))
     try:
-        plot(cells, out / "scaling.png", title=f"target {cfg.target}, model {cfg.model}")
+        plot(exp, rows, summary, out / "scaling.png")
     except ImportError:
         logger.warning("matplotlib is not installed: no plot (pip install 'nerxl-data[plot]')")
 
 
-def _pct(x) -> str:
-    return "n/a" if x is None else f"{100 * x:.1f}"
+def header(exp: Experiment) -> str:
+    c = exp.cfg
+    data = exp.data()
+    tests = ", ".join(f"{t} {len(d)}" for t, d in data["test"].items())
+    caps = (f"test sentences per target: {tests} ({'whole gold test sets' if c.max_test_sentences is None else f'capped at {c.max_test_sentences}, seeded sample'}); "
+            f"training sentences per source: {c.max_sentences or 'all'}; unlabeled student sentences per target: "
+            f"{c.max_unlabeled or 'all'}; silver pairs built per target: {c.max_silver or 'all'}"
+            + (f"; fixed budget: the k sources share {c.budget_sentences} sentences" if c.budget_sentences else ""))
+    recipe = (f"model `{c.model}`{f', bottom {c.num_layers} layers' if c.num_layers else ''}"
+              f"{', word embeddings frozen' if c.freeze_embeddings else ''}{', vocabulary trimmed to the run' if c.trim_vocab else ''}; "
+              f"lr {c.learning_rate:g}, batch {c.batch_size}, max(epochs {c.epochs:g} x sentences / batch, {c.min_steps}) steps, "
+              f"max_length {c.max_length}; entity-less silver/student sentences kept: {c.empty_ratio:g} per entity sentence")
+    return (f"Caps: {caps}.\n\nRecipe: {recipe}. Seeds: {c.seeds}; random source orders: {c.orders} "
+            f"(order seed {c.order_seed}). Scores: strict IOB2 entity-level micro F1 x 100 (`nerxl_data.evaluation`), "
+            "mean over seeds (and random orders) with a 95% interval: two-level bootstrap (1,000 replicates "
+            "resampling test sentences and runs).")
 
 
-def markdown_table(cells: list[dict], cfg: ScalingConfig, report: LabelReport) -> str:
-    """F1 (x100) by k (rows) and method (columns), then per-teacher weights and notes."""
-    methods = [m for m in METHODS if any(c["method"] == m for c in cells)]
-    ks = sorted({c["k"] for c in cells})
-    by = {(c["method"], c["k"]): c for c in cells}
-    lines = [f"Target `{cfg.target}` (gold test{'' if cfg.max_test_sentences is None else f', first {cfg.max_test_sentences} after a seeded shuffle'}), "
-             f"model `{cfg.model}`, {cfg.max_sentences or 'all'} sentences per source, {cfg.epochs:g} epoch(s), "
-             f"max_length {cfg.max_length}, seed {cfg.seed}. Entity-level micro F1 (seqeval) x 100.", "",
-             "| k | sources | " + " | ".join(methods) + " |", "|---|---|" + "---|" * len(methods)]
-    for k in ks:
-        srcs = next(c["sources"] for c in cells if c["k"] == k)
-        lines.append(f"| {k} | {'+'.join(srcs)} | " + " | ".join(_pct(by[(m, k)].get("f1")) if (m, k) in by else "" for m in methods) + " |")
-    lines += ["", "Labels: " + "; ".join(report.lines()), ""]
-    for c in cells:
-        if c.get("teachers") and c["method"] == "ts-weighted":
-            t = ", ".join(f"{s} w={v['weight']:.2f} (teacher F1 {_pct(v['teacher_f1'])})" for s, v in c["teachers"].items())
-            lines.append(f"- ts-weighted k={c['k']} ({c.get('weighting')}): {t}")
-        if c["method"] == "projection" and c.get("notes"):
-            lines.append(f"- projection k={c['k']}: {c['notes']}")
+def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
+    methods = [m for m in METHODS if m not in ("projection", "in-language") and any(r["method"] == m for r in rows)]
+    lines = [header(exp), ""]
+    for t in exp.targets:
+        K = len(exp.sources_of(t))
+        orders = exp.orders_for(t)
+        lines += [f"### Target {t} (sources {', '.join(exp.sources_of(t))})", ""]
+        for group, title in (("random", f"mean over {exp.cfg.orders} random orders"), ("given", "given order " + "+".join(orders["given"])),
+                             ("similarity", "similarity order " + "+".join(orders["similarity"]))):
+            if not any((t, m, group, k) in summary for m in methods for k in range(1, K + 1)):
+                continue
+            lines += [f"{title}:", "", "| k | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+            for k in range(1, K + 1):
+                cells = []
+                for m in methods:
+                    s = summary.get((t, m, group, k))
+                    cells.append("" if s is None else _fmt(*s[:3]) + (f" ({s[4]}/{s[3]} predict no entity)" if s[4] else ""))
+                lines.append(f"| {k} | " + " | ".join(cells) + " |")
+            lines.append("")
+        ref = []
+        if (s := summary.get((t, "in-language", "-", 0))):
+            n = next(r["n_train"] for r in rows if r["target"] == t and r["method"] == "in-language")
+            ref.append(f"- in-language (gold {t} train, {n} sentences; the ceiling): {_fmt(*s[:3])}")
+        single = {r["sources"]: summary.get((t, "direct", "given", 1)) for r in rows if False}
+        k1 = {}
+        for r in rows:
+            if r["target"] == t and r["method"] == "direct" and r["k"] == 1:
+                k1.setdefault(r["sources"], {})[(r["order"], r["seed"])] = np.array(r["counts"])
+        if k1:
+            best = max(k1, key=lambda s: np.mean([f1_from_counts(c.sum(0)) for c in k1[s].values()]))
+            b = mean_interval(list(k1[best].values()), exp.cfg.bootstrap)
+            txt = f"- best-single-source (picked on the {t} test: an oracle): {best} {_fmt(*b)}"
+            if "en" in k1 and best != "en":
+                txt += f"; English {_fmt(*mean_interval(list(k1['en'].values()), exp.cfg.bootstrap))}"
+            ref.append(txt)
+        del single
+        if (s := summary.get((t, "projection", "-", 0))):
+            r0 = next(r for r in rows if r["target"] == t and r["method"] == "projection")
+            st = r0["silver"]
+            ref.append(f"- projection (builder config `{exp._silver_info[t]['config']}`, pivot {r0['sources']}; LAFAND pairs {t} "
+                       f"with its pivot only, so one row, not a curve): {_fmt(*s[:3])}"
+                       + (f" ({s[4]}/{s[3]} predict no entity)" if s[4] else "")
+                       + f". Silver: {st['sentences']} sentences, {st['with_entity']} with an entity, {st['entities']} entities "
+                       f"({st['entities_per_100_tokens']} per 100 tokens); trained on {st['kept']}.")
+        elif "projection" in exp.cfg.methods and t in getattr(exp, "_silver_info", {}) and exp._silver_info[t].get("config") is None:
+            ref.append(f"- projection: none ({exp._silver_info[t]['why']})")
+        studs = [r for r in rows if r["target"] == t and r["method"] in TS_METHODS and r["k"] > 1 and r.get("weights")]
+        if studs:
+            avg: dict = {}
+            for r in studs:
+                if r["method"] != "ts-uniform" and r["k"] == K:
+                    for s, w in r["weights"].items():
+                        avg.setdefault(r["method"], {}).setdefault(s, []).append(w)
+            for m, ws in avg.items():
+                ref.append(f"- {m} teacher weights at k={K}: " + ", ".join(f"{s} {np.mean(v):.2f}" for s, v in ws.items()))
+            kept = [r["with_entity"] / max(r["unlabeled"], 1) for r in studs]
+            ref.append(f"- students: {100 * np.mean(kept):.0f}% of the unlabeled sentences carry an entity under the combined teachers (the rest down-sampled to {exp.cfg.empty_ratio:g} per entity sentence)")
+        lines += ref + [""]
+    if len(exp.targets) > 1:
+        lines += mean_table(exp, rows, methods)
     return "\n".join(lines) + "\n"
 
 
-def plot(cells: list[dict], path: Path, title: str = "") -> None:
+def mean_table(exp: Experiment, rows: list[dict], methods: list[str]) -> list[str]:
+    """Mean over targets (random orders), each target's bootstrap done apart."""
+    K = min(len(exp.sources_of(t)) for t in exp.targets)
+    lines = [f"### Mean over the {len(exp.targets)} targets (random orders)", "",
+             "| k | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for k in range(1, K + 1):
+        cells = []
+        for m in methods:
+            per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m and r["k"] == k
+                    and r["order"].startswith("random-")] for t in exp.targets]
+            cells.append(_fmt(*mean_of_targets(per, exp.cfg.bootstrap)) if all(per) else "")
+        lines.append(f"| {k} | " + " | ".join(cells) + " |")
+    for m in ("in-language", "projection"):
+        per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m] for t in exp.targets]
+        if all(per):
+            lines.append(f"\n{m}: {_fmt(*mean_of_targets(per, exp.cfg.bootstrap))}")
+    return lines + [""]
+
+
+def plot(exp: Experiment, rows: list[dict], summary: dict, path: Path) -> None:
+    """One panel per target plus a mean panel: mean F1 over random orders and seeds by k, 95%
+    bands; in-language and projection as dashed reference lines."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for m in METHODS:
-        pts = sorted((c["k"], 100 * c["f1"]) for c in cells if c["method"] == m and c.get("f1") is not None)
-        if pts:
-            ax.plot(*zip(*pts, strict=True), marker="o", label=m)
-    ax.set_xlabel("number of source languages k")
-    ax.set_ylabel("target test F1")
-    ax.set_xticks(sorted({c["k"] for c in cells}))
-    ax.set_title(title)
-    ax.legend()
+    targets = exp.targets
+    n = len(targets) + (1 if len(targets) > 1 else 0)
+    fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False, sharey=True)
+    colors = dict(zip(METHODS, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
+    methods = [m for m in METHODS if m not in ("projection", "in-language")]
+    for ax, t in zip(axes[0], targets, strict=False):
+        for m in methods:
+            pts = sorted((k, *summary[(t, m, "random", k)][:3]) for (tt, mm, g, k) in summary if (tt, mm, g) == (t, m, "random"))
+            if pts:
+                k, mean, lo, hi = map(np.array, zip(*pts, strict=True))
+                ax.plot(k, mean, marker="o", label=m, color=colors[m])
+                ax.fill_between(k, lo, hi, alpha=0.2, color=colors[m])
+        for m in ("in-language", "projection"):
+            if (s := summary.get((t, m, "-", 0))):
+                ax.axhline(s[0], ls="--", color=colors[m], label=m)
+                ax.axhspan(s[1], s[2], alpha=0.1, color=colors[m])
+        ax.set_title(f"target {t}")
+        ax.set_xlabel("sources k")
+    if len(targets) > 1:
+        ax = axes[0][-1]
+        K = min(len(exp.sources_of(t)) for t in targets)
+        for m in methods:
+            pts = []
+            for k in range(1, K + 1):
+                per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m and r["k"] == k
+                        and r["order"].startswith("random-")] for t in targets]
+                if all(per):
+                    pts.append((k, *mean_of_targets(per, exp.cfg.bootstrap)))
+            if pts:
+                k, mean, lo, hi = map(np.array, zip(*pts, strict=True))
+                ax.plot(k, mean, marker="o", label=m, color=colors[m])
+                ax.fill_between(k, lo, hi, alpha=0.2, color=colors[m])
+        ax.set_title("mean over targets")
+        ax.set_xlabel("sources k")
+    axes[0][0].set_ylabel("test F1 (95% interval)")
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def pick_caps(config: ExperimentConfig, minutes: float, rates: dict | None = None) -> tuple[ExperimentConfig, float, dict]:
+    """The largest caps of a fixed ladder whose estimated time fits ``minutes`` (caps the user set
+    are kept). Returns (config, estimated seconds, plan)."""
+    ladder = [(None, None, None, None), (2000, 2000, None, 2000), (1000, 1000, 1000, 1000), (500, 500, 500, 800),
+              (300, 300, 400, 600), (200, 200, 300, 400), (150, 150, 250, 300), (100, 100, 200, 200),
+              (60, 60, 150, 150), (40, 40, 100, 100), (24, 24, 60, 60)]
+    best, raw = None, None
+    for tr, un, te, si in ladder:
+        cfg = replace(config, max_sentences=config.max_sentences or tr, max_unlabeled=config.max_unlabeled or un,
+                      max_test_sentences=config.max_test_sentences or te, max_silver=min(config.max_silver or 10**9, si or 10**9))
+        if cfg.max_silver == 10**9:
+            cfg = replace(cfg, max_silver=None)
+        exp = Experiment(cfg, raw=raw)
+        raw = exp.raw()
+        plan = exp.plan()
+        est = exp.estimate_seconds(plan, **(rates or {}))
+        best = (cfg, est, plan)
+        if est <= 60 * minutes:
+            return best
+    return best  # the smallest rung: may still be over the budget (the caller prints the estimate)

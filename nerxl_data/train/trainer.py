@@ -2,7 +2,15 @@
 
 The pieces are plain functions so the CLI, ``python -m nerxl_data.train`` and the scaling
 experiment share them: :func:`fit` trains a model on a (multi-source) dataset,
-:func:`predict_tags` tags words, :func:`evaluate_tags` scores them with the local seqeval module.
+:func:`predict_tags` tags words, :func:`score_tags` scores them with the project's one scorer,
+:func:`nerxl_data.evaluation.evaluate_tags` (strict IOB2, exact span and type, entity-level micro),
+reported with the keys of the Hub's ``seqeval`` metric (``overall_f1`` ... as fractions, one dict
+per type) so that ``run_ner.py``-style code reads it unchanged.
+
+The local ``evaluate`` module (``metrics/seqeval``, :func:`load_seqeval`) is kept for
+``run_ner.py --metric ...``: it is the Hub's seqeval (same output keys), lenient by default (the
+conlleval reading: a stray ``I-`` starts an entity) and strict with ``mode="strict",
+scheme="IOB2"`` (then equal to :func:`score_tags`).
 """
 
 from __future__ import annotations
@@ -31,15 +39,18 @@ def load_seqeval():
 
 
 def make_compute_metrics(label_list: Sequence[str], metric=None, return_entity_level_metrics: bool = False) -> Callable:
-    """run_ner.py's ``compute_metrics``: argmax, drop -100 positions, seqeval."""
-    metric = metric or load_seqeval()
+    """run_ner.py's ``compute_metrics``: argmax, drop -100 positions, score with :func:`score_tags`
+    (or with ``metric``, an ``evaluate`` module, when given)."""
 
     def compute_metrics(p):
         predictions, labels = p
         predictions = np.argmax(predictions, axis=2)
         true_predictions = [[label_list[q] for (q, lab) in zip(pred, gold, strict=True) if lab != -100] for pred, gold in zip(predictions, labels, strict=True)]
         true_labels = [[label_list[lab] for (q, lab) in zip(pred, gold, strict=True) if lab != -100] for pred, gold in zip(predictions, labels, strict=True)]
-        results = metric.compute(predictions=true_predictions, references=true_labels)
+        if metric is None:
+            results = score_tags(true_labels, true_predictions)
+        else:
+            results = metric.compute(predictions=true_predictions, references=true_labels)
         if return_entity_level_metrics:
             final = {}
             for key, value in results.items():
@@ -158,10 +169,13 @@ def word_logits(model, tokenizer, sentences: Sequence[Sequence[str]], *, max_len
     model.eval()
     device = next(model.parameters()).device
     o_index = model.config.label2id.get("O", 0)
-    out: list[np.ndarray] = []
+    out: list = [None] * len(sentences)
     truncated = 0
-    for start in range(0, len(sentences), batch_size):
-        chunk = [list(s) for s in sentences[start:start + batch_size]]
+    # Batches of similar length (dynamic padding: each batch padded to its own longest sentence).
+    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        chunk = [list(sentences[i]) for i in idx]
         enc = tokenizer(chunk, truncation=True, max_length=max_length, is_split_into_words=True, padding=True, return_tensors="pt")
         with torch.no_grad():
             logits = model(**{k: v.to(device) for k, v in enc.items()}).logits.float().cpu().numpy()
@@ -174,7 +188,7 @@ def word_logits(model, tokenizer, sentences: Sequence[Sequence[str]], *, max_len
                     seen.add(w)
                     rows[w] = logits[i, pos]
             truncated += len(words) - len(seen)
-            out.append(rows)
+            out[idx[i]] = rows
     return out, truncated
 
 
@@ -185,22 +199,25 @@ def predict_tags(model, tokenizer, sentences: Sequence[Sequence[str]], **kw) -> 
     return [[id2label[int(j)] for j in row.argmax(-1)] for row in logits], truncated
 
 
-def evaluate_tags(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> dict:
-    """Scores from the local seqeval module, with numpy scalars made plain floats/ints."""
-    import warnings as _w
+def score_tags(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
+    """:func:`nerxl_data.evaluation.evaluate_tags` (the one scorer: strict IOB2, ``(gold, pred)``)
+    with the Hub seqeval metric's keys: ``overall_precision/recall/f1`` as fractions,
+    ``overall_accuracy`` (token accuracy) and per type ``{precision, recall, f1, number}``.
 
-    with _w.catch_warnings():
-        _w.simplefilter("ignore")  # seqeval's ill-defined-metric warnings for absent types
-        res = load_seqeval().compute(predictions=[list(p) for p in predictions], references=[list(r) for r in references])
-    return _plain(res)
+    >>> score_tags([["B-PER", "I-PER", "O"]], [["B-PER", "I-PER", "O"]])["overall_f1"]
+    1.0
+    """
+    from ..evaluation import evaluate_tags
 
-
-def _plain(x):
-    if isinstance(x, dict):
-        return {k: _plain(v) for k, v in x.items()}
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
+    res = evaluate_tags(gold, pred)
+    m = res["micro"]
+    tokens = sum(len(g) for g in gold)
+    correct = sum(a == b for g, p in zip(gold, pred, strict=True) for a, b in zip(g, p, strict=True))
+    out: dict = {t: {"precision": v["precision"] / 100, "recall": v["recall"] / 100, "f1": v["f1"] / 100,
+                     "number": v["support"]} for t, v in res["per_type"].items()}
+    out.update(overall_precision=m["precision"] / 100, overall_recall=m["recall"] / 100, overall_f1=m["f1"] / 100,
+               overall_accuracy=correct / tokens if tokens else 0.0)
+    return out
 
 
 def evaluate_model(model_dir: str | os.PathLike, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
@@ -221,7 +238,7 @@ def gold_tags(dataset: datasets.Dataset) -> list[list[str]]:
 
 def evaluate_loaded(model, tokenizer, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
     preds, truncated = predict_tags(model, tokenizer, dataset["tokens"], max_length=max_length, batch_size=batch_size)
-    res = evaluate_tags(preds, gold_tags(dataset))
+    res = score_tags(gold_tags(dataset), preds)
     res["n_sentences"] = len(dataset)
     res["truncated_words"] = truncated
     return res
