@@ -113,6 +113,10 @@ def experiment() -> None:
 @click.option("--out", required=True, help="Run folder; a rerun resumes from it.")
 @click.option("--methods", default=",".join(("direct", "ts-uniform", "ts-similarity", "ts-agreement", "ts-lid", "projection", "in-language")),
               show_default=True)
+@click.option("--reference-orders", default="given,similarity", show_default=True,
+              help="Orders reported apart from the random ones: given, similarity, or none.")
+@click.option("--reference-methods", default=None,
+              help="Methods run on the reference orders (default: all of --methods; e.g. direct keeps them cheap).")
 @click.option("--max-sentences", type=int, default=0, show_default=True, help="Training sentences per source; 0 = all (or --budget-minutes).")
 @click.option("--max-unlabeled", type=int, default=0, show_default=True, help="Unlabeled student sentences per target; 0 = all.")
 @click.option("--max-test-sentences", type=int, default=0, show_default=True, help="0 = the whole gold test set.")
@@ -133,7 +137,7 @@ def experiment() -> None:
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True)
 @click.option("--threads", type=int, default=None, help="torch threads (default: torch's).")
 @click.option("--plan-only", is_flag=True, help="Print the plan and the estimate, train nothing.")
-def scaling_cmd(targets, sources, seeds, orders, order_seed, model, out, methods, max_sentences, max_unlabeled,
+def scaling_cmd(targets, sources, seeds, orders, order_seed, model, out, methods, reference_orders, reference_methods, max_sentences, max_unlabeled,
                 max_test_sentences, max_silver, budget_sentences, budget_minutes, epochs, min_steps, batch_size, max_length,
                 lr, freeze_embeddings, num_layers, trim_vocab, empty_ratio, missing_types, threads, plan_only) -> None:
     """Target F1 vs number of sources k, per method, over targets, seeds and source orders."""
@@ -149,7 +153,9 @@ def scaling_cmd(targets, sources, seeds, orders, order_seed, model, out, methods
 
     cfg = ExperimentConfig(
         targets=split(targets), sources=split(sources), model=model, out=out, seeds=seeds, orders=orders,
-        order_seed=order_seed, methods=split(methods), max_sentences=_cap(max_sentences),
+        order_seed=order_seed, methods=split(methods),
+        reference_orders=[] if reference_orders.strip() == "none" else split(reference_orders),
+        reference_methods=split(reference_methods) if reference_methods else None, max_sentences=_cap(max_sentences),
         max_unlabeled=_cap(max_unlabeled), max_test_sentences=_cap(max_test_sentences), max_silver=_cap(max_silver),
         budget_sentences=budget_sentences, epochs=epochs, min_steps=min_steps, batch_size=batch_size,
         max_length=max_length, learning_rate=lr, freeze_embeddings=freeze_embeddings, num_layers=num_layers,

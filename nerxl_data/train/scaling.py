@@ -65,6 +65,7 @@ logger = logging.getLogger(__name__)
 
 TS_METHODS = ("ts-uniform", "ts-similarity", "ts-agreement", "ts-lid")
 METHODS = ("direct", *TS_METHODS, "projection", "in-language")
+REFERENCE_ORDERS = ("given", "similarity")
 CONLL = {"en": "conll2003", "de": "conll2003", "es": "conll2002", "nl": "conll2002"}
 
 
@@ -92,6 +93,8 @@ class ExperimentConfig:
     orders: int = 2
     order_seed: int = 0
     methods: list[str] = field(default_factory=lambda: list(METHODS))
+    reference_orders: list[str] = field(default_factory=lambda: list(REFERENCE_ORDERS))  # reported apart
+    reference_methods: list[str] | None = None  # the methods run on the reference orders (None: all)
     max_sentences: int | None = None  # per source (and in-language) train
     max_unlabeled: int | None = None  # student sentences per target
     max_test_sentences: int | None = None
@@ -121,6 +124,12 @@ class ExperimentConfig:
         for t in self.targets:
             if not self.sources_for(t):
                 raise ConfigError(f"target {t!r} has no source other than itself")
+        for o in self.reference_orders:
+            if o not in REFERENCE_ORDERS:
+                raise unknown_name("reference order", o, REFERENCE_ORDERS)
+        for m in self.reference_methods or ():
+            if m not in METHODS:
+                raise unknown_name("scaling method", m, METHODS)
         if self.seeds < 1 or self.orders < 0:
             raise ConfigError("--seeds must be >= 1 and --orders >= 0")
 
@@ -130,7 +139,7 @@ class ExperimentConfig:
 
 
 # Options that change no trained model: a resumed run may change them.
-_FREE_KEYS = ("out", "methods", "targets", "bootstrap", "orders", "seeds", "max_silver")
+_FREE_KEYS = ("out", "methods", "targets", "bootstrap", "orders", "seeds", "max_silver", "reference_orders", "reference_methods")
 
 
 def _write_json(path: Path, obj) -> None:
@@ -164,6 +173,25 @@ def mean_interval(runs: list[np.ndarray], n_boot: int = 1000, seed: int = 0) -> 
     boot = np.take_along_axis(f1, pick, axis=1).mean(1)
     lo, hi = np.percentile(boot, [2.5, 97.5])
     return 100 * mean, 100 * float(lo), 100 * float(hi)
+
+
+def difference_interval(a_runs: list[np.ndarray], b_runs: list[np.ndarray], n_boot: int = 1000,
+                        seed: int = 0) -> tuple[float, float, float]:
+    """Mean F1 of runs ``a`` minus that of runs ``b`` (both on one test set) with a paired 95%
+    two-level bootstrap interval: each replicate draws one resample of the test sentences shared
+    by both sides (the pairing) and resamples each side's runs apart. x 100."""
+    a = np.stack(a_runs).astype(np.float64)
+    b = np.stack(b_runs).astype(np.float64)
+    diff = float(f1_from_counts(a.sum(1)).mean() - f1_from_counts(b.sum(1)).mean())
+    rng = np.random.default_rng(seed)
+    n = a.shape[1]
+    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+    fa = f1_from_counts(np.einsum("bn,rnc->brc", w, a))
+    fb = f1_from_counts(np.einsum("bn,rnc->brc", w, b))
+    da = np.take_along_axis(fa, rng.integers(a.shape[0], size=(n_boot, a.shape[0])), axis=1).mean(1)
+    db = np.take_along_axis(fb, rng.integers(b.shape[0], size=(n_boot, b.shape[0])), axis=1).mean(1)
+    lo, hi = np.percentile(da - db, [2.5, 97.5])
+    return 100 * diff, 100 * float(lo), 100 * float(hi)
 
 
 def mean_of_targets(per_target: list[list[np.ndarray]], n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
@@ -302,16 +330,17 @@ class Experiment:
         """``orders`` seeded permutations of the whole source list (a target drops itself)."""
         rng = np.random.default_rng(self.cfg.order_seed)
         srcs = [_lang(source_spec(s)) for s in self.cfg.sources]
-        return [list(rng.permutation(srcs)) for _ in range(self.cfg.orders)]
+        return [[str(s) for s in rng.permutation(srcs)] for _ in range(self.cfg.orders)]
 
     def orders_for(self, target: str) -> dict[str, list[str]]:
         """Named orders of ``target``'s sources: ``given``, ``random-<i>``, ``similarity``."""
         src = self.sources_of(target)
-        out = {"given": src}
+        out = {"given": src} if "given" in self.cfg.reference_orders else {}
         for i, o in enumerate(self.random_orders()):
             out[f"random-{i}"] = [s for s in o if s in src]
-        sim = self.similarity(target)
-        out["similarity"] = sorted(src, key=lambda s: -sim[s])
+        if "similarity" in self.cfg.reference_orders:
+            sim = self.similarity(target)
+            out["similarity"] = sorted(src, key=lambda s: -sim[s])
         return out
 
     def similarity(self, target: str) -> dict[str, float]:
@@ -321,18 +350,26 @@ class Experiment:
             if path.exists():
                 self._sim[target] = json.loads(path.read_text())
             else:
-                from .distill import sentence_embeddings
-                from .models import resolve_model
-
-                raw, model = self.raw(), resolve_model(self.cfg.model)
-                tgt = sentence_embeddings(model, raw[target][0]["train"]["tokens"][:200]).mean(0)
-                sims = {}
-                for s in self.sources_of(target):
-                    c = sentence_embeddings(model, raw[s][0]["train"]["tokens"][:200]).mean(0)
-                    sims[s] = float(c @ tgt / (np.linalg.norm(c) * np.linalg.norm(tgt)))
+                cent = self.centroids()
+                tgt = cent[target]
+                sims = {s: float(cent[s] @ tgt / (np.linalg.norm(cent[s]) * np.linalg.norm(tgt))) for s in self.sources_of(target)}
                 _write_json(path, sims)
                 self._sim[target] = sims
         return self._sim[target]
+
+    def centroids(self, sample: int = 200) -> dict[str, np.ndarray]:
+        """Mean e5 embedding of the first ``sample`` training sentences of every language, all
+        in one encoder call (the model is loaded once)."""
+        if getattr(self, "_centroids", None) is None:
+            from .distill import sentence_embeddings
+            from .models import resolve_model
+
+            raw = self.raw()
+            sents = {lang: raw[lang][0]["train"]["tokens"][:sample] for lang in self.langs}
+            vecs = sentence_embeddings(resolve_model(self.cfg.model), [s for v in sents.values() for s in v])
+            ends = np.cumsum([len(v) for v in sents.values()])
+            self._centroids = {lang: part.mean(0) for lang, part in zip(sents, np.split(vecs, ends[:-1]), strict=True)}
+        return self._centroids
 
     # --- training ----------------------------------------------------------------------------
 
@@ -561,17 +598,20 @@ class Experiment:
     def cells(self) -> list[dict]:
         """Every (target, order, k, method, seed) cell with the model it reads (no training)."""
         out = []
+        ref_methods = self.cfg.reference_methods
         for t in self.targets:
             orders = self.orders_for(t)
             for name, order in orders.items():
+                methods = [m for m in self.cfg.methods
+                           if name.startswith("random-") or ref_methods is None or m in ref_methods]
                 for k in range(1, len(order) + 1):
                     n = self.n_per_source(k)
                     for seed in range(self.cfg.seeds):
-                        for m in self.cfg.methods:
+                        for m in methods:
                             if m in TS_METHODS:  # k=1: one teacher, the same (uniform) student for every weighting
                                 out.append({"target": t, "order": name, "k": k, "method": m, "seed": seed,
                                             "langs": order[:k], "n": n})
-                        if "direct" in self.cfg.methods:
+                        if "direct" in methods:
                             out.append({"target": t, "order": name, "k": k, "method": "direct", "seed": seed,
                                         "langs": order[:k], "n": n})
         return out
@@ -816,9 +856,47 @@ def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
             kept = [r["with_entity"] / max(r["unlabeled"], 1) for r in studs]
             ref.append(f"- students: {100 * np.mean(kept):.0f}% of the unlabeled sentences carry an entity under the combined teachers (the rest down-sampled to {exp.cfg.empty_ratio:g} per entity sentence)")
         lines += ref + [""]
+        diffs = differences(exp, rows, t, K)
+        if diffs:
+            lines += [f"Differences on {t} (paired two-level bootstrap, 95%; *resolved* when the interval excludes 0):", ""]
+            lines += [f"- {name}: {d:+.1f} [{lo:+.1f}, {hi:+.1f}]{' *resolved*' if lo > 0 or hi < 0 else ' not resolved'}"
+                      for name, (d, lo, hi) in diffs.items()] + [""]
     if len(exp.targets) > 1:
         lines += mean_table(exp, rows, methods)
     return "\n".join(lines) + "\n"
+
+
+def _runs(rows: list[dict], target: str, method: str, k: int | None = None, *, group: str = "random",
+          sources: str | None = None) -> list[np.ndarray]:
+    """Per-sentence counts of the runs of one cell (reference rows: ``k=None``)."""
+    out = []
+    for r in rows:
+        if r["target"] != target or r["method"] != method:
+            continue
+        if k is not None and (r["k"] != k or not (r["order"].startswith("random-") if group == "random" else r["order"] == group)):
+            continue
+        if sources is not None and r["sources"] != sources:
+            continue
+        out.append(np.array(r["counts"]))
+    return out
+
+
+def differences(exp: Experiment, rows: list[dict], target: str, K: int) -> dict[str, tuple[float, float, float]]:
+    """The contrasts a reader asks about, each as a paired bootstrap difference (random orders)."""
+    n_boot = exp.cfg.bootstrap
+    pairs = {}
+    for m in ("direct", "ts-uniform"):
+        pairs[f"{m}: k={K} minus k=1"] = (_runs(rows, target, m, K), _runs(rows, target, m, 1))
+    for m in TS_METHODS[1:]:
+        pairs[f"{m} minus ts-uniform at k={K}"] = (_runs(rows, target, m, K), _runs(rows, target, "ts-uniform", K))
+    for k in sorted({1, K}):
+        pairs[f"ts-uniform minus direct at k={k}"] = (_runs(rows, target, "ts-uniform", k), _runs(rows, target, "direct", k))
+    en = [np.array(r["counts"]) for r in rows if r["target"] == target and r["method"] == "direct" and r["k"] == 1
+          and r["sources"] == "en"]
+    pairs["projection minus direct from English alone"] = (_runs(rows, target, "projection"), en)
+    pairs[f"projection minus direct at k={K}"] = (_runs(rows, target, "projection"), _runs(rows, target, "direct", K))
+    pairs[f"in-language minus direct at k={K}"] = (_runs(rows, target, "in-language"), _runs(rows, target, "direct", K))
+    return {name: difference_interval(a, b, n_boot, seed=i) for i, (name, (a, b)) in enumerate(pairs.items()) if a and b}
 
 
 def mean_table(exp: Experiment, rows: list[dict], methods: list[str]) -> list[str]:
@@ -901,6 +979,8 @@ def pick_caps(config: ExperimentConfig, minutes: float, rates: dict | None = Non
                       max_test_sentences=config.max_test_sentences or te, max_silver=min(config.max_silver or 10**9, si or 10**9))
         if cfg.max_silver == 10**9:
             cfg = replace(cfg, max_silver=None)
+        if cfg.max_sentences:  # the min-steps rule never asks more steps than a full capped source gets
+            cfg = replace(cfg, min_steps=min(cfg.min_steps, max(1, math.ceil(cfg.epochs * cfg.max_sentences / cfg.batch_size))))
         exp = Experiment(cfg, raw=raw)
         raw = exp.raw()
         plan = exp.plan()
