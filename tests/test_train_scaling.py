@@ -138,3 +138,22 @@ def test_errors_and_plan(tiny, tmp_path, data_dir, monkeypatch):
                                  "--out", str(tmp_path / "p"), "--plan-only", "--budget-minutes", "1", "--methods", "direct"])
     assert r.exit_code == 0, r.output
     assert "plan:" in r.output and "estimated" in r.output and "test 60" in r.output
+
+
+def test_run_without_random_orders_reports_the_given_order(run, tiny, tmp_path, data_dir):
+    """``--orders 0 --reference-orders given`` (the Wu et al. replication's shape): the models of
+    the first run are reused, and the differences, the mean table and the plot use the given order."""
+    import shutil
+
+    _, _, out = run
+    shutil.copytree(out, tmp_path / "run")
+    exp = Experiment(_cfg(tiny, tmp_path / "run", data_dir, orders=0, reference_orders=["given"]))
+    rows = exp.run()
+    assert exp.trained == []
+    assert {r["order"] for r in rows} == {"given", "-"}
+    md = (tmp_path / "run" / "results.md").read_text()
+    assert "Mean over the 2 targets (given orders)" in md
+    assert "direct: k=2 minus k=1" in md and "ts-lid minus ts-uniform at k=2" in md
+    mean_rows = md.split("Mean over the 2 targets")[1].splitlines()
+    assert any(line.startswith("| 2 | ") and "[" in line for line in mean_rows)
+    assert (tmp_path / "run" / "scaling.png").stat().st_size > 5000

@@ -157,21 +157,32 @@ def f1_from_counts(c: np.ndarray) -> np.ndarray:
     return np.where(denom > 0, 2 * tp / np.maximum(denom, 1), 0.0)
 
 
+def _sentence_weights(n: int, n_boot: int, rng) -> np.ndarray:
+    """``[n_boot, n]`` multiplicities of one bootstrap resample of n test sentences each."""
+    return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
+
+
+def _run_means(arr: np.ndarray, w: np.ndarray, rng) -> np.ndarray:
+    """Per replicate: micro F1 of each run on the resampled sentences (``w``), then the mean over
+    a resample of the runs. ``arr`` is ``[R, n, 3]`` counts; returns ``[n_boot]`` (0-1)."""
+    f1 = f1_from_counts(np.einsum("bn,rnc->brc", w, arr))  # [B, R]
+    pick = rng.integers(arr.shape[0], size=(w.shape[0], arr.shape[0]))
+    return np.take_along_axis(f1, pick, axis=1).mean(1)
+
+
+def _mean_f1(runs: list[np.ndarray]) -> tuple[np.ndarray, float]:
+    arr = np.stack(runs).astype(np.float64)
+    return arr, float(f1_from_counts(arr.sum(1)).mean())
+
+
 def mean_interval(runs: list[np.ndarray], n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
     """Mean F1 of the runs (each ``[n_sentences, 3]`` counts on one test set) and its 95%
     two-level bootstrap interval (test sentences and runs resampled), all x 100."""
-    arr = np.stack(runs).astype(np.float64)  # [R, n, 3]
-    mean = float(f1_from_counts(arr.sum(1)).mean())
+    arr, mean = _mean_f1(runs)
     if n_boot <= 0:
         return 100 * mean, float("nan"), float("nan")
     rng = np.random.default_rng(seed)
-    R, n, _ = arr.shape
-    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)  # [B, n]
-    sums = np.einsum("bn,rnc->brc", w, arr)  # [B, R, 3]
-    f1 = f1_from_counts(sums)  # [B, R]
-    pick = rng.integers(R, size=(n_boot, R))
-    boot = np.take_along_axis(f1, pick, axis=1).mean(1)
-    lo, hi = np.percentile(boot, [2.5, 97.5])
+    lo, hi = np.percentile(_run_means(arr, _sentence_weights(arr.shape[1], n_boot, rng), rng), [2.5, 97.5])
     return 100 * mean, 100 * float(lo), 100 * float(hi)
 
 
@@ -180,31 +191,22 @@ def difference_interval(a_runs: list[np.ndarray], b_runs: list[np.ndarray], n_bo
     """Mean F1 of runs ``a`` minus that of runs ``b`` (both on one test set) with a paired 95%
     two-level bootstrap interval: each replicate draws one resample of the test sentences shared
     by both sides (the pairing) and resamples each side's runs apart. x 100."""
-    a = np.stack(a_runs).astype(np.float64)
-    b = np.stack(b_runs).astype(np.float64)
-    diff = float(f1_from_counts(a.sum(1)).mean() - f1_from_counts(b.sum(1)).mean())
+    a, ma = _mean_f1(a_runs)
+    b, mb = _mean_f1(b_runs)
     rng = np.random.default_rng(seed)
-    n = a.shape[1]
-    w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
-    fa = f1_from_counts(np.einsum("bn,rnc->brc", w, a))
-    fb = f1_from_counts(np.einsum("bn,rnc->brc", w, b))
-    da = np.take_along_axis(fa, rng.integers(a.shape[0], size=(n_boot, a.shape[0])), axis=1).mean(1)
-    db = np.take_along_axis(fb, rng.integers(b.shape[0], size=(n_boot, b.shape[0])), axis=1).mean(1)
-    lo, hi = np.percentile(da - db, [2.5, 97.5])
-    return 100 * diff, 100 * float(lo), 100 * float(hi)
+    w = _sentence_weights(a.shape[1], n_boot, rng)
+    lo, hi = np.percentile(_run_means(a, w, rng) - _run_means(b, w, rng), [2.5, 97.5])
+    return 100 * (ma - mb), 100 * float(lo), 100 * float(hi)
 
 
 def mean_of_targets(per_target: list[list[np.ndarray]], n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
     """The mean over targets of their mean F1, with the same bootstrap done per target."""
     means, boots = [], []
     for i, runs in enumerate(per_target):
-        arr = np.stack(runs).astype(np.float64)
-        means.append(f1_from_counts(arr.sum(1)).mean())
+        arr, mean = _mean_f1(runs)
+        means.append(mean)
         rng = np.random.default_rng(seed + i)
-        R, n, _ = arr.shape
-        w = rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot).astype(np.float64)
-        f1 = f1_from_counts(np.einsum("bn,rnc->brc", w, arr))
-        boots.append(np.take_along_axis(f1, rng.integers(R, size=(n_boot, R)), axis=1).mean(1))
+        boots.append(_run_means(arr, _sentence_weights(arr.shape[1], n_boot, rng), rng))
     lo, hi = np.percentile(np.mean(boots, axis=0), [2.5, 97.5])
     return 100 * float(np.mean(means)), 100 * float(lo), 100 * float(hi)
 
@@ -741,6 +743,16 @@ class Experiment:
 
 # --- outputs -----------------------------------------------------------------------------------
 
+def headline(exp: Experiment) -> str:
+    """The order group the headline numbers (differences, mean panel) use: the random orders'
+    mean, or the first reference order when the run has no random order."""
+    return "random" if exp.cfg.orders > 0 or not exp.cfg.reference_orders else exp.cfg.reference_orders[0]
+
+
+def _in_group(order: str, group: str) -> bool:
+    return order.startswith("random-") if group == "random" else order == group
+
+
 def _fmt(m, lo, hi) -> str:
     return f"{m:.1f} [{lo:.1f}, {hi:.1f}]" if not math.isnan(lo) else f"{m:.1f}"
 
@@ -805,8 +817,10 @@ def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
         K = len(exp.sources_of(t))
         orders = exp.orders_for(t)
         lines += [f"### Target {t} (sources {', '.join(exp.sources_of(t))})", ""]
-        for group, title in (("random", f"mean over {exp.cfg.orders} random orders"), ("given", "given order " + "+".join(orders["given"])),
-                             ("similarity", "similarity order " + "+".join(orders["similarity"]))):
+        for group, title in (("random", f"mean over {exp.cfg.orders} random orders"), ("given", "given order"),
+                             ("similarity", "similarity order")):
+            if group in orders:
+                title += " " + "+".join(orders[group])
             if not any((t, m, group, k) in summary for m in methods for k in range(1, K + 1)):
                 continue
             lines += [f"{title}:", "", "| k | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
@@ -873,7 +887,7 @@ def _runs(rows: list[dict], target: str, method: str, k: int | None = None, *, g
     for r in rows:
         if r["target"] != target or r["method"] != method:
             continue
-        if k is not None and (r["k"] != k or not (r["order"].startswith("random-") if group == "random" else r["order"] == group)):
+        if k is not None and (r["k"] != k or not _in_group(r["order"], group)):
             continue
         if sources is not None and r["sources"] != sources:
             continue
@@ -882,33 +896,38 @@ def _runs(rows: list[dict], target: str, method: str, k: int | None = None, *, g
 
 
 def differences(exp: Experiment, rows: list[dict], target: str, K: int) -> dict[str, tuple[float, float, float]]:
-    """The contrasts a reader asks about, each as a paired bootstrap difference (random orders)."""
+    """The contrasts a reader asks about, each as a paired bootstrap difference (headline orders)."""
     n_boot = exp.cfg.bootstrap
+    g = headline(exp)
     pairs = {}
-    for m in ("direct", "ts-uniform"):
-        pairs[f"{m}: k={K} minus k=1"] = (_runs(rows, target, m, K), _runs(rows, target, m, 1))
+    for m in ("direct", *TS_METHODS):
+        pairs[f"{m}: k={K} minus k=1"] = (_runs(rows, target, m, K, group=g), _runs(rows, target, m, 1, group=g))
     for m in TS_METHODS[1:]:
-        pairs[f"{m} minus ts-uniform at k={K}"] = (_runs(rows, target, m, K), _runs(rows, target, "ts-uniform", K))
-    for k in sorted({1, K}):
-        pairs[f"ts-uniform minus direct at k={k}"] = (_runs(rows, target, "ts-uniform", k), _runs(rows, target, "direct", k))
+        pairs[f"{m} minus ts-uniform at k={K}"] = (_runs(rows, target, m, K, group=g), _runs(rows, target, "ts-uniform", K, group=g))
+    for m in TS_METHODS:
+        for k in sorted({1, K}):
+            if k == 1 and m != "ts-uniform":
+                continue  # k=1: every weighting is the same one-teacher student
+            pairs[f"{m} minus direct at k={k}"] = (_runs(rows, target, m, k, group=g), _runs(rows, target, "direct", k, group=g))
     en = [np.array(r["counts"]) for r in rows if r["target"] == target and r["method"] == "direct" and r["k"] == 1
           and r["sources"] == "en"]
     pairs["projection minus direct from English alone"] = (_runs(rows, target, "projection"), en)
-    pairs[f"projection minus direct at k={K}"] = (_runs(rows, target, "projection"), _runs(rows, target, "direct", K))
-    pairs[f"in-language minus direct at k={K}"] = (_runs(rows, target, "in-language"), _runs(rows, target, "direct", K))
+    pairs[f"projection minus direct at k={K}"] = (_runs(rows, target, "projection"), _runs(rows, target, "direct", K, group=g))
+    pairs[f"in-language minus direct at k={K}"] = (_runs(rows, target, "in-language"), _runs(rows, target, "direct", K, group=g))
     return {name: difference_interval(a, b, n_boot, seed=i) for i, (name, (a, b)) in enumerate(pairs.items()) if a and b}
 
 
 def mean_table(exp: Experiment, rows: list[dict], methods: list[str]) -> list[str]:
-    """Mean over targets (random orders), each target's bootstrap done apart."""
+    """Mean over targets (headline orders), each target's bootstrap done apart."""
     K = min(len(exp.sources_of(t)) for t in exp.targets)
-    lines = [f"### Mean over the {len(exp.targets)} targets (random orders)", "",
+    g = headline(exp)
+    lines = [f"### Mean over the {len(exp.targets)} targets ({'random' if g == 'random' else g} orders)", "",
              "| k | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
     for k in range(1, K + 1):
         cells = []
         for m in methods:
             per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m and r["k"] == k
-                    and r["order"].startswith("random-")] for t in exp.targets]
+                    and _in_group(r["order"], g)] for t in exp.targets]
             cells.append(_fmt(*mean_of_targets(per, exp.cfg.bootstrap)) if all(per) else "")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     for m in ("in-language", "projection"):
@@ -927,13 +946,14 @@ def plot(exp: Experiment, rows: list[dict], summary: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     targets = exp.targets
+    g = headline(exp)
     n = len(targets) + (1 if len(targets) > 1 else 0)
     fig, axes = plt.subplots(1, n, figsize=(3.6 * n, 3.4), squeeze=False, sharey=True)
     colors = dict(zip(METHODS, plt.rcParams["axes.prop_cycle"].by_key()["color"], strict=False))
     methods = [m for m in METHODS if m not in ("projection", "in-language")]
     for ax, t in zip(axes[0], targets, strict=False):
         for m in methods:
-            pts = sorted((k, *summary[(t, m, "random", k)][:3]) for (tt, mm, g, k) in summary if (tt, mm, g) == (t, m, "random"))
+            pts = sorted((k, *summary[(t, m, g, k)][:3]) for (tt, mm, gg, k) in summary if (tt, mm, gg) == (t, m, g))
             if pts:
                 k, mean, lo, hi = map(np.array, zip(*pts, strict=True))
                 ax.plot(k, mean, marker="o", label=m, color=colors[m])
@@ -951,7 +971,7 @@ def plot(exp: Experiment, rows: list[dict], summary: dict, path: Path) -> None:
             pts = []
             for k in range(1, K + 1):
                 per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m and r["k"] == k
-                        and r["order"].startswith("random-")] for t in targets]
+                        and _in_group(r["order"], g)] for t in targets]
                 if all(per):
                     pts.append((k, *mean_of_targets(per, exp.cfg.bootstrap)))
             if pts:
