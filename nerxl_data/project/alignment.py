@@ -67,15 +67,18 @@ def entity_link_counts(
     counts: list[dict[int, int]] = [{} for _ in spans]
     if not spans:
         return counts
-    bounds = [(s.start, s.end) for s in spans]
+    owners: dict[int, list[int]] = {}  # source word -> the entities holding it (one look-up per link)
+    for k, span in enumerate(spans):
+        for i in range(span.start, span.end):
+            owners.setdefault(i, []).append(k)
     for link in links:
-        if link.score < min_link_score:
+        mine = owners.get(link.src)
+        if mine is None or link.score < min_link_score:
             continue
-        i, j = link.src, link.tgt
-        for k, (start, end) in enumerate(bounds):
-            if start <= i < end:
-                c = counts[k]
-                c[j] = c.get(j, 0) + 1
+        j = link.tgt
+        for k in mine:
+            c = counts[k]
+            c[j] = c.get(j, 0) + 1
     return counts
 
 

@@ -22,7 +22,8 @@ so no matching would choose it (exact); with extra scorers it is a heuristic res
 from __future__ import annotations
 
 import difflib  # noqa: F401 - the reference of similarity() (doctest)
-from collections.abc import Callable, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Literal
@@ -87,7 +88,7 @@ class CandidatesConfig:
 # --- scorers ----------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(slots=True)
 class ScoringInput:
     """What a scorer may read about one sentence pair."""
 
@@ -107,15 +108,46 @@ class ScoringInput:
     _joined: str | None = field(default=None, init=False, repr=False)
     _initials: dict[str, list[tuple[int, str]]] = field(default_factory=dict, init=False, repr=False)
     _similar: dict[tuple[str, str, float], float] = field(default_factory=dict, init=False, repr=False)
-    _anchors: dict[tuple[str, float], list[int]] = field(default_factory=dict, init=False, repr=False)
     _chars: dict[str, dict[str, int]] = field(default_factory=dict, init=False, repr=False)
+    _junk: list[bool | None] | None = field(default=None, init=False, repr=False)
 
     def norm_target(self) -> tuple[list[str], list[int]]:
-        """The casefolded target words and the prefix sums of their lengths."""
+        """The casefolded target words and the prefix sums of their lengths (one casefold of
+        the joined sentence, see :func:`_norm`, unless a word holds the separator)."""
         if self._norm_tgt is None:
-            self._norm_tgt = [_norm(t) for t in self.tgt_tokens]
-            self._norm_ends = list(accumulate(map(len, self._norm_tgt), initial=0))
+            joined = _norm("\0".join(self.tgt_tokens))
+            norm = joined.split("\0")
+            if len(norm) == len(self.tgt_tokens):
+                self._joined = "\0" + joined
+            else:
+                norm = [_norm(t) for t in self.tgt_tokens]
+            self._norm_tgt = norm
+            self._norm_ends = list(accumulate(map(len, norm), initial=0))
         return self._norm_tgt, self._norm_ends
+
+    def edge_junk(self, j: int) -> bool:
+        """:func:`.base.is_edge_junk` of target word ``j``, once per sentence and only for the
+        words a candidate's edge reaches."""
+        junk = self._junk
+        if junk is None:
+            junk = self._junk = [None] * len(self.tgt_tokens)
+        x = junk[j]
+        if x is None:
+            x = junk[j] = is_edge_junk(self.tgt_tokens[j])
+        return x
+
+    def trimmed_start(self, a: int) -> int:
+        """The first target word at or after ``a`` that is no edge junk (the length if none)."""
+        m = len(self.tgt_tokens)
+        while a < m and self.edge_junk(a):
+            a += 1
+        return a
+
+    def trimmed_end(self, b: int) -> int:
+        """One past the last target word at or before ``b`` that is no edge junk (0 if none)."""
+        while b >= 0 and self.edge_junk(b):
+            b -= 1
+        return b + 1
 
     def target_initials(self, c: str) -> list[tuple[int, str]]:
         """Casefolded target words of 3+ characters that begin with ``c``, as ``(index, word)``
@@ -140,23 +172,6 @@ class ScoringInput:
                 p = joined.find(key, p + 1)
         return found
 
-    def word_anchors(self, w: str, min_ratio: float) -> list[int]:
-        """Target words of 3+ characters whose casefolded text begins as ``w`` does and is
-        ``min_ratio`` similar to it (difflib's real_quick_ratio bound first, then the ratio),
-        once per sentence and word."""
-        key = (w, min_ratio)
-        found = self._anchors.get(key)
-        if found is None:
-            found = self._anchors[key] = []
-            lw = len(w)
-            for j, t in self.target_initials(w[0]):
-                lt = len(t)
-                if 2 * min(lt, lw) < min_ratio * (lt + lw) or 2.0 * min(lt, lw) / (lt + lw) < min_ratio:
-                    continue
-                if t == w or self.similar(w, t, min_ratio) >= min_ratio:
-                    found.append(j)
-        return found
-
     def char_counts(self, a: str) -> dict[str, int]:
         """How often each character occurs in ``a``, once per sentence and text."""
         need = self._chars.get(a)
@@ -168,6 +183,8 @@ class ScoringInput:
         """:func:`similarity` ``(a, b, floor)``, once per sentence (entities repeat: 'Parliament'),
         0.0 without comparing when difflib's quick_ratio bound (the multiset intersection of
         the characters) is below ``floor``."""
+        if a == b:
+            return 1.0
         key = (a, b, floor)
         s = self._similar.get(key)
         if s is None:
@@ -206,10 +223,10 @@ def links_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) ->
     return 2 * n / (len(inp.src_spans[k]) + end - start + inp.outside * out)
 
 
-def _norm(text: str) -> str:
-    # str.casefold maps each character on its own (no context), so the casefold of words joined
-    # by spaces is the casefolded words joined by spaces: the scorers rely on it
-    return text.casefold()
+# str.casefold maps each character on its own (no context), so the casefold of words joined by
+# spaces is the casefolded words joined by spaces: the scorers rely on it (the method itself, not
+# a wrapper function: it is called for every entity word)
+_norm: Callable[[str], str] = str.casefold
 
 
 def similarity(a: str, b: str, floor: float = 0.0) -> float:
@@ -261,32 +278,39 @@ def similarity(a: str, b: str, floor: float = 0.0) -> float:
     return 2.0 * matches / length
 
 
-_MANY = 4  # candidates of one entity from which the per-word bound below pays off
+_MANY = 4  # candidates (or linked words) of one entity from which prefix sums pay off
 
 
-def _drop_by_word_overlap(inp: ScoringInput, a: str, near: list, floor: float) -> list:
-    """Drop the ``(start, end, len)`` spans that cannot reach ``floor``: the multiset
-    intersection of their characters with ``a``'s is at most the sum over their words of each
-    word's intersection with ``a`` plus the spaces both have, prefix-summed over the words once
-    (long entities have hundreds of candidates over the same few words)."""
+def _drop_by_char_counts(inp: ScoringInput, a: str, near: list, floor: float) -> list:
+    """Drop the ``(start, end, len)`` spans whose difflib quick_ratio bound with ``a`` (the
+    multiset intersection of the characters) is below ``floor``. A span's text is its words
+    joined by spaces, so its count of each of a's characters is a difference of prefix sums over
+    the words (plus the joining spaces), built once: long entities have hundreds of candidates
+    over the same few words, and counting in each candidate's text costs a pass per character."""
     norm, _ = inp.norm_target()
     need = inp.char_counts(a)
     lo = min(x[0] for x in near)
     hi = max(x[1] for x in near)
-    sums, acc = [0], 0
+    row: dict[str, int] = {}
+    rows = [row]
     for t in norm[lo:hi]:
+        row = row.copy()
         for ch in set(t):
-            x = need.get(ch)
-            if x:
-                y = t.count(ch)
-                acc += x if x < y else y
-        sums.append(acc)
-    la, spaces = len(a), need.get(" ", 0)
+            if ch in need:
+                row[ch] = row.get(ch, 0) + t.count(ch)
+        rows.append(row)
+    la = len(a)
     kept = []
     for x in near:
         start, end, lb = x
-        bound = min(sums[end - lo] - sums[start - lo] + min(spaces, end - start - 1), la, lb)
-        if la + lb == 0 or 2.0 * bound / (la + lb) >= floor:
+        r0, r1 = rows[start - lo], rows[end - lo]
+        m = 0
+        for ch, n in need.items():
+            h = r1.get(ch, 0) - r0.get(ch, 0)
+            if ch == " " and end > start:
+                h += end - start - 1
+            m += n if n < h else h
+        if not (la + lb and 2.0 * m / (la + lb) < floor):
             kept.append(x)
     return kept
 
@@ -306,11 +330,15 @@ def _surface_scores(inp: ScoringInput, k: int, spans: Sequence[tuple[int, int, i
             near.append((start, end, lb))
     if not near:
         return {}
-    if len(near) > _MANY:
-        near = _drop_by_word_overlap(inp, a, near, floor)
+    # many candidates: the character bound from prefix sums, then the ratio (no per-sentence memo:
+    # each candidate's text is new)
+    many = len(near) > _MANY
+    if many:
+        near = _drop_by_char_counts(inp, a, near, floor)
     scores = {}
     for start, end, _ in near:
-        s = inp.similar(a, " ".join(norm[start:end]), floor)
+        b = " ".join(norm[start:end])
+        s = similarity(a, b, floor) if many else inp.similar(a, b, floor)
         if s >= floor:
             scores[(start, end)] = s
     return scores
@@ -346,9 +374,10 @@ SCORERS: dict[str, Scorer] = {"links": links_score, "surface": surface_score, "n
 # --- extraction + scoring ---------------------------------------------------------------------
 
 
-def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
+def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float, linked: Container[int] = ()) -> set[int]:
     """Target words that look like a word of entity k (copied names: 'Prodi', 'Kosovo'):
-    difflib similarity ratio >= ``min_ratio``.
+    difflib similarity ratio >= ``min_ratio`` of the casefolded words (the length bound,
+    difflib's real_quick_ratio, first). Words in ``linked`` (anchors already) are not compared.
 
     Only words of 3+ characters with the same first letter are compared (copied names keep it),
     which keeps this cheap enough for every sentence.
@@ -356,9 +385,84 @@ def _surface_anchors(inp: ScoringInput, k: int, min_ratio: float) -> set[int]:
     span = inp.src_spans[k]
     found: set[int] = set()
     for w in inp.src_tokens[span.start : span.end]:
-        if len(w) >= 3:
-            found.update(inp.word_anchors(_norm(w), min_ratio))
+        if len(w) < 3:
+            continue
+        w = _norm(w)
+        lw = len(w)
+        for j, t in inp.target_initials(w[0]):
+            if j in found or j in linked:
+                continue
+            lt = len(t)
+            if 2 * min(lt, lw) < min_ratio * (lt + lw) or 2.0 * min(lt, lw) / (lt + lw) < min_ratio:
+                continue
+            if t == w or inp.similar(w, t, min_ratio) >= min_ratio:
+                found.add(j)
     return found
+
+
+def _ngram_candidates(
+    inp: ScoringInput, k: int, counts: dict[int, int], config: CandidatesConfig
+) -> list[tuple[int, int, int]]:
+    """Entity k's ``(start, end, -1)`` n-gram candidates: from an anchor to an anchor (linked
+    words, and with the ``surface`` scorer look-alike words), edges trimmed, duplicates dropped
+    (first kept).
+
+    Trimming ``[a, b]`` gives ``[first non-junk word >= a, last non-junk word <= b]`` (empty:
+    dropped; an edge the entity itself has junk on is kept), so each anchor's trimmed edges are
+    found once, not once per candidate.
+    """
+    anchors = set(counts)
+    if "surface" in config.scorers:
+        anchors |= _surface_anchors(inp, k, config.min_surface, counts)
+    targets = sorted(anchors)
+    longest = config.max_ngram or len(inp.tgt_tokens)
+    if not config.trim:
+        return [(a, b + 1, -1) for i, a in enumerate(targets) for b in targets[i:] if b - a < longest]
+    # the entity's own first / last word is looked at only when an edge would be trimmed
+    first, last = inp.src_tokens[inp.src_spans[k].start], inp.src_tokens[inp.src_spans[k].end - 1]
+    n = len(targets)
+    if n == 1:  # most entities: one linked word, one candidate
+        a = targets[0]
+        start, end = inp.trimmed_start(a), inp.trimmed_end(a)
+        if start != a and is_edge_junk(first):
+            start = a
+        if end != a + 1 and is_edge_junk(last):
+            end = a + 1
+        return [(start, end, -1)] if start < end else []
+    starts = list(map(inp.trimmed_start, targets))
+    if starts != targets and is_edge_junk(first):
+        starts = targets
+    ends = list(map(inp.trimmed_end, targets))
+    plain = [b + 1 for b in targets]
+    if ends != plain and is_edge_junk(last):
+        ends = plain
+    kept = dict.fromkeys(
+        (starts[i], ends[j])
+        for i in range(n)
+        for j in range(i, n)
+        if targets[j] - targets[i] < longest and starts[i] < ends[j]
+    )
+    return [(a, b, -1) for a, b in kept]
+
+
+def _counts_in(counts: dict[int, int], cands: Sequence[tuple[int, int, int]]) -> list[int]:
+    """For each ``(start, end, _)`` candidate, the sum of ``counts[t]`` over ``start <= t < end``:
+    a pass over ``counts`` per candidate when they are few, else prefix sums over the sorted
+    positions and two binary searches (long entities link to dozens of words and have hundreds
+    of candidates)."""
+    if len(counts) < _MANY:
+        items = counts.items()
+        out = []
+        for start, end, _ in cands:
+            n = 0
+            for t, v in items:
+                if start <= t < end:
+                    n += v
+            out.append(n)
+        return out
+    positions = sorted(counts)
+    cum = list(accumulate((counts[t] for t in positions), initial=0))
+    return [cum[bisect_left(positions, end)] - cum[bisect_left(positions, start)] for start, end, _ in cands]
 
 
 def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
@@ -377,46 +481,14 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
     floor = config.min_surface
     outside = inp.outside if inp.outside and inp.outside_counts is not None else 0
     pairs: list[Pair] = []
-    junk = None
-    if config.trim and config.extract == "ngram" and inp.link_counts:
-        junk = [is_edge_junk(t) for t in inp.tgt_tokens]  # once per sentence, not per candidate
     for k, counts in enumerate(inp.link_counts):
         n = len(inp.src_spans[k])
         if config.extract == "ner":
             cands = [(c.start, c.end, i) for i, c in enumerate(inp.candidates or ())]
         else:
-            anchors = set(counts)
-            if use_surface:
-                anchors |= _surface_anchors(inp, k, config.min_surface)
-            targets = sorted(anchors)
-            longest = config.max_ngram or len(inp.tgt_tokens)
-            cands = [
-                (a, b + 1, -1)
-                for i, a in enumerate(targets)
-                for b in targets[i:]
-                if b - a < longest
-            ]
-            if junk is not None:
-                span = inp.src_spans[k]
-                keep_first = is_edge_junk(inp.src_tokens[span.start])
-                keep_last = is_edge_junk(inp.src_tokens[span.end - 1])
-                trimmed = []
-                for a, b, _ in cands:
-                    if not keep_first:
-                        while a < b and junk[a]:
-                            a += 1
-                    if not keep_last:
-                        while b > a and junk[b - 1]:
-                            b -= 1
-                    if a < b:
-                        trimmed.append((a, b, -1))
-                cands = list(dict.fromkeys(trimmed))
+            cands = _ngram_candidates(inp, k, counts, config)
         if links_only:  # the common case, inlined for speed
-            for start, end, _ in cands:
-                n_links = 0
-                for t, v in counts.items():
-                    if start <= t < end:
-                        n_links += v
+            for (start, end, _), n_links in zip(cands, _counts_in(counts, cands), strict=True):
                 score = 2 * n_links / (n + end - start)
                 if score > config.min_score:
                     pairs.append((score, k, start, end))
@@ -433,18 +505,9 @@ def score_pairs(inp: ScoringInput, config: CandidatesConfig) -> list[Pair]:
                     pairs.append((score, k, start, end))
             continue
         surfaces = _surface_scores(inp, k, cands, floor) if use_surface else {}
-        out_counts = inp.outside_counts[k] if outside else None
-        for start, end, _ in cands:
+        outs = _counts_in(inp.outside_counts[k], cands) if outside else [0] * len(cands)
+        for (start, end, _), n_links, out in zip(cands, _counts_in(counts, cands), outs, strict=True):
             surface = surfaces.get((start, end), 0.0) if surfaces else 0.0
-            n_links = 0
-            for t, v in counts.items():
-                if start <= t < end:
-                    n_links += v
-            out = 0
-            if outside:
-                for t, v in out_counts.items():
-                    if start <= t < end:
-                        out += v
             links = 2 * n_links / (n + end - start + inp.outside * out)  # links_score, inline
             score = 0.0
             for w, is_links in plan:
@@ -468,6 +531,8 @@ def match_greedy(pairs: Sequence[Pair]) -> list[Pair]:
     >>> match_greedy([(1.0, 0, 0, 2), (0.8, 1, 1, 3), (0.6, 1, 3, 4)])
     [(1.0, 0, 0, 2), (0.6, 1, 3, 4)]
     """
+    if len(pairs) < 2:
+        return list(pairs)
     chosen: list[Pair] = []
     done: set[int] = set()
     for p in sorted(pairs, key=_order):
@@ -648,6 +713,8 @@ def project_candidates(
         for c in candidates:
             if not (0 <= c.start < c.end <= len(tgt_tokens)):
                 raise InputError(f"candidate {c} does not fit a target of {len(tgt_tokens)} words")
+    if not src_spans:
+        return Projection([], [])
     counts = entity_link_counts(src_spans, links, config.min_link_score)
     outside = None
     if config.outside:
