@@ -101,13 +101,16 @@ def run_part(part: str, work: Path, threads: int | None) -> None:
                             "threads": torch.get_num_threads()}) + "\n")
 
 
-def timing(work: Path, part: str) -> str:
+def timing(work: Path, part: str, batch_size: int) -> str:
     folder = work / part
     models = [json.loads(p.read_text()) for p in folder.glob("models/**/done.json")]
     secs = sum(m.get("seconds", 0) for m in models)
+    direct = [m for m in models if "train_seconds" in m]
+    rate = (sum(m["steps"] * batch_size for m in direct) / sum(m["train_seconds"] for m in direct)) if direct else 0
     calls = [json.loads(x) for x in (folder / "wall.jsonl").read_text().splitlines()] if (folder / "wall.jsonl").exists() else []
     wall = sum(c["seconds"] for c in calls)
-    return (f"{len(models)} models trained and evaluated in {secs / 60:.0f} min of model time"
+    return (f"{len(models)} models trained and evaluated in {secs / 60:.0f} min of model time "
+            f"(direct models trained at {rate:.0f} sentence passes/s, setup included)"
             + (f"; {len(calls)} finished call(s) of the part took {wall / 60:.0f} min wall "
                f"(threads {', '.join(str(c['threads']) for c in calls)})" if calls else "; the part has not finished a call yet"))
 
@@ -157,7 +160,7 @@ def report(work: Path) -> str:
             if (folder / name).exists():
                 shutil.copy(folder / name, RESULTS / dst)
         out += [f"## {'MasakhaNER 2.0' if part == 'masakhaner' else 'Wu et al. 2020 replication (CoNLL)'}", "",
-                f"Command: `{command(exp.cfg)}`", "", f"Time: {timing(work, part)}.", "",
+                f"Command: `{command(exp.cfg)}`", "", f"Time: {timing(work, part, exp.cfg.batch_size)}.", "",
                 f"Rows per seed: `scaling-{part}.csv`; plot: `scaling-{part}.png`.", ""]
         if part == "wu":
             out += ["Side by side with Wu et al. 2020 (their mBERT, full CoNLL training sets; ours: e5-small, bottom "

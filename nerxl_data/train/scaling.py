@@ -670,10 +670,11 @@ class Experiment:
                 "test_sentences": test, "unlabeled_sentences": unl}
 
     @staticmethod
-    def estimate_seconds(plan: dict, train_per_s: float = 13.0, infer_per_s: float = 40.0, align_per_s: float = 8.0) -> float:
+    def estimate_seconds(plan: dict, train_per_s: float = 20.0, infer_per_s: float = 50.0, align_per_s: float = 8.0) -> float:
         """Seconds for ``plan`` at the given rates (defaults: e5-small, 4 layers, trimmed vocabulary,
-        max_length 64, one thread of a loaded 2-core machine, measured; see train_speed.md),
-        plus a fixed 3 s per model for loading and setup."""
+        max_length 64, one thread of a 2-core machine running two such runs, setup included:
+        measured in the committed runs, benchmarks/results/scaling.md; an unloaded machine with
+        two threads is about 3x faster, train_speed.md), plus a fixed 3 s per model."""
         models = plan["direct_models"] + plan["students"] + plan["projection_models"]
         return (plan["train_sentence_passes"] / train_per_s + (plan["eval_sentences"] + plan["teacher_inference_sentences"]) / infer_per_s
                 + plan["silver_pairs_to_build"] / align_per_s + 3 * models)
