@@ -121,10 +121,10 @@ def test_killed_ray_build_resumes_with_every_id_once(europarl, tiny_bert, ray_ad
     args = {"model": tiny_bert, "address": ray_address, "rows": ds.to_dict(), "dst": str(dst)}
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_BUILD, json.dumps(args)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 90
+    deadline = time.time() + 300  # a guard against a hang, not a speed test: a loaded machine starts Ray slowly
     while len(part_files(dst / "de")) < 3:
         assert proc.poll() is None, f"the build ended before it was killed:\n{proc.stderr.read()[-2000:]}"
-        assert time.time() < deadline, "no parts written within 90 s"
+        assert time.time() < deadline, "no parts written within 300 s"
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
