@@ -138,7 +138,7 @@ def wu_table(exp, rows) -> list[str]:
 
 
 def report(work: Path) -> str:
-    from nerxl_data.train.scaling import Experiment
+    from nerxl_data.train.scaling import Experiment, write_outputs
 
     RESULTS.mkdir(exist_ok=True)
     recipe = json.loads((RESULTS / "recipe.json").read_text())
@@ -156,6 +156,7 @@ def report(work: Path) -> str:
             continue
         exp = Experiment(config(part, work, None))
         rows = exp.collect(exp.cells())
+        write_outputs(exp, rows)  # results.md / .csv / .png of the run folder with this code
         for name, dst in (("results.csv", f"scaling-{part}.csv"), ("scaling.png", f"scaling-{part}.png")):
             if (folder / name).exists():
                 shutil.copy(folder / name, RESULTS / dst)

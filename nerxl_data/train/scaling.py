@@ -823,6 +823,7 @@ def header(exp: Experiment) -> str:
 
 def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
     methods = [m for m in METHODS if m not in ("projection", "in-language") and any(r["method"] == m for r in rows)]
+    exp.silver_sets()  # the builds' metadata (read back from the run folder)
     lines = [header(exp), ""]
     for t in exp.targets:
         K = len(exp.sources_of(t))
@@ -991,6 +992,7 @@ def plot(exp: Experiment, rows: list[dict], summary: dict, path: Path) -> None:
                 ax.axhspan(s[1], s[2], alpha=0.1, color=colors[m])
         ax.set_title(f"target {t}")
         ax.set_xlabel("sources k")
+        ax.set_xticks(range(1, len(exp.sources_of(t)) + 1))
     if len(targets) > 1:
         ax = axes[0][-1]
         K = min(len(exp.sources_of(t)) for t in targets)
@@ -1007,6 +1009,7 @@ def plot(exp: Experiment, rows: list[dict], summary: dict, path: Path) -> None:
                 ax.fill_between(k, lo, hi, alpha=0.2, color=colors[m])
         ax.set_title("mean over targets")
         ax.set_xlabel("sources k")
+        ax.set_xticks(range(1, K + 1))
     axes[0][0].set_ylabel("test F1 (95% interval)")
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
