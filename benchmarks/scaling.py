@@ -82,7 +82,7 @@ def command(cfg) -> str:
     return "nerxl experiment scaling " + " ".join(parts) + " --out DIR"
 
 
-def run_part(part: str, work: Path, threads: int | None) -> None:
+def run_part(part: str, work: Path, threads: int | None, seeds: list[int] | None = None) -> None:
     import torch
 
     from nerxl_data.train.scaling import Experiment
@@ -94,7 +94,7 @@ def run_part(part: str, work: Path, threads: int | None) -> None:
     print(f"{part}: plan {json.dumps({k: v for k, v in plan.items() if not isinstance(v, dict)})}; "
           f"estimated {exp.estimate_seconds(plan) / 60:.0f} min", flush=True)
     t0 = time.time()
-    exp.run()
+    exp.run(seeds)
     log = work / part / "wall.jsonl"
     with open(log, "a") as f:
         f.write(json.dumps({"start": t0, "seconds": round(time.time() - t0, 1), "trained": len(exp.trained),
@@ -177,6 +177,7 @@ def main() -> int:
     ap.add_argument("--part", choices=[*PARTS, "report"], required=True)
     ap.add_argument("--work", default="/tmp/nerxl-scaling")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seeds", default=None, help="Only these seeds (e.g. 1 in one process, 2 in another: one core each).")
     args = ap.parse_args()
     work = Path(args.work)
     if args.part == "report":
@@ -184,7 +185,7 @@ def main() -> int:
         (RESULTS / "scaling.md").write_text(text)
         print(text)
     else:
-        run_part(args.part, work, args.threads)
+        run_part(args.part, work, args.threads, [int(x) for x in args.seeds.split(",")] if args.seeds else None)
     return 0
 
 

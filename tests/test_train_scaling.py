@@ -109,8 +109,11 @@ def test_resume_trains_only_what_is_missing(run, tiny, data_dir):
     again = Experiment(_cfg(tiny, out, data_dir))
     assert [r["f1"] for r in again.run()] == [r["f1"] for r in rows] and again.trained == []
     (out / "models/direct/en+swa-nall-s1/done.json").unlink()
+    seed0 = Experiment(_cfg(tiny, out, data_dir))
+    seed0.run(seeds=[0])  # a process given other seeds leaves seed 1's missing model alone
+    assert seed0.trained == []
     third = Experiment(_cfg(tiny, out, data_dir))
-    third.run()
+    third.run(seeds=[1])
     assert third.trained == ["direct/en+swa-nall-s1"]
     with pytest.raises(ConfigError, match="other options"):
         Experiment(_cfg(tiny, out, data_dir, learning_rate=1e-4)).run()

@@ -692,8 +692,11 @@ class Experiment:
                 raise ConfigError(f"{self.out} holds a run with other options ({', '.join(changed)}); use another --out")
         _write_json(path, cfg)
 
-    def run(self) -> list[dict]:
-        """Train/evaluate everything missing, seed by seed (outputs rewritten after each stage)."""
+    def run(self, seeds: list[int] | None = None) -> list[dict]:
+        """Train/evaluate everything missing, seed by seed (outputs rewritten after each stage).
+
+        ``seeds``: only these seeds (default: all). Models are keyed by seed, so processes given
+        different seeds can share one run folder and use one core each."""
         self.check_config()
         data = self.data()
         _write_json(self.out / "labels.json", {"labels": data["names"], **data["report"].to_dict()})
@@ -701,7 +704,7 @@ class Experiment:
         self.base()
         cells = self.cells()
         rows: list[dict] = []
-        for seed in range(self.cfg.seeds):
+        for seed in range(self.cfg.seeds) if seeds is None else seeds:
             mine = [c for c in cells if c["seed"] == seed]
             for c in mine:  # direct models first: target-independent, shared
                 if c["method"] == "direct":
@@ -788,7 +791,7 @@ def write_outputs(exp: Experiment, rows: list[dict]) -> None:
     out = exp.out
     cols = ["target", "method", "order", "k", "sources", "seed", "f1", "precision", "recall", "n_pred", "n_gold",
             "n_train", "model"]
-    tmp = out / "results.csv.tmp"
+    tmp = out / f"results.csv.{os.getpid()}.tmp"  # processes sharing a run folder (run(seeds=...)) write apart
     with open(tmp, "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(cols)
@@ -796,9 +799,13 @@ def write_outputs(exp: Experiment, rows: list[dict]) -> None:
             w.writerow([r.get(c) for c in cols])
     os.replace(tmp, out / "results.csv")
     summary = summarise(rows, exp.cfg.bootstrap)
-    (out / "results.md").write_text(markdown(exp, rows, summary))
+    tmp = out / f"results.md.{os.getpid()}.tmp"
+    tmp.write_text(markdown(exp, rows, summary))
+    os.replace(tmp, out / "results.md")
     try:
-        plot(exp, rows, summary, out / "scaling.png")
+        tmp = out / f"scaling.{os.getpid()}.tmp.png"
+        plot(exp, rows, summary, tmp)
+        os.replace(tmp, out / "scaling.png")
     except ImportError:
         logger.warning("matplotlib is not installed: no plot (pip install 'nerxl-data[plot]')")
 
