@@ -132,7 +132,7 @@ def main(argv=None) -> int:
     for name, rate, inf in rows:
         lines.append(f"| {name} | {rate:.1f} | {rate / b_train:.2f} | {inf:.1f} | {inf / b_inf:.2f} |")
     lines += ["", "The experiment uses the last row (`nerxl experiment scaling` defaults: `--trim-vocab`, grouped "
-              "batches, dynamic padding; its `estimate_seconds` rates come from this table)."]
+              "batches, dynamic padding). Two threads of an unloaded machine here; `estimate_seconds` uses the slower per-thread rates measured in the committed scaling runs (two runs side by side)."]
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0
