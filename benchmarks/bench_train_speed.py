@@ -44,10 +44,22 @@ def main(argv=None) -> int:
         return 2
     import numpy as np
     import torch
-    from transformers import (AutoConfig, AutoModelForTokenClassification, AutoTokenizer,
-                              DataCollatorForTokenClassification, Trainer, TrainingArguments)
+    from transformers import (
+        AutoConfig,
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        DataCollatorForTokenClassification,
+        Trainer,
+        TrainingArguments,
+    )
 
-    from nerxl_data.train.data import cap, load_source, map_labels, source_types, tokenize_and_align_labels
+    from nerxl_data.train.data import (
+        cap,
+        load_source,
+        map_labels,
+        source_types,
+        tokenize_and_align_labels,
+    )
     from nerxl_data.train.models import resolve_model, trim_vocabulary
     from nerxl_data.train.trainer import word_logits
 

@@ -55,7 +55,7 @@ ANCHORS = """Anchors (what readers compare against; all with large encoders, ful
   es 78.00, nl 81.33, de 75.33 (weights from a language-identification model over the target text)."""
 
 
-def config(part: str, work: Path, threads: int | None):
+def config(part: str, work: Path):
     from nerxl_data.train.scaling import ExperimentConfig
 
     opts = {**RECIPE, **PARTS[part], **json.loads((RESULTS / "recipe.json").read_text())["picked"]}
@@ -89,7 +89,7 @@ def run_part(part: str, work: Path, threads: int | None, seeds: list[int] | None
 
     if threads:
         torch.set_num_threads(threads)
-    exp = Experiment(config(part, work, threads))
+    exp = Experiment(config(part, work))
     plan = exp.plan()
     print(f"{part}: plan {json.dumps({k: v for k, v in plan.items() if not isinstance(v, dict)})}; "
           f"estimated {exp.estimate_seconds(plan) / 60:.0f} min", flush=True)
@@ -117,13 +117,13 @@ def timing(work: Path, part: str, batch_size: int) -> str:
 
 def wu_table(exp, rows) -> list[str]:
     """Wu et al. 2020 next to ours: k=1 (English alone) and k=3 (the other three), given order."""
-    from nerxl_data.train.scaling import summarise
+    from nerxl_data.train.scaling import format_interval, summarise
 
     s = summarise(rows, exp.cfg.bootstrap)
 
     def cell(t, m, k):
         v = s.get((t, m, "given", k))
-        return "" if v is None else f"{v[0]:.1f} [{v[1]:.1f}, {v[2]:.1f}]"
+        return "" if v is None else format_interval(*v[:3])
 
     multi = [m for m in ("ts-lid", "ts-uniform", "ts-similarity", "ts-agreement", "direct") if m in exp.cfg.methods]
     lines = ["| target | Wu single (en) TS | ours ts k=1 (en) | ours direct k=1 (en) | Wu multi TS | "
@@ -133,7 +133,7 @@ def wu_table(exp, rows) -> list[str]:
         inl = s.get((t, "in-language", "-", 0))
         lines.append(f"| {t} | {WU[t][0]:.2f} | {cell(t, 'ts-uniform', 1)} | {cell(t, 'direct', 1)} | {WU[t][1]:.2f} | "
                      + " | ".join(cell(t, m, 3) for m in multi)
-                     + f" | {'' if inl is None else f'{inl[0]:.1f} [{inl[1]:.1f}, {inl[2]:.1f}]'} |")
+                     + f" | {'' if inl is None else format_interval(*inl[:3])} |")
     return lines
 
 
@@ -154,7 +154,7 @@ def report(work: Path) -> str:
         if not (folder / "config.json").exists():
             out += [f"## {part}: not run", ""]
             continue
-        exp = Experiment(config(part, work, None))
+        exp = Experiment(config(part, work))
         rows = exp.collect(exp.cells())
         write_outputs(exp, rows)  # results.md / .csv / .png of the run folder with this code
         for name, dst in (("results.csv", f"scaling-{part}.csv"), ("scaling.png", f"scaling-{part}.png")):

@@ -12,7 +12,13 @@ from click.testing import CliRunner
 
 from nerxl_data.cli import main as cli
 from nerxl_data.errors import ConfigError
-from nerxl_data.train.scaling import Experiment, ExperimentConfig, mean_difference, mean_interval, summarise
+from nerxl_data.train.scaling import (
+    Experiment,
+    ExperimentConfig,
+    mean_difference,
+    mean_interval,
+    summarise,
+)
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -175,3 +181,19 @@ def test_paired_difference_is_resolved_only_when_the_interval_excludes_zero():
     assert 0 < lo < d < hi  # two targets, both better: resolved
     d, lo, hi = mean_difference([(runs(0.5), runs(0.5))], 300)
     assert lo < 0 < hi  # no real difference: the interval straddles 0
+
+
+def test_intervals_are_the_same_in_every_process():
+    """The bootstrap seeds come from the cell's key, not from ``hash()`` (salted per process), so a
+    rerun of the report prints the same intervals."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import numpy as np; from nerxl_data.train.scaling import summarise; rng = np.random.default_rng(0); "
+            "rows = [{'target': 'yor', 'method': 'direct', 'order': f'random-{i}', 'k': 1, 'n_pred': 1, "
+            "'counts': np.stack([rng.integers(0, 2, 40), np.ones(40, int), np.ones(40, int)], 1).tolist()} for i in range(3)]; "
+            "print(summarise(rows, 200))")
+    outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(outs) == 1 and "yor" in outs.pop()

@@ -54,6 +54,7 @@ import logging
 import math
 import os
 import time
+import zlib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -145,7 +146,7 @@ _FREE_KEYS = ("out", "methods", "targets", "bootstrap", "orders", "seeds", "max_
 def _write_json(path: Path, obj) -> None:
     """Write atomically: a half-written file never looks finished."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp = path.with_suffix(f"{path.suffix}.{os.getpid()}.tmp")  # processes sharing a run folder write apart
     tmp.write_text(json.dumps(obj, indent=1))
     os.replace(tmp, path)
 
@@ -276,7 +277,7 @@ class Experiment:
             if "train" not in raw[lang]:
                 raise ConfigError(f"{specs[lang]} has no train split")
         capped = {}
-        targets = {_lang(source_spec(t)) for t in c.targets}
+        targets = self.targets  # in the given order: the tables list them so, run after run
         for lang, d in raw.items():
             parts = {"train": cap(d["train"], c.max_sentences, 0)}
             if lang in targets:
@@ -483,7 +484,13 @@ class Experiment:
 
     def student(self, target: str, langs: list[str], method: str, seed: int, n: int | None) -> dict:
         """A student on ``target``'s unlabeled text from the teachers of ``langs`` (one per source)."""
-        from .distill import aggregate, select_sentences, soft_has_entity, teacher_weights, train_student
+        from .distill import (
+            aggregate,
+            select_sentences,
+            soft_has_entity,
+            teacher_weights,
+            train_student,
+        )
 
         weighting = method.split("-", 1)[1] if len(langs) > 1 else "uniform"
         key = f"student/{target}/{'+'.join(sorted(langs))}-{weighting}-n{n or 'all'}-s{seed}"
@@ -523,15 +530,24 @@ class Experiment:
     def silver_sets(self) -> dict:
         """Per target: the builder's silver ``train`` split (string tags) or None, with a reason."""
         if getattr(self, "_silver", None) is None:
-            self._silver, self._silver_info = {}, {}
+            self._silver = {}
             if "projection" in self.cfg.methods:
                 for t in self.targets:
-                    self._silver[t], self._silver_info[t] = self.build_silver(t)
+                    self._silver[t], _ = self.build_silver(t)
         return self._silver
+
+    def _silver_meta_path(self, target: str) -> Path:
+        return self.out / "silver" / ".nerxl-experiment" / f"{target}.json"
+
+    def silver_info(self, target: str) -> dict | None:
+        """What the build of ``target``'s silver config recorded (config name, pivot, or why there
+        is none), read from the run folder; None when it was never built."""
+        path = self._silver_meta_path(target)
+        return json.loads(path.read_text()) if path.exists() else None
 
     def build_silver(self, target: str):
         """Build (once) ``<out>/silver`` config ``<target>.<method>`` with the MasakhaNER builder."""
-        meta_path = self.out / "silver" / ".nerxl-experiment" / f"{target}.json"
+        meta_path = self._silver_meta_path(target)
         if meta_path.exists():
             meta = json.loads(meta_path.read_text())
         else:
@@ -599,7 +615,7 @@ class Experiment:
         trainer = fit(self.base(), silver.select(keep), names, self.training_args(len(keep), seed), **self._fit_kwargs())
         ev = self.evaluate(trainer.model, trainer.processing_class, target)
         res = {"key": key, "seed": seed, "n_train": len(keep), "steps": self.steps(len(keep)), "silver": stats,
-               "build": self._silver_info[target], "seconds": round(time.time() - t0, 1), "evals": {target: ev}}
+               "build": self.silver_info(target), "seconds": round(time.time() - t0, 1), "evals": {target: ev}}
         _write_json(d / "done.json", res)
         self.trained.append(key)
         logger.warning("trained %s (%d silver sentences, %.0f s)", key, len(keep), time.time() - t0)
@@ -767,7 +783,8 @@ def _in_group(order: str, group: str) -> bool:
     return order.startswith("random-") if group == "random" else order == group
 
 
-def _fmt(m, lo, hi) -> str:
+def format_interval(m: float, lo: float, hi: float) -> str:
+    """``mean [lo, hi]`` with one decimal (the mean alone when there is no interval)."""
     return f"{m:.1f} [{lo:.1f}, {hi:.1f}]" if not math.isnan(lo) else f"{m:.1f}"
 
 
@@ -782,7 +799,7 @@ def summarise(rows: list[dict], n_boot: int = 1000) -> dict:
     out = {}
     for key, rs in groups.items():
         runs = [np.array(r["counts"]) for r in rs]
-        out[key] = (*mean_interval(runs, n_boot, seed=hash(key) % 2**31), len(rs), sum(r["n_pred"] == 0 for r in rs))
+        out[key] = (*mean_interval(runs, n_boot, seed=zlib.crc32(repr(key).encode())), len(rs), sum(r["n_pred"] == 0 for r in rs))
     return out
 
 
@@ -830,7 +847,6 @@ def header(exp: Experiment) -> str:
 
 def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
     methods = [m for m in METHODS if m not in ("projection", "in-language") and any(r["method"] == m for r in rows)]
-    exp.silver_sets()  # the builds' metadata (read back from the run folder)
     lines = [header(exp), ""]
     for t in exp.targets:
         K = len(exp.sources_of(t))
@@ -847,14 +863,13 @@ def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
                 cells = []
                 for m in methods:
                     s = summary.get((t, m, group, k))
-                    cells.append("" if s is None else _fmt(*s[:3]) + (f" ({s[4]}/{s[3]} predict no entity)" if s[4] else ""))
+                    cells.append("" if s is None else format_interval(*s[:3]) + (f" ({s[4]}/{s[3]} predict no entity)" if s[4] else ""))
                 lines.append(f"| {k} | " + " | ".join(cells) + " |")
             lines.append("")
         ref = []
         if (s := summary.get((t, "in-language", "-", 0))):
             n = next(r["n_train"] for r in rows if r["target"] == t and r["method"] == "in-language")
-            ref.append(f"- in-language (gold {t} train, {n} sentences; the ceiling): {_fmt(*s[:3])}")
-        single = {r["sources"]: summary.get((t, "direct", "given", 1)) for r in rows if False}
+            ref.append(f"- in-language (gold {t} train, {n} sentences; the ceiling): {format_interval(*s[:3])}")
         k1 = {}
         for r in rows:
             if r["target"] == t and r["method"] == "direct" and r["k"] == 1:
@@ -862,21 +877,21 @@ def markdown(exp: Experiment, rows: list[dict], summary: dict) -> str:
         if k1:
             best = max(k1, key=lambda s: np.mean([f1_from_counts(c.sum(0)) for c in k1[s].values()]))
             b = mean_interval(list(k1[best].values()), exp.cfg.bootstrap)
-            txt = f"- best-single-source (picked on the {t} test: an oracle): {best} {_fmt(*b)}"
+            txt = f"- best-single-source (picked on the {t} test: an oracle): {best} {format_interval(*b)}"
             if "en" in k1 and best != "en":
-                txt += f"; English {_fmt(*mean_interval(list(k1['en'].values()), exp.cfg.bootstrap))}"
+                txt += f"; English {format_interval(*mean_interval(list(k1['en'].values()), exp.cfg.bootstrap))}"
             ref.append(txt)
-        del single
+        silver = exp.silver_info(t) if "projection" in exp.cfg.methods else None
         if (s := summary.get((t, "projection", "-", 0))):
             r0 = next(r for r in rows if r["target"] == t and r["method"] == "projection")
             st = r0["silver"]
-            ref.append(f"- projection (builder config `{exp._silver_info[t]['config']}`, pivot {r0['sources']}; LAFAND pairs {t} "
-                       f"with its pivot only, so one row, not a curve): {_fmt(*s[:3])}"
+            ref.append(f"- projection (builder config `{silver['config']}`, pivot {r0['sources']}; LAFAND pairs {t} "
+                       f"with its pivot only, so one row, not a curve): {format_interval(*s[:3])}"
                        + (f" ({s[4]}/{s[3]} predict no entity)" if s[4] else "")
                        + f". Silver: {st['sentences']} sentences, {st['with_entity']} with an entity, {st['entities']} entities "
                        f"({st['entities_per_100_tokens']} per 100 tokens); trained on {st['kept']}.")
-        elif "projection" in exp.cfg.methods and t in getattr(exp, "_silver_info", {}) and exp._silver_info[t].get("config") is None:
-            ref.append(f"- projection: none ({exp._silver_info[t]['why']})")
+        elif silver is not None and silver.get("config") is None:
+            ref.append(f"- projection: none ({silver['why']})")
         studs = [r for r in rows if r["target"] == t and r["method"] in TS_METHODS and r["k"] > 1 and r.get("weights")]
         if studs:
             avg: dict = {}
@@ -956,12 +971,12 @@ def mean_table(exp: Experiment, rows: list[dict], methods: list[str]) -> list[st
         for m in methods:
             per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m and r["k"] == k
                     and _in_group(r["order"], g)] for t in exp.targets]
-            cells.append(_fmt(*mean_of_targets(per, exp.cfg.bootstrap)) if all(per) else "")
+            cells.append(format_interval(*mean_of_targets(per, exp.cfg.bootstrap)) if all(per) else "")
         lines.append(f"| {k} | " + " | ".join(cells) + " |")
     for m in ("in-language", "projection"):
         per = [[np.array(r["counts"]) for r in rows if r["target"] == t and r["method"] == m] for t in exp.targets]
         if all(per):
-            lines.append(f"\n{m}: {_fmt(*mean_of_targets(per, exp.cfg.bootstrap))}")
+            lines.append(f"\n{m}: {format_interval(*mean_of_targets(per, exp.cfg.bootstrap))}")
     per_target = {t: contrasts(exp, rows, t, len(exp.sources_of(t))) for t in exp.targets}
     common = [n for n in per_target[exp.targets[0]] if all(n in c for c in per_target.values())]
     if common:
