@@ -14,6 +14,11 @@ from .errors import InputError
 def evaluate_tags(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> dict:
     """Precision, recall, F1 (in %) and support: ``{"micro": {...}, "per_type": {type: {...}}}``.
 
+    The numbers of ``seqeval.metrics.classification_report(mode="strict", scheme=IOB2,
+    zero_division=0)`` (tested against it), counted here from seqeval's own entity reader: the
+    ``seqeval.metrics`` module imports scikit-learn, 1.4 s of every build that scores its
+    projection (benchmarks/results/build_speed.md), for three divisions.
+
     >>> r = evaluate_tags([["B-PER", "I-PER", "O", "B-LOC"]], [["B-PER", "I-PER", "O", "O"]])
     >>> r["micro"]["f1"], r["per_type"]["PER"]["f1"], r["per_type"]["LOC"]["recall"]
     (66.67, 100.0, 0.0)
@@ -22,35 +27,49 @@ def evaluate_tags(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) 
         InputError: the two lists differ in sentence count or a sentence differs in length
             (naming the sentence).
     """
-    from seqeval.metrics import classification_report
-    from seqeval.scheme import IOB2
+    counts: dict[str, list[int]] = {}  # type -> [true positives, predicted, gold]
+    for gs, ps in zip(*_entities(gold, pred), strict=True):
+        for k, ents in ((1, ps), (2, gs)):
+            for t, _, _ in ents:
+                counts.setdefault(t, [0, 0, 0])[k] += 1
+        for t, _, _ in gs & ps:
+            counts[t][0] += 1
+    if not counts:
+        zero = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
+        return {"micro": zero, "per_type": {}, "sentences": len(gold)}
+    micro = [sum(c[k] for c in counts.values()) for k in range(3)]
+    per_type = {t: _prf(*counts[t]) for t in sorted(counts)}
+    return {"micro": _prf(*micro), "per_type": per_type, "sentences": len(gold)}
+
+
+def _prf(tp: int, n_pred: int, n_gold: int) -> dict:
+    """seqeval's formulas, in its order of operations (so the rounded numbers agree)."""
+    p = tp / n_pred if n_pred else 0.0
+    r = tp / n_gold if n_gold else 0.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(100 * p, 2), "recall": round(100 * r, 2), "f1": round(100 * f, 2),
+            "support": n_gold}
+
+
+def _entities(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]):
+    """Per sentence, the sets of ``(type, start, end)`` entities of gold and of pred (strict IOB2,
+    seqeval's reader: a stray ``I-`` starts no entity).
+
+    Raises:
+        InputError: the sentence counts differ, or a sentence's lengths (naming it).
+    """
+    from seqeval.scheme import IOB2, Entities
 
     if len(gold) != len(pred):
         raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted")
-    for i, (g, p) in enumerate(zip(gold, pred, strict=False)):
+    for i, (g, p) in enumerate(zip(gold, pred, strict=True)):
         if len(g) != len(p):
             raise InputError(f"gold has {len(g)} tags but prediction {len(p)}", row=i)
-    gold = [list(g) for g in gold]
-    pred = [list(p) for p in pred]
-    if not any(t != "O" for s in gold + pred for t in s):
-        zero = {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 0}
-        return {"micro": zero, "per_type": {}, "sentences": len(gold)}
-    report = classification_report(
-        gold, pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0
-    )
 
-    def pct(d: dict) -> dict:
-        return {
-            "precision": round(100 * float(d["precision"]), 2),
-            "recall": round(100 * float(d["recall"]), 2),
-            "f1": round(100 * float(d["f1-score"]), 2),
-            "support": int(d["support"]),
-        }
+    def sets(seqs):
+        return [{(e.tag, e.start, e.end) for e in s} for s in Entities([list(x) for x in seqs], IOB2).entities]
 
-    per_type = {
-        k: pct(v) for k, v in sorted(report.items()) if not k.endswith(" avg") and isinstance(v, dict)
-    }
-    return {"micro": pct(report["micro avg"]), "per_type": per_type, "sentences": len(gold)}
+    return sets(gold), sets(pred)
 
 
 def format_scores(scores: dict) -> str:
@@ -76,15 +95,9 @@ def sentence_counts(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]
     [[1, 1, 2]]
     """
     import numpy as np
-    from seqeval.scheme import IOB2, Entities
 
-    if len(gold) != len(pred):
-        raise InputError(f"{len(gold)} gold sentences but {len(pred)} predicted")
-    g = Entities([list(s) for s in gold], IOB2).entities
-    p = Entities([list(s) for s in pred], IOB2).entities
+    g, p = _entities(gold, pred)
     out = np.zeros((len(gold), 3), dtype=np.int64)
-    for i, (gs, ps) in enumerate(zip(g, p, strict=True)):
-        gt = {e.to_tuple() for e in gs}
-        pt = {e.to_tuple() for e in ps}
+    for i, (gt, pt) in enumerate(zip(g, p, strict=True)):
         out[i] = (len(gt & pt), len(pt), len(gt))
     return out

@@ -140,3 +140,12 @@ def test_long_sentences_are_windowed(aligner, europarl):
     assert np.median(cos) > 0.8, np.median(cos)
     windowed = type(aligner)(aligner.config, encoder=small).align_batch([src[0]], [tgt[0]])
     assert _entity_link_precision(windowed, [src], [tgt]) >= 0.75
+
+
+def test_word_ids_equal_the_tokenizer_call(aligner, europarl):
+    """The backend fast path (each distinct word once) gives the ids of ``tokenizer(words)``."""
+    en, de = europarl
+    words = [w for toks, _ in en + de for w in toks] + ["\x01", "naïve", "Ünïcödé", "  ", "l'Europe"]
+    encoder = aligner.encoder
+    assert encoder.word_ids(words) == encoder.tokenizer(words, add_special_tokens=False)["input_ids"]
+    assert encoder.word_ids([]) == []

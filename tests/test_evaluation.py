@@ -1,11 +1,13 @@
-"""seqeval-based entity scores: exact span and type, micro and per type."""
+"""Entity scores (seqeval's strict IOB2 entities): exact span and type, micro and per type."""
 
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nerxl_data.errors import InputError
-from nerxl_data.evaluation import evaluate_tags, format_scores
+from nerxl_data.evaluation import evaluate_tags, format_scores, sentence_counts
 
 
 def test_exact_span_and_type_only():
@@ -39,3 +41,33 @@ def test_length_mismatch_names_the_sentence():
         evaluate_tags([["O"], ["O", "O"]], [["O"], ["O"]])
     with pytest.raises(InputError, match="2 gold sentences but 1"):
         evaluate_tags([["O"], ["O"]], [["O"]])
+
+
+tag = st.sampled_from(["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"])
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # seqeval's macro average of no types
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 6), max_size=6).flatmap(
+    lambda lens: st.tuples(*[st.tuples(st.lists(tag, min_size=n, max_size=n), st.lists(tag, min_size=n, max_size=n))
+                             for n in lens])))
+def test_same_numbers_as_seqeval_classification_report(pairs):
+    from seqeval.metrics import classification_report
+    from seqeval.scheme import IOB2
+
+    gold, pred = [list(g) for g, _ in pairs], [list(p) for _, p in pairs]
+    r = evaluate_tags(gold, pred)
+    if not any(t != "O" for s in gold + pred for t in s):
+        assert r["micro"]["f1"] == 0.0 and r["per_type"] == {}
+        return
+    ref = classification_report(gold, pred, mode="strict", scheme=IOB2, output_dict=True, zero_division=0)
+
+    def pct(d):
+        return {"precision": round(100 * float(d["precision"]), 2), "recall": round(100 * float(d["recall"]), 2),
+                "f1": round(100 * float(d["f1-score"]), 2), "support": int(d["support"])}
+
+    assert r["micro"] == pct(ref["micro avg"])
+    assert r["per_type"] == {k: pct(v) for k, v in sorted(ref.items()) if not k.endswith(" avg")}
+    tp, n_pred, n_gold = sentence_counts(gold, pred).sum(axis=0).tolist()
+    assert n_gold == r["micro"]["support"]
+    assert round(100 * (tp / n_pred if n_pred else 0.0), 2) == r["micro"]["precision"]
