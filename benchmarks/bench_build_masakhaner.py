@@ -52,7 +52,7 @@ def write(rows: dict[str, str], args, started: str) -> None:
         f"bounds), torch threads {torch.get_num_threads()}, CPU only; each row names its run (UTC) and cap",
         "- command: `NERXL_DATA_DIR=../shared/data python benchmarks/bench_build_masakhaner.py "
         "--langs L1,L2 --limit N` (a first run of the whole build: fresh step cache)",
-        f"- method `{DEFAULT_METHOD}` (the Europarl-best default); the first N LAFAND train pairs; the pivot side tagged by "
+        f"- method `{DEFAULT_METHOD}` (the Europarl-best default); the first N LAFAND train pairs (dev + test pairs where LAFAND ships no train split: kin, nya, sna); the pivot side tagged by "
         "the pivot's default spaCy pipeline (OntoNotes PERSON/GPE/FAC renamed; types outside "
         "PER/ORG/LOC/DATE dropped and counted); gold `validation`/`test` are MasakhaNER 2.0's dev/test",
         "- density = silver entities per 100 target tokens (compare: the gold test's)",
