@@ -57,8 +57,8 @@ STEP_FUNCS = {
 
 
 def _pairs(builder, opts: BuildOptions) -> tuple[list, list]:
-    """The (pivot, target) word lists the build reads, after ``--limit``."""
-    cols = builder.inputs(builder.resolve(opts))["train"]
+    """The (pivot, target) word lists the build reads (``opts`` resolved), after ``--limit``."""
+    cols = builder.inputs(opts)["train"]
     n = opts.limit if opts.limit is not None else len(cols["tokens"])
     return cols["source_tokens"][:n], cols["tokens"][:n]
 
@@ -102,14 +102,18 @@ def speed(runs: list[tuple[object, BuildOptions]], rounds: int = 2) -> None:
     import cProfile
     import pstats
 
-    from nerxl_data.align.encoders import WordEncoder
+    from nerxl_data.align import get_aligner
 
     datasets.disable_progress_bars()
     load0 = os.getloadavg()
     results = []
     for builder, opts in runs:
-        src, tgt = _pairs(builder, opts)
-        enc = WordEncoder.load("e5-small", layer=8, device="cpu", batch_size=32)  # the aligner's defaults
+        resolved = builder.resolve(opts)
+        src, tgt = _pairs(builder, resolved)
+        a = builder.pipeline_config(resolved).aligner  # the build's own aligner, as AlignStep sets it up
+        aligner = get_aligner(a.aligner, model=a.model, **a.options)
+        aligner.load()
+        enc = aligner.encoder
         seqs = [s for s, _ in enc.tokenize(src + tgt) if s]
         builds, bares = [], []
         for r in range(rounds):
@@ -138,6 +142,7 @@ def speed(runs: list[tuple[object, BuildOptions]], rounds: int = 2) -> None:
             cum = sum(v[3] for (f, _, fn), v in stats.items() if fn == func and path in f)
             if cum:
                 steps[name] = cum
+        aligner.close()
         results.append((builder, opts, len(src), info, builds, bares, pwall, steps, cli))
     load1 = os.getloadavg()
     lines = [
@@ -150,8 +155,8 @@ def speed(runs: list[tuple[object, BuildOptions]], rounds: int = 2) -> None:
         "default method (candidates-ngram-e5small-itermax: e5-small layer 8 itermax links, candidates-ngram "
         "greedy + surface projection), a fresh step cache, writing the config and the card; MasakhaNER also "
         "tags the pivot side with spaCy (Europarl's English side has gold entities: no tagging step)",
-        "- bare forward: the same sentences (both sides), the same batching (sorted by length, 32 a batch), "
-        "layer 8; tokenisation and model load excluded",
+        "- bare forward: the same sentences (both sides) through the build's own aligner's encoder (same "
+        "layer, same batching: sorted by length, 32 a batch); tokenisation and model load excluded",
         f"- {rounds} rounds of (build, bare forward) interleaved; best of each; one-time loads = the encoder's "
         "and the tagger's load (imports included), timed inside the build; the last column is one "
         "`nerxl build ...` subprocess (interpreter start-up and every import included)",

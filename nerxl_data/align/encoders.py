@@ -308,15 +308,16 @@ class WordEncoder:
     def encode(self, sentences: Sequence[Sequence[str]]) -> list[EncodedSentence]:
         """Encode a batch of word lists; empty sentences give zero rows."""
         tokenized = self.tokenize(sentences)
-        pieces: list[tuple[int, int, int, int]] = []  # (sentence, start, end, keep_from..)
+        pieces: list[tuple[int, int, int]] = []  # (sentence, start, end)
         seqs: list[list[int]] = []
         for s, (sub, _) in enumerate(tokenized):
             for start, end in self.windows(len(sub)) if sub else []:
                 pieces.append((s, start, end))
                 seqs.append(sub[start:end])
         dim = self.model.config.hidden_size
-        vecs = [np.zeros((len(sub) if len(sub) > self.window else 0, dim), np.float32) for sub, _ in tokenized]
+        # distance of each subword to its window's centre, for the sentences that need windows
         best = {s: np.full(len(sub), np.inf) for s, (sub, _) in enumerate(tokenized) if len(sub) > self.window}
+        vecs = [np.zeros((len(sub) if s in best else 0, dim), np.float32) for s, (sub, _) in enumerate(tokenized)]
         for idx, hidden in self.forward_batches(seqs):
             for r, p in enumerate(idx):
                 s, start, end = pieces[p]
