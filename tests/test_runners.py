@@ -21,6 +21,7 @@ import pytest
 from click.testing import CliRunner
 from datasets import Dataset
 
+from nerxl_data.align.pharaoh import parse_links
 from nerxl_data.builders.base import BuildOptions
 from nerxl_data.builders.europarl_ner import EuroparlNer
 from nerxl_data.errors import ConfigError, InputError, MissingDependencyError
@@ -75,9 +76,30 @@ def _input(europarl) -> Dataset:
     return Dataset.from_dict(source_rows(en, "en", [r["tokens"] for r in de]))
 
 
-def _by_id(rows: dict[str, list]) -> dict[str, tuple]:
-    keys = ("tokens", "alignment", "ner_tags", "projection_score", "projection_dropped")
-    return {id_: tuple(rows[k][i] for k in keys) for i, id_ in enumerate(rows["id"])}
+def _by_id(rows: dict[str, list]) -> dict[str, dict]:
+    return {id_: {k: v[i] for k, v in rows.items()} for i, id_ in enumerate(rows["id"])}
+
+
+def _assert_same_rows(a: dict[str, list], b: dict[str, list]) -> None:
+    """Same ids in the same order, every column equal; scores equal up to float32 noise.
+
+    A Ray worker encodes other batches (and with another thread count) than a local run, and a
+    transformer's float32 output depends on the batch's shape by a few ulps (1.2e-7 on this
+    machine, more on CPUs whose kernels block differently): a 4-decimal alignment score can round
+    the other way. Which links there are, and every tag, must still be the same.
+    """
+    assert a["id"] == b["id"] and a.keys() == b.keys()
+    for k in a:
+        if k in ("alignment", "projection_score"):
+            continue
+        assert a[k] == b[k], k
+    for id_, x, y in zip(a["id"], a["alignment"], b["alignment"], strict=True):
+        lx = {(link.src, link.tgt): link.score for link in parse_links(x)}
+        ly = {(link.src, link.tgt): link.score for link in parse_links(y)}
+        assert lx.keys() == ly.keys(), id_
+        assert list(lx.values()) == pytest.approx(list(ly.values()), abs=2e-4), id_
+    if "projection_score" in a:
+        assert a["projection_score"] == pytest.approx(b["projection_score"], abs=2e-4)
 
 
 def test_ray_build_equals_local_build_and_skips_finished_language(
@@ -90,8 +112,8 @@ def test_ray_build_equals_local_build_and_skips_finished_language(
     assert report.computed["align"] == 1 and not report.cached
     a, b = local["train"].to_dict(), remote["train"].to_dict()
     assert a["id"] == b["id"] and len(a["id"]) + len(local["validation"]) == N  # same ids, same order
-    assert local["validation"].to_dict() == remote["validation"].to_dict()
-    assert a == b  # every column, tags and alignment scores included
+    _assert_same_rows(local["validation"].to_dict(), remote["validation"].to_dict())
+    _assert_same_rows(a, b)  # every column, tags and alignment scores included
     assert sum(len(t) for t in b["ner_tags"]) > 0 and info.splits["train"].projected_entities > 0
     # parquet parts per language plus a marker; a rerun reads them back and runs nothing
     (lang_dir,) = (tmp_path / "ray").glob("*/de")
@@ -140,7 +162,10 @@ def test_killed_ray_build_resumes_with_every_id_once(europarl, tiny_bert, ray_ad
     assert sorted(written) == sorted(ds["id"])  # every id exactly once on disk
     assert not list((dst / "de").glob(".tmp-*"))
     # and the rows are those of an uninterrupted local run
-    assert _by_id(out.to_dict()) == _by_id(run_pipeline(ds, _config(tiny_bert), local_cache).to_dict())
+    got, want = _by_id(out.to_dict()), _by_id(run_pipeline(ds, _config(tiny_bert), local_cache).to_dict())
+    assert got.keys() == want.keys()
+    ids = sorted(got)
+    _assert_same_rows(*({k: [rows[i][k] for i in ids] for k in rows[ids[0]]} for rows in (got, want)))
 
 
 def _free_port() -> int:
