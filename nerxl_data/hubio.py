@@ -61,12 +61,12 @@ def hub_reachable() -> bool:
     return _reachable(url, proxy or None)
 
 
-def cached_snapshot(repo_id: str, repo_type: str = "model") -> str | None:
-    """The local snapshot folder of ``repo_id`` in the Hub cache, or ``None``."""
+def cached_snapshot(repo_id: str, repo_type: str = "model", revision: str | None = None) -> str | None:
+    """The local snapshot folder of ``repo_id`` (at ``revision``) in the Hub cache, or ``None``."""
     try:
         from huggingface_hub import snapshot_download
 
-        return snapshot_download(repo_id, repo_type=repo_type, local_files_only=True)
+        return snapshot_download(repo_id, repo_type=repo_type, revision=revision, local_files_only=True)
     except Exception:  # not cached, or not a valid repo id
         return None
 
@@ -82,13 +82,14 @@ def _datasets_cached(repo_id: str) -> bool:
     return any(root.glob(repo_id.replace("/", "___") + "*"))
 
 
-def resolve_repo(name: str, repo_type: str = "model", what: str | None = None) -> str:
+def resolve_repo(name: str, repo_type: str = "model", what: str | None = None,
+                 revision: str | None = None) -> str:
     """``name`` (a local path or a Hub repo id) as something that can be loaded now.
 
     - an existing local path: returned unchanged;
     - the Hub is reachable: ``name`` (the library downloads it);
     - the Hub is unreachable or offline mode is set: the cached snapshot folder (models), or
-      ``name`` when ``datasets`` has it cached;
+      ``name`` when ``datasets`` has it cached (``revision``: that revision's snapshot);
 
     Raises:
         HubUnreachableError: not local, not cached, and the Hub cannot be reached.
@@ -97,7 +98,7 @@ def resolve_repo(name: str, repo_type: str = "model", what: str | None = None) -
         return name
     if not offline(repo_type) and hub_reachable():
         return name
-    snapshot = cached_snapshot(name, repo_type)
+    snapshot = cached_snapshot(name, repo_type, revision)
     if snapshot is not None:
         return snapshot if repo_type == "model" else name
     if repo_type == "dataset" and _datasets_cached(name):

@@ -144,14 +144,19 @@ class TranslateConfig:
     options: dict = field(default_factory=dict)
 
     def check(self) -> None:
-        """Resolve the backend and its options now (nothing is loaded).
+        """Resolve the backend and its options now (nothing is loaded), and check that a Hub
+        model can be loaded (a local path, the Hub reachable, or cached).
 
         Raises:
             ConfigError: an unknown backend or option, or a missing one (e.g. the model).
+            HubUnreachableError: a Hub model, offline and not cached.
         """
         from .translate import make_config
+        from .translate.hf import HFConfig, model_sources
 
-        make_config(self.backend, self.model, **self.options)
+        config = make_config(self.backend, self.model, **self.options)
+        if isinstance(config, HFConfig):
+            model_sources(config)
 
 
 class TranslateStep(Step):

@@ -58,6 +58,22 @@ def test_stats_list_and_align_fail_with_one_line_when_the_hub_is_unreachable(tmp
     assert not (tmp_path / "l.txt").exists()
 
 
+@pytest.mark.parametrize("method", [None, "easyproject"])
+def test_a_build_with_a_hub_translator_fails_with_one_line_when_the_hub_is_unreachable(tmp_path, data_dir, method):
+    """The translator checks the Hub when it loads (builds, the Python API and ``nerxl translate``
+    alike), instead of transformers retrying for about 50 s and failing over two lines."""
+    env = _env(tmp_path, NERXL_DATA_DIR=str(data_dir))
+    args = ["build", "europarl-ner", "--lang", "de", "--limit", "5", "--out", str(tmp_path / "out"),
+            "--translator", method or "hf", "--translator-model", "someorg/some-mt"]
+    line = _one_error_line(_nerxl([*args, *(["--method", method] if method else [])], env, tmp_path))
+    assert "translation model someorg/some-mt" in line and "unreachable" in line, line
+    assert not any((tmp_path / "out").rglob("*.parquet"))
+    line = _one_error_line(_nerxl(["translate", "--in", str(demo_path("en")), "--out", str(tmp_path / "t.txt"),
+                                   "--src-lang", "en", "--tgt-lang", "de", "--model", "someorg/some-mt"],
+                                  env, tmp_path))
+    assert "translation model someorg/some-mt" in line and "unreachable" in line, line
+
+
 def test_a_model_in_the_local_hub_cache_is_used_when_the_hub_is_unreachable(tmp_path):
     """An encoder cached under HF_HOME aligns offline, from its snapshot, without retries."""
     from nerxl_data.testing.encoders import build_tiny_bert
@@ -88,6 +104,11 @@ def test_resolve_repo_prefers_local_paths_and_honours_hf_hub_offline(tmp_path, m
     assert hubio.hub_reachable() is False
     with pytest.raises(HubUnreachableError, match="offline mode is set"):
         hubio.resolve_repo("someorg/not-cached-anywhere")
+    from nerxl_data.translate import get_translator
+
+    for backend in ("hf", "easyproject"):  # the library raises as the CLI does, before transformers
+        with pytest.raises(HubUnreachableError, match="translation model someorg/mt"):
+            get_translator(backend, "someorg/mt")
 
 
 def test_the_translation_cache_is_on_by_default_and_no_cache_opts_out(tmp_path):

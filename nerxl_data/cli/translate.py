@@ -81,10 +81,6 @@ def translate_cmd(
     if not no_cache and cache_path is None and backend != "parallel":
         cache_path = str(default_cache_path())
     check_output(out_path)
-    if model is not None and backend in ("hf", "easyproject", "ctranslate2"):
-        from ..hubio import resolve_repo
-
-        model = resolve_repo(model, "model", "translation model")  # fast failure offline
     opts = _parse_options(options)
     for key, value in (
         ("batch_size", batch_size),

@@ -18,7 +18,14 @@ from typing import Any
 
 from ..errors import ConfigError, require, unknown_name
 from .base import Translator
-from .hf import HFConfig, LanguageCodes, detect_family, load_tokenizer, model_revision
+from .hf import (
+    HFConfig,
+    LanguageCodes,
+    detect_family,
+    load_tokenizer,
+    model_revision,
+    model_sources,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +54,9 @@ class CT2Config(HFConfig):
             raise unknown_name("compute type", self.compute_type, COMPUTE_TYPES)
 
 
-def convert(model: str, revision: str | None, cache_root: Path, key: str) -> Path:
-    """Convert ``model`` to CTranslate2 under ``cache_root`` once; return the folder.
+def convert(model: str, revision: str | None, cache_root: Path, key: str, source: str | None = None) -> Path:
+    """Convert ``model`` (read from ``source``, its :func:`~nerxl_data.translate.hf.model_sources`, when given) to
+    CTranslate2 under ``cache_root`` once; return the folder.
 
     The conversion writes to a temporary folder renamed at the end, so an interrupted one is
     redone, never half-used.
@@ -63,7 +71,7 @@ def convert(model: str, revision: str | None, cache_root: Path, key: str) -> Pat
     tmp = cache_root / f".{target.name}.{os.getpid()}.part"
     shutil.rmtree(tmp, ignore_errors=True)
     logger.info("converting %s to CTranslate2 in %s", model, target)
-    ct2.converters.TransformersConverter(model, revision=revision).convert(str(tmp), force=True)
+    ct2.converters.TransformersConverter(source or model, revision=revision).convert(str(tmp), force=True)
     try:
         os.replace(tmp, target)
     except OSError:  # another process converted it first
@@ -88,15 +96,16 @@ class CT2Translator(LanguageCodes, Translator):
         from transformers import AutoConfig
 
         self.config = config
-        self.tokenizer = load_tokenizer(config)
-        hf_config = AutoConfig.from_pretrained(config.model, revision=config.revision)
+        source, tokenizer_source = model_sources(config)
+        self.tokenizer = load_tokenizer(config, tokenizer_source)
+        hf_config = AutoConfig.from_pretrained(source, revision=config.revision)
         self.family = config.family or detect_family(self.tokenizer, hf_config.model_type)
-        self.revision = model_revision(config, hf_config)
+        self.revision = model_revision(config, hf_config, source)
         root = Path(
             config.converted_dir
             or Path(os.environ.get("NERXL_CACHE", "~/.cache/nerxl")).expanduser() / "ct2"
         )
-        self.path = convert(config.model, config.revision, root, str(self.revision))
+        self.path = convert(config.model, config.revision, root, str(self.revision), source)
         self.device = config.device or ("cuda" if ct2.get_cuda_device_count() > 0 else "cpu")
         try:
             self.model = ct2.Translator(

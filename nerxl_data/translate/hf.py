@@ -85,33 +85,50 @@ def detect_family(tokenizer: Any, model_type: str) -> str:
     return "generic"
 
 
-def load_tokenizer(config: HFConfig) -> Any:
-    """The tokenizer of ``config`` (from ``config.tokenizer`` when set)."""
+def model_sources(config: HFConfig) -> tuple[str, str]:
+    """Where the model and its tokenizer load from now: a local path, the Hub name, or (the Hub
+    unreachable) the cached snapshot. Not local, not cached and offline raises at once
+    (transformers would retry for about 50 s and fail with a library message); the pipeline
+    calls this at config time, before any work.
+
+    Raises:
+        HubUnreachableError: naming the model (or tokenizer) that cannot be loaded.
+    """
+    from ..hubio import resolve_repo
+
+    model = resolve_repo(config.model, "model", "translation model", revision=config.revision)
+    return model, (resolve_repo(config.tokenizer, "model", "tokenizer") if config.tokenizer else model)
+
+
+def load_tokenizer(config: HFConfig, source: str) -> Any:
+    """The tokenizer of ``config`` from ``source`` (:func:`model_sources`)."""
     from transformers import AutoTokenizer
 
-    source = config.tokenizer or config.model
+    revision = None if config.tokenizer else config.revision
     try:
-        return AutoTokenizer.from_pretrained(
-            source, revision=None if config.tokenizer else config.revision
-        )
+        return AutoTokenizer.from_pretrained(source, revision=revision)
     except (OSError, TypeError, ValueError) as exc:  # no or broken tokenizer files
         hint = (
             "; pass tokenizer=... (EasyProject checkpoints use the original NLLB tokenizer)"
             if Path(source).is_dir()
             else ""
         )
+        reason = " ".join(str(exc).split())  # one line
         raise ConfigError(
-            f"cannot load a tokenizer from {source!r} ({type(exc).__name__}: {exc}){hint}"
+            f"cannot load a tokenizer from {source!r} ({type(exc).__name__}: {reason}){hint}"
         ) from exc
 
 
-def model_revision(config: HFConfig, model_config: Any = None) -> str | None:
-    """The revision for the cache key: as given, a local folder's fingerprint, or the Hub commit."""
+def model_revision(config: HFConfig, model_config: Any = None, source: str | None = None) -> str | None:
+    """The revision for the cache key: as given, a local folder's fingerprint, the cached
+    snapshot's commit (loaded offline from ``source``), or the Hub commit."""
     if config.revision:
         return config.revision
     local = Path(config.model)
     if local.is_dir():
         return _fingerprint(local)
+    if source is not None and source != config.model:  # .../snapshots/<commit>
+        return Path(source).name
     return getattr(model_config, "_commit_hash", None)
 
 
@@ -207,18 +224,19 @@ class HFTranslator(LanguageCodes, Translator):
             else:
                 dtype = "float32"
         self.dtype = dtype
-        self.tokenizer = load_tokenizer(config)
+        source, tokenizer_source = model_sources(config)
+        self.tokenizer = load_tokenizer(config, tokenizer_source)
         import transformers
 
         # transformers < 4.56 names the argument torch_dtype (we support >= 4.45)
         major, minor = (int(x) for x in transformers.__version__.split(".")[:2])
         dtype_arg = "dtype" if (major, minor) >= (4, 56) else "torch_dtype"
         self.model = AutoModelForSeq2SeqLM.from_pretrained(
-            config.model, revision=config.revision, **{dtype_arg: getattr(torch, dtype)}
+            source, revision=config.revision, **{dtype_arg: getattr(torch, dtype)}
         )
         self.model.to(self.device).eval()
         self.family = config.family or detect_family(self.tokenizer, self.model.config.model_type)
-        self.revision = model_revision(config, self.model.config)
+        self.revision = model_revision(config, self.model.config, source)
 
     def cache_spec(self) -> dict[str, Any]:
         params = asdict(self.config)
