@@ -242,3 +242,14 @@ def test_model_steps_get_actor_pools_with_fractional_gpus(tiny_bert, monkeypatch
     a = runner._map_kwargs(align)
     assert "num_gpus" not in a and a["compute"].max_size == 4  # no card: one actor per CPU
     assert isinstance(StepActor(project)(to_table({"id": []})), pa.Table)
+
+
+def test_a_failed_join_names_token_authentication_when_a_token_is_around(tmp_path):
+    from nerxl_data.runners.ray_data import auth_hint
+
+    assert auth_hint({}, tmp_path) == ""  # no token anywhere: nothing to suggest
+    assert "RAY_AUTH_MODE=token" in auth_hint({"RAY_AUTH_TOKEN": "x"}, tmp_path)
+    (tmp_path / ".ray").mkdir()
+    (tmp_path / ".ray" / "auth_token").write_text("x")
+    assert "RAY_AUTH_MODE=token" in auth_hint({}, tmp_path)
+    assert auth_hint({"RAY_AUTH_MODE": "token"}, tmp_path) == ""  # already sent: the cause is elsewhere

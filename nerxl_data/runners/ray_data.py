@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import tempfile
 from collections.abc import Mapping
@@ -177,6 +178,21 @@ def uses_model(step: Step) -> bool:
     return step.resources.num_gpus > 0
 
 
+def auth_hint(environ, home: Path) -> str:
+    """A hint for a failed join when token authentication is likely the cause.
+
+    ``ray start --head`` (Ray 2.5x) keeps a token in ``~/.ray/auth_token`` and refuses clients
+    that do not send one; ``ray.init(address=HOST:PORT)`` sends it only with ``RAY_AUTH_MODE=token``
+    (the C++ client logs ``InvalidAuthToken``; the Python error says only "Failed to connect").
+    """
+    if environ.get("RAY_AUTH_MODE", "").lower() == "token":
+        return ""
+    if environ.get("RAY_AUTH_TOKEN") or (home / ".ray" / "auth_token").is_file():
+        return ("; if the cluster uses token authentication, "
+                "run with RAY_AUTH_MODE=token (and RAY_AUTH_TOKEN where ~/.ray/auth_token is not shared)")
+    return ""
+
+
 # --- the runner --------------------------------------------------------------------------------
 
 
@@ -213,7 +229,8 @@ class RayRunner(Runner):
             else:
                 ray.init(address=address)
         except (ConnectionError, RuntimeError, TimeoutError) as exc:
-            raise ConfigError(f"could not join the Ray cluster at {address or 'this machine'}: {exc}") from exc
+            raise ConfigError(f"could not join the Ray cluster at {address or 'this machine'}: {exc}"
+                              f"{auth_hint(os.environ, Path.home()) if address else ''}") from exc
         self._started = self._open = True
         return self
 
