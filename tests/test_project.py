@@ -242,6 +242,14 @@ def test_project_batch_and_report_count_dropped_by_reason():
     assert "no-links" in table and table.splitlines()[-2].startswith("all")
 
 
+@pytest.mark.parametrize("cell", [["0-0", "1-1"], [[1, "x"]], [{"src": 1}]])
+def test_project_batch_names_the_row_of_an_unreadable_links_cell(cell):
+    batch = {"src_tokens": [SRC, SRC], "src_ner_tags": [["O", "B-ORG", "I-ORG", "O", "O", "B-PER", "O"]] * 2,
+             "tokens": [TGT, TGT], "links": ["1-1", cell]}
+    with pytest.raises(InputError, match="row 1.*cannot read .* as a link; give one Pharaoh string per row"):
+        project_batch(batch, "heuristic")
+
+
 def test_project_batch_with_datasets_map():
     datasets = pytest.importorskip("datasets")
     ds = datasets.Dataset.from_dict(

@@ -25,7 +25,7 @@ def _cap(n: int | None) -> int | None:
 @click.option("--target-types", default=None, help="Label set: 'masakhaner', 'conll' or 'PER,ORG,LOC,DATE' (default: the eval/first source's).")
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True,
               help="Source entity types the target label set lacks.")
-@click.option("-o", "--output-dir", required=True)
+@click.option("-o", "--output-dir", required=True, type=click.Path(file_okay=False))
 @click.option("--epochs", type=float, default=3.0, show_default=True)
 @click.option("--lr", type=float, default=5e-5, show_default=True)
 @click.option("--batch-size", type=int, default=16, show_default=True)
@@ -110,7 +110,7 @@ def experiment() -> None:
 @click.option("--orders", type=int, default=2, show_default=True, help="Seeded random source orders (their mean is the headline).")
 @click.option("--order-seed", type=int, default=0, show_default=True)
 @click.option("--model", default="e5-small", show_default=True)
-@click.option("--out", required=True, help="Run folder; a rerun resumes from it.")
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder; a rerun resumes from it.")
 @click.option("--methods", default=",".join(("direct", "ts-uniform", "ts-similarity", "ts-agreement", "ts-lid", "projection", "in-language")),
               show_default=True)
 @click.option("--reference-orders", default="given,similarity", show_default=True,

@@ -158,12 +158,19 @@ def _as_links(value: Any, row: int) -> list[Link]:
         return parse_links(value, source="links column", lineno=row + 1)
     out = []
     for item in value:
-        if isinstance(item, Link):
-            out.append(item)
-        elif isinstance(item, dict):
-            out.append(Link(int(item["src"]), int(item["tgt"]), float(item.get("score", 1.0))))
-        else:
-            out.append(Link(int(item[0]), int(item[1]), float(item[2]) if len(item) > 2 else 1.0))
+        try:
+            if isinstance(item, Link):
+                out.append(item)
+            elif isinstance(item, dict):
+                out.append(Link(int(item["src"]), int(item["tgt"]), float(item.get("score", 1.0))))
+            elif isinstance(item, str):
+                raise ValueError
+            else:
+                out.append(Link(int(item[0]), int(item[1]), float(item[2]) if len(item) > 2 else 1.0))
+        except (ValueError, TypeError, KeyError, IndexError):
+            raise InputError(f"links column: cannot read {item!r} as a link; give one Pharaoh string per "
+                             "row ('0-0 1-2:0.9') or a list of [i, j], [i, j, score] or "
+                             "{'src', 'tgt', 'score'} items", row=row) from None
     return out
 
 
