@@ -264,6 +264,12 @@ def main() -> None:
                                                 "someorg/some-encoder", "--out", w / "l.txt"], w, nothing_lost(w / "l.txt"))
     case("list ORG/NAME with HF_HUB_OFFLINE=1", ["list", "someorg/somename"], w, lambda rc, o, e: "no",
          env={"HF_HUB_OFFLINE": "1"})
+    case("translate --model ORG/NAME, no network", [*tr, "--in", w / "p.src", "--out", w / "t.txt", "--model",
+                                                    "someorg/some-mt"], w, nothing_lost(w / "t.txt"))
+    case("build --translator hf --translator-model ORG/NAME, no network",
+         ["build", "conll-generic", "--lang", "de", "--out", w / "b3", "--source-file", EN, "--translator", "hf",
+          "--translator-model", "someorg/some-mt"], w,
+         lambda rc, o, e: "no" if not list((w / "b3").rglob("*.parquet")) else "written")
 
     host = platform.node()
     lines = [

@@ -309,14 +309,20 @@ class AlignConfig:
     column: str = "alignment"
 
     def check(self) -> None:
-        """Resolve the aligner name and options now (nothing is loaded).
+        """Resolve the aligner name and options now (nothing is loaded), and check that a Hub
+        encoder can be loaded (a local path, the Hub reachable, or cached).
 
         Raises:
             ConfigError: an unknown aligner or option.
+            HubUnreachableError: a Hub encoder, offline and not cached.
         """
         from .align import get_aligner
+        from .align.encoders import BUILTIN_MODELS
+        from .hubio import resolve_repo
 
         get_aligner(self.aligner, model=self.model, **self.options)
+        if self.aligner != "eflomal" and self.model not in BUILTIN_MODELS:
+            resolve_repo(self.model, "model", "encoder")
 
 
 class AlignStep(Step):

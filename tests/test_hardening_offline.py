@@ -58,20 +58,27 @@ def test_stats_list_and_align_fail_with_one_line_when_the_hub_is_unreachable(tmp
     assert not (tmp_path / "l.txt").exists()
 
 
-@pytest.mark.parametrize("method", [None, "easyproject"])
-def test_a_build_with_a_hub_translator_fails_with_one_line_when_the_hub_is_unreachable(tmp_path, data_dir, method):
-    """The translator checks the Hub when it loads (builds, the Python API and ``nerxl translate``
-    alike), instead of transformers retrying for about 50 s and failing over two lines."""
+@pytest.mark.parametrize("extra, what", [
+    (["--translator", "hf", "--translator-model", "someorg/some-mt"], "translation model someorg/some-mt"),
+    (["--method", "easyproject", "--translator", "easyproject", "--translator-model", "someorg/some-mt"],
+     "translation model someorg/some-mt"),
+    (["--aligner-model", "someorg/some-encoder"], "encoder someorg/some-encoder"),
+])
+def test_a_build_with_a_hub_model_fails_with_one_line_before_any_work_when_the_hub_is_unreachable(
+        tmp_path, data_dir, extra, what):
+    """Translators and encoders check the Hub when the build's config is resolved, before any step
+    runs (no progress bar), instead of transformers retrying for about 50 s and failing over two
+    lines; ``nerxl translate`` and the Python API check the same way when they load."""
     env = _env(tmp_path, NERXL_DATA_DIR=str(data_dir))
-    args = ["build", "europarl-ner", "--lang", "de", "--limit", "5", "--out", str(tmp_path / "out"),
-            "--translator", method or "hf", "--translator-model", "someorg/some-mt"]
-    line = _one_error_line(_nerxl([*args, *(["--method", method] if method else [])], env, tmp_path))
-    assert "translation model someorg/some-mt" in line and "unreachable" in line, line
+    args = ["build", "europarl-ner", "--lang", "de", "--limit", "5", "--out", str(tmp_path / "out"), *extra]
+    line = _one_error_line(_nerxl(args, env, tmp_path))
+    assert what in line and "unreachable" in line, line
     assert not any((tmp_path / "out").rglob("*.parquet"))
-    line = _one_error_line(_nerxl(["translate", "--in", str(demo_path("en")), "--out", str(tmp_path / "t.txt"),
-                                   "--src-lang", "en", "--tgt-lang", "de", "--model", "someorg/some-mt"],
-                                  env, tmp_path))
-    assert "translation model someorg/some-mt" in line and "unreachable" in line, line
+    if "--translator" in extra:
+        line = _one_error_line(_nerxl(["translate", "--in", str(demo_path("en")), "--out", str(tmp_path / "t.txt"),
+                                       "--src-lang", "en", "--tgt-lang", "de", "--model", "someorg/some-mt"],
+                                      env, tmp_path))
+        assert what in line and "unreachable" in line, line
 
 
 def test_a_model_in_the_local_hub_cache_is_used_when_the_hub_is_unreachable(tmp_path):

@@ -225,7 +225,7 @@ def test_model_steps_get_actor_pools_with_fractional_gpus(tiny_bert, monkeypatch
     from nerxl_data.pipeline import TranslateConfig, make_steps
     from nerxl_data.runners.ray_data import StepActor, uses_model
 
-    config = PipelineConfig("en", "de", translator=TranslateConfig("hf", "some/nllb"),
+    config = PipelineConfig("en", "de", translator=TranslateConfig("hf", tiny_bert),  # a path: no Hub check
                             aligner=AlignConfig("simalign-argmax", tiny_bert))
     translate, align, project = make_steps(config)
     assert [uses_model(s) for s in (translate, align, project)] == [True, True, False]
