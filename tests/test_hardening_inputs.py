@@ -297,3 +297,23 @@ def test_align_cli_with_a_megabyte_line_keeps_one_line_per_pair(tmp_path):
     assert len(rows) == 3
     links = parse_links(rows[1])
     assert links and max(x.src for x in links) < MAX_WORDS and max(x.tgt for x in links) < MAX_WORDS
+
+
+def test_usage_errors_are_one_error_line_naming_the_help(tmp_path):
+    """A bad option value, a missing option or an unknown command: one ``Error:`` line (click's
+    message and where the help is), exit 2, like every other bad input; help itself is unchanged."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    for args, expected in ((["train", "e5-small", "-o", str(afile)], "'--output-dir': Directory"),
+                           (["build", "europarl-ner"], "Missing option '--lang'"),
+                           (["buidl"], "No such command 'buidl'"),
+                           (["translate", "--in", str(afile), "--out", str(tmp_path / "o"), "--src-lang", "en",
+                             "--tgt-lang", "de", "--num-beams", "four"], "'four' is not a valid integer")):
+        r = CliRunner().invoke(main, args)
+        lines = r.output.strip().splitlines()
+        assert r.exit_code == 2 and len(lines) == 1, r.output
+        assert lines[0].startswith("Error: ") and expected in lines[0] and "--help')" in lines[0], r.output
+    r = CliRunner().invoke(main, ["stats", "--help"])
+    assert r.exit_code == 0 and r.output.startswith("Usage: ") and " stats [OPTIONS]" in r.output.splitlines()[0]
+    r = CliRunner().invoke(main, [])
+    assert "Commands:" in r.output and "Error" not in r.output

@@ -124,7 +124,7 @@ def test_any_language_laid_out_the_same_way_and_missing_parallel_text(data_dir, 
 
 def test_a_build_without_a_usable_translator_fails_before_any_work(data_dir, tmp_path):
     env = {"NERXL_DATA_DIR": str(data_dir)}
-    for args, expected in ((["--translator", "hf"], "needs 'model' (give --translator-model)"),
+    for args, expected in ((["--translator", "hf"], "needs 'model' (--model in nerxl translate, --translator-model in nerxl build)"),
                            (["--translator", "hff"], "did you mean 'hf'"),
                            (["--translator", "hf", "--translator-model", "m", "--method", "hull-e5smal"], "aligner model")):
         r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", "yor", "--out", str(tmp_path / "o"), *args], env=env)

@@ -57,6 +57,27 @@ class _Group(click.Group):
         mod = importlib.import_module(f"{__name__}.{module}")
         return {c.name: c for c in mod.commands}.get(name)
 
+    def main(self, *args, standalone_mode: bool = True, **kwargs):
+        """click's ``main``, with a usage error (a bad option value, a missing option) reported as
+        one ``Error:`` line like every other bad input, not click's usage block."""
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except getattr(click.exceptions, "NoArgsIsHelpError", ()) as exc:  # `nerxl` alone: the help
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.UsageError as exc:
+            where = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
+            _fail(exc.format_message() + where, exc, exc.exit_code)
+        except click.exceptions.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -71,10 +92,10 @@ class _Group(click.Group):
             _fail(message, exc)
 
 
-def _fail(message: str, exc: BaseException) -> None:
+def _fail(message: str, exc: BaseException, code: int = 2) -> None:
     logging.getLogger(__name__).debug("error details", exc_info=exc)
     click.echo(f"Error: {redact(message)}", err=True)
-    sys.exit(2)
+    sys.exit(code)
 
 
 _NOISY_LOGGERS = ("transformers", "huggingface_hub", "datasets", "httpx", "httpcore", "urllib3",

@@ -55,7 +55,7 @@ def make_config(backend: str, model: str | None = None, **opts):
         return config_cls(**opts)
     except TypeError as exc:  # a missing required option
         missing = str(exc).rsplit(":", 1)[-1].strip()  # "'model'" or "'source' and 'target'"
-        hint = " (give --translator-model)" if "model" in missing else ""
+        hint = " (--model in nerxl translate, --translator-model in nerxl build)" if "model" in missing else ""
         raise ConfigError(f"backend {backend!r} needs {missing}{hint}") from None
 
 
