@@ -240,14 +240,19 @@ class TagConfig:
 
     @classmethod
     def resolve(cls, spec: str | None, source_lang: str, types) -> TagConfig:
-        """Check ``spec`` (None: the default tagger of ``source_lang``) without loading it.
+        """Check ``spec`` (None: the default tagger of ``source_lang``) without loading it; a
+        token-classification model must be loadable (a local path, the Hub reachable, or cached).
 
         Raises:
             ConfigError: no default tagger for the language, or the package is not installed.
+            HubUnreachableError: a Hub model, offline and not cached.
         """
+        from .hubio import resolve_repo
         from .taggers import resolve_tagger
 
         t = resolve_tagger(spec, source_lang)
+        if t.kind == "hf":
+            resolve_repo(t.name, "model", "tagger model")
         return cls(t.spec, tuple(types), t.version)
 
     def describe(self) -> str:

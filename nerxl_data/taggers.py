@@ -207,8 +207,11 @@ class HFTagger(Tagger):
     def load(cls, model: str, target_types: Sequence[str], **kwargs) -> HFTagger:
         from transformers import AutoModelForTokenClassification, AutoTokenizer
 
-        return cls(AutoModelForTokenClassification.from_pretrained(model).eval(),
-                   AutoTokenizer.from_pretrained(model), target_types, **kwargs)
+        from .hubio import resolve_repo
+
+        source = resolve_repo(model, "model", "tagger model")  # offline and not cached: one error, at once
+        return cls(AutoModelForTokenClassification.from_pretrained(source).eval(),
+                   AutoTokenizer.from_pretrained(source), target_types, **kwargs)
 
     def spans(self, sentences):
         import torch

@@ -63,14 +63,16 @@ def test_stats_list_and_align_fail_with_one_line_when_the_hub_is_unreachable(tmp
     (["--method", "easyproject", "--translator", "easyproject", "--translator-model", "someorg/some-mt"],
      "translation model someorg/some-mt"),
     (["--aligner-model", "someorg/some-encoder"], "encoder someorg/some-encoder"),
+    (["--tagger-model", "someorg/some-tagger"], "tagger model someorg/some-tagger"),
 ])
 def test_a_build_with_a_hub_model_fails_with_one_line_before_any_work_when_the_hub_is_unreachable(
         tmp_path, data_dir, extra, what):
-    """Translators and encoders check the Hub when the build's config is resolved, before any step
+    """Translators, encoders and taggers check the Hub when the build's config is resolved, before any step
     runs (no progress bar), instead of transformers retrying for about 50 s and failing over two
     lines; ``nerxl translate`` and the Python API check the same way when they load."""
     env = _env(tmp_path, NERXL_DATA_DIR=str(data_dir))
-    args = ["build", "europarl-ner", "--lang", "de", "--limit", "5", "--out", str(tmp_path / "out"), *extra]
+    family = ["masakhaner2", "--lang", "yor"] if "--tagger-model" in extra else ["europarl-ner", "--lang", "de"]
+    args = ["build", *family, "--limit", "5", "--out", str(tmp_path / "out"), *extra]
     line = _one_error_line(_nerxl(args, env, tmp_path))
     assert what in line and "unreachable" in line, line
     assert not any((tmp_path / "out").rglob("*.parquet"))
