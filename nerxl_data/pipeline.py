@@ -322,12 +322,11 @@ class AlignConfig:
             HubUnreachableError: a Hub encoder, offline and not cached.
         """
         from .align import get_aligner
-        from .align.encoders import BUILTIN_MODELS
-        from .hubio import resolve_repo
+        from .align.encoders import check_model
 
         get_aligner(self.aligner, model=self.model, **self.options)
-        if self.aligner != "eflomal" and self.model not in BUILTIN_MODELS:
-            resolve_repo(self.model, "model", "encoder")
+        if self.aligner != "eflomal":
+            check_model(self.model)
 
 
 class AlignStep(Step):

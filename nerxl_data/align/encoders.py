@@ -60,9 +60,21 @@ def resolve_model(name: str) -> str:
     """A built-in name -> its local directory; a directory or Hub id is returned unchanged."""
     if name in BUILTIN_MODELS:
         return str(BUILTIN_MODELS[name]())
+    return check_model(name)
+
+
+def check_model(name: str) -> str:
+    """``name`` as something loadable now, without building a built-in (config time): a built-in
+    name as it is; else a local path, the Hub name, or a cached snapshot.
+
+    Raises:
+        HubUnreachableError: a Hub model, offline and not cached (at once, not after retries).
+    """
+    if name in BUILTIN_MODELS:
+        return name
     from nerxl_data.hubio import resolve_repo
 
-    return resolve_repo(name, "model", "encoder")  # a local path, a cached snapshot, or a fast error offline
+    return resolve_repo(name, "model", "encoder")
 
 
 def pick_device(device: str | None = None) -> str:
