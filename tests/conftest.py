@@ -23,7 +23,8 @@ def data_dir() -> Path:
     path = Path(value)
     if not path.is_dir():
         pytest.fail(f"NERXL_DATA_DIR={value} is not a directory")
-    return path
+    # Absolute: tests run the CLI in subprocesses with another working directory, and CI sets a relative path.
+    return path.resolve()
 
 
 @pytest.fixture(scope="session")
