@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nerxl_data.errors import ConfigError, InputError
 from nerxl_data.project import (
@@ -317,3 +319,25 @@ def test_ilp_is_optimal_and_never_below_greedy_or_bipartite_on_random_cases():
         chosen = match_ilp(pairs)
         assert len({p[1] for p in chosen}) == len(chosen)
         assert not any(a[2] < b[3] and b[2] < a[3] for i, a in enumerate(chosen) for b in chosen[i + 1:])
+
+
+def _prune_reference(pairs):
+    """The definition: drop a pair when a pair of the same entity inside its span scores more."""
+    return [p for p in pairs
+            if not any(q[1] == p[1] and q[2] >= p[2] and q[3] <= p[3] and q[0] > p[0] for q in pairs)]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9, 1.0]), st.integers(0, 1),
+                          st.integers(0, 12), st.integers(1, 5)), min_size=1, max_size=90))
+def test_dominated_pairs_are_pruned_exactly_and_ilp_stays_optimal_on_large_entities(raw):
+    """Entities with many candidates (past the vectorised threshold) prune exactly the dominated
+    pairs, and the ILP after all reductions scores what HiGHS scores on the unreduced problem."""
+    from nerxl_data.project.candidates import _VECTOR_MIN, _prune_dominated, _solve_milp
+
+    pairs = list(dict.fromkeys((s, k, a, a + n) for s, k, a, n in raw))
+    assert sorted(_prune_dominated(pairs)) == sorted(_prune_reference(pairs))
+    assert sum(p[0] for p in match_ilp(pairs)) == pytest.approx(sum(p[0] for p in _solve_milp(pairs)))
+    big = [(round(0.01 * (i % 97), 2), 0, i % 13, i % 13 + 1 + i % 5) for i in range(3 * _VECTOR_MIN)]
+    big = list(dict.fromkeys(big))
+    assert len(big) > _VECTOR_MIN and sorted(_prune_dominated(big)) == sorted(_prune_reference(big))

@@ -591,12 +591,32 @@ def _prune_dominated(pairs: Sequence[Pair]) -> list[Pair]:
     kept: list[Pair] = []
     for group in by_entity.values():
         group.sort(key=lambda p: (p[3] - p[2], -p[0]))  # shortest, then best, first
+        if len(group) > _VECTOR_MIN:
+            kept.extend(_undominated(group))
+            continue
         mine: list[Pair] = []
         for p in group:
             if not any(q[2] >= p[2] and q[3] <= p[3] and q[0] > p[0] for q in mine):
                 mine.append(p)
         kept.extend(mine)
     return kept
+
+
+_VECTOR_MIN = 24  # below this many pairs of one entity the Python loop is faster than numpy's set-up
+
+
+def _undominated(group: Sequence[Pair]) -> list[Pair]:
+    """``group`` (one entity's pairs) less those with a better pair inside their span, in order.
+
+    All pairs at once: "some pair inside scores more" equals "some kept pair inside scores more"
+    (a dominating pair that is itself dominated has a better one inside it), so no loop is needed.
+    """
+    import numpy as np
+
+    score, start, end = (np.fromiter((p[i] for p in group), float, len(group)) for i in (0, 2, 3))
+    inside = (start[None, :] >= start[:, None]) & (end[None, :] <= end[:, None])  # [p, q]: q inside p
+    dominated = (inside & (score[None, :] > score[:, None])).any(axis=1)
+    return [p for p, d in zip(group, dominated.tolist(), strict=True) if not d]
 
 
 def match_ilp(pairs: Sequence[Pair]) -> list[Pair]:
