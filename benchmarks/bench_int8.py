@@ -95,6 +95,9 @@ def main() -> None:
         ("Both goals hold: int8 could be the CPU default." if ok else
          "The goals do not both hold, so float32 stays the CPU default; int8 is opt-in "
          "(`nerxl align --option dtype=int8`, `--aligner simalign-itermax@dtype=int8` in `nerxl bench europarl`)."),
+        "",
+        "Other int8 recipes (per-channel weights; outlier-input layers kept float32): `int8_variants.md` "
+        "(`benchmarks/bench_int8_variants.py`).",
     ]
     out = Path(__file__).parent / "results" / "int8.md"
     out.write_text("\n".join(lines) + "\n")
