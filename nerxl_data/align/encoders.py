@@ -137,7 +137,8 @@ def load_encoder(name: str, device: str | None = None, dtype: str | None = None)
 
 def quantize_int8(model):
     """Dynamic int8 quantisation of the Linear layers (weights int8, activations quantised per
-    batch; ``torch.ao.quantization.quantize_dynamic``): a CPU inference path."""
+    batch; ``torch.ao.quantization.quantize_dynamic``): a CPU inference path. One activation scale
+    per batch tensor: a sentence's vectors depend on the other sentences in its batch."""
     import torch
 
     return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)

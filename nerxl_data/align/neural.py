@@ -30,7 +30,8 @@ class EmbeddingAlignerConfig:
         layer: hidden layer whose vectors are compared (8 for awesome-align and SimAlign).
         device: ``cpu``, ``cuda``, ``cuda:1``...; ``None`` picks CUDA when available.
         dtype: ``float32``/``float16``/``bfloat16``, or ``int8`` (CPU only: Linear layers dynamically
-            quantised, see benchmarks/results/int8.md); ``None``: float32 on CPU, bf16/fp16 on GPU.
+            quantised, see benchmarks/results/int8.md; a sentence's vectors then depend on its
+            batch-mates, activation scales being per batch); ``None``: float32 on CPU, bf16/fp16 on GPU.
         batch_size: sequences per forward pass.
         threshold: awesome-align's softmax threshold.
         token_type: SimAlign granularity: ``bpe`` (subword matrix, SimAlign's default) or
