@@ -317,3 +317,18 @@ def test_usage_errors_are_one_error_line_naming_the_help(tmp_path):
     assert r.exit_code == 0 and r.output.startswith("Usage: ") and " stats [OPTIONS]" in r.output.splitlines()[0]
     r = CliRunner().invoke(main, [])
     assert "Commands:" in r.output and "Error" not in r.output
+
+
+@pytest.mark.parametrize("option, message", [
+    ("threshold=abc", "option threshold='abc' is not a number"),
+    ("max_length=abc", "option max_length='abc' is not an integer"),
+    ("max_length=1.5", "option max_length=1.5 is not an integer"),
+])
+def test_a_mistyped_numeric_aligner_option_is_one_error_line_before_the_model_loads(tmp_path, option, message):
+    en = str(demo_path("en"))
+    out = tmp_path / "links.txt"
+    r = CliRunner().invoke(main, ["align", "--src", en, "--tgt", en, "--aligner", "awesome",
+                                  "--model", "e5-small", "--option", option, "--out", str(out)])
+    assert r.exit_code == 2, r.output
+    assert r.output.strip().splitlines() == [f"Error: aligner 'awesome' {message}"], r.output
+    assert not out.exists()
