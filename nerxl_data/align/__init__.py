@@ -12,9 +12,8 @@ Links print in Pharaoh format with :mod:`nerxl_data.align.pharaoh`.
 
 from __future__ import annotations
 
-import typing
-
 from ..errors import ConfigError
+from ..options import KINDS, fits, option_kind
 from ..registry import Registry
 from ..schema import Link
 from .corpus import align_corpus, read_pair_files, run_aligner
@@ -71,20 +70,12 @@ def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] =
     from dataclasses import fields
 
     known = [f.name for f in fields(config_cls) if f.name not in exclude]
-    hints = typing.get_type_hints(config_cls)
     for key, value in opts.items():
         if key not in known:
             raise ConfigError(f"aligner {name!r} has no option {key!r}; options: {', '.join(sorted(known))}")
-        # numeric options get a number (or None where optional), checked before any model loads
-        allowed = set(typing.get_args(hints[key])) or {hints[key]}
-        numeric = allowed - {type(None)}
-        if numeric and numeric <= {int, float} and not (
-            (value is None and type(None) in allowed)
-            or (isinstance(value, int | float) and not isinstance(value, bool)
-                and (float in numeric or isinstance(value, int)))
-        ):
-            kind = "an integer" if numeric == {int} else "a number"
-            raise ConfigError(f"aligner {name!r} option {key}={value!r} is not {kind}")
+        kind = option_kind(config_cls, key)
+        if not fits(value, kind):  # checked before any model loads
+            raise ConfigError(f"aligner {name!r} option {key}={value!r} is not {KINDS[kind]}")
 
 
 __all__ = [

@@ -44,13 +44,6 @@ LAFAND_SPLITS = (("train",), ("validation", "test"))
 ship only those)."""
 
 
-def _data_root(data_dir: str | Path | None) -> Path | None:
-    """The data folder: ``data_dir`` when given, else ``NERXL_DATA_DIR`` (None when neither)."""
-    from nerxl_data.corpora.registry import data_dir_from_env
-
-    return Path(data_dir) if data_dir else data_dir_from_env()
-
-
 def lafand_text(lang: str, data_dir: str | Path | None) -> tuple[str, tuple[str, ...]] | None:
     """``(pivot, splits)`` of ``lang``'s LAFAND text, or None when there is none.
 
@@ -58,10 +51,10 @@ def lafand_text(lang: str, data_dir: str | Path | None) -> tuple[str, tuple[str,
     the registry's local folder name such as ``en_luo``), else at the registry's list of pairs
     (then the Hub's train split).
     """
-    from nerxl_data.corpora.registry import get_corpus
+    from nerxl_data.corpora.registry import data_root, get_corpus
 
     info = get_corpus("lafand")
-    root = _data_root(data_dir)
+    root = data_root(data_dir)
     for pivot in PIVOTS:
         pair = f"{pivot}-{lang}"
         if root is None:
@@ -88,11 +81,12 @@ class MasakhaNer2(Builder):
     def check(self, opts: BuildOptions) -> None:
         """Names checked as paths (base), and the language listed or laid out like MasakhaNER 2.0's
         under the data folder."""
+        from nerxl_data.corpora.registry import data_root
         from nerxl_data.errors import unknown_name
         from nerxl_data.paths import check_name
 
         check_name(opts.lang, "language code"), check_name(self.config_name(opts), "config name")
-        root = _data_root(opts.data_dir)
+        root = data_root(opts.data_dir)
         if opts.lang not in self._listed and not (root is not None and (root / "masakhaner2" / opts.lang).is_dir()):
             raise unknown_name("masakhaner2 language", opts.lang, self._listed)
 
@@ -105,7 +99,9 @@ class MasakhaNer2(Builder):
         found = lafand_text(opts.lang, opts.data_dir)
         pivot = found[0] if found else None
         if pivot is None:
-            root = _data_root(opts.data_dir)
+            from nerxl_data.corpora.registry import data_root
+
+            root = data_root(opts.data_dir)
             where = f"under {root.resolve()}" if root is not None else "and NERXL_DATA_DIR is not set"
             raise ConfigError(
                 f"masakhaner2:{opts.lang} has no LAFAND parallel text (lafand/en-{opts.lang}/ or "

@@ -9,15 +9,7 @@ import click
 
 from ..align import ALIGNERS
 from ..errors import ConfigError
-
-
-def _value(text: str) -> Any:
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+from ..options import parse_value
 
 
 def parse_options(items: tuple[str, ...]) -> dict[str, Any]:
@@ -27,7 +19,7 @@ def parse_options(items: tuple[str, ...]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ConfigError(f"option {item!r} is not KEY=VALUE")
-        out[key.strip().replace("-", "_")] = _value(value.strip())
+        out[key.strip().replace("-", "_")] = parse_value(value.strip())
     return out
 
 

@@ -10,20 +10,7 @@ from typing import Any
 import click
 
 from ..errors import ConfigError, InputError, excerpt
-
-
-def _scalar(text: str) -> Any:
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low == "none":
-        return None
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
+from ..options import KINDS, fits, option_kind, parse_value
 
 
 def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
@@ -45,32 +32,14 @@ def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
         if key not in defaults:
             raise ConfigError(f"method {method!r} has no option {key!r}; options: {', '.join(sorted(defaults))}")
         if "," in value or isinstance(defaults[key], tuple) or key == "weights":
-            out[key] = tuple(_scalar(v.strip()) for v in value.split(",") if v.strip())
+            out[key] = tuple(parse_value(v.strip()) for v in value.split(",") if v.strip())
         else:
-            out[key] = _scalar(value)
-        _check_type(method, key, out[key], defaults[key])
+            out[key] = parse_value(value)
+        kind = option_kind(m.config_cls, key)
+        if not fits(out[key], kind):  # -o max_gap=abc
+            raise ConfigError(f"option {key!r} of method {method!r} takes {KINDS[kind]} "
+                              f"(default {defaults[key]!r}), got {excerpt(str(out[key]), 40)}")
     return out
-
-
-def _check_type(method: str, key: str, value: Any, default: Any) -> None:
-    """A value of the wrong kind for an option (``-o max_gap=abc``) as a :class:`ConfigError`."""
-    if default is None or value is None or isinstance(default, str):
-        return
-    if isinstance(default, bool):
-        ok = isinstance(value, bool)
-    elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif isinstance(default, float):
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
-    elif isinstance(default, tuple):
-        ok = isinstance(value, tuple)
-    else:
-        return
-    if not ok:
-        kind = {"bool": "true or false", "int": "an integer", "float": "a number",
-                "tuple": "a comma-separated list"}[type(default).__name__]
-        raise ConfigError(f"option {key!r} of method {method!r} takes {kind} "
-                          f"(default {default!r}), got {excerpt(str(value), 40)}")
 
 
 def _read_target(path: Path, fmt: str) -> list[list[str]]:

@@ -256,13 +256,15 @@ def parse_corpus_ref(ref: str, data_dir: str | Path | None = None) -> tuple[Corp
             f"corpus {name!r} needs a language: {name}:LANG, LANG one of {', '.join(info.languages)}"
         )
     if (lang not in info.languages and info.local_path and lang not in info.local_languages
-            and not info.is_local(lang, Path(data_dir) if data_dir else data_dir_from_env())):
+            and not info.is_local(lang, data_root(data_dir))):
         raise unknown_name(f"language of {name}", lang, info.languages)
     return info, lang
 
 
-def data_dir_from_env() -> Path | None:
-    """``NERXL_DATA_DIR`` as a path, or None when unset."""
+def data_root(data_dir: str | Path | None = None) -> Path | None:
+    """The data folder: ``data_dir`` when given, else ``NERXL_DATA_DIR`` (None when neither)."""
+    if data_dir:
+        return Path(data_dir)
     value = os.environ.get(DATA_DIR_ENV)
     return Path(value) if value else None
 
@@ -280,7 +282,7 @@ def corpus_files(
         InputError: an expected file is missing.
     """
     info = get_corpus(name)
-    root = Path(data_dir) if data_dir is not None else data_dir_from_env()
+    root = data_root(data_dir)
     if root is None:
         raise ConfigError(f"{DATA_DIR_ENV} is not set; point it at the folder holding {name}/")
     if info.local_path is None or not info.is_local(lang, root):
@@ -335,7 +337,7 @@ def load_corpus(
     from .parallel import read_parallel_text
 
     info, lang = parse_corpus_ref(ref, data_dir)
-    root = Path(data_dir) if data_dir is not None else data_dir_from_env()
+    root = data_root(data_dir)
     if split is not None:
         split = info.check_split(split)
     if root is not None and info.is_local(lang, root):

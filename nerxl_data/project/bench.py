@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..evaluation import evaluate_tags
+from ..options import parse_value
 from ..schema import tags_to_spans
 from .links import COMBINE_MODES
 from .report import ProjectionReport
@@ -65,7 +66,7 @@ def parse_aligner(spec: str) -> tuple[str, dict[str, Any]]:
         key, sep, value = item.partition("=")
         if not sep:
             raise ConfigError(f"aligner option {item!r} in {spec!r} is not KEY=VALUE")
-        options[key] = value
+        options[key] = parse_value(value)
     return name, options
 
 

@@ -1,0 +1,52 @@
+"""Typed ``KEY=VALUE`` options of config dataclasses (aligners, projection methods).
+
+One reader of a value (``64`` -> 64, ``0.5`` -> 0.5, ``true``/``false``/``none``, else the text)
+and one check that a value fits its field, from the field's default or, when the default is
+None, its annotation (``max_length: int | None``), so every option is checked before any model
+loads, whichever way it came in (CLI ``--option``, ``-o``, or an ``aligner@key=value`` spec).
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import MISSING, fields
+from typing import Any
+
+KINDS = {bool: "true or false", int: "an integer", float: "a number", tuple: "a comma-separated list"}
+
+
+def parse_value(text: str) -> Any:
+    """``"64"`` -> 64, ``"1e-3"`` -> 0.001, ``"true"`` -> True, ``"none"`` -> None, else ``text``."""
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def option_kind(config_cls: type, key: str) -> type | None:
+    """``bool``, ``int``, ``float`` or ``tuple`` for field ``key`` of ``config_cls``; None when
+    its values are not checked (text, paths, mixed types)."""
+    field = next(f for f in fields(config_cls) if f.name == key)
+    if field.default is not MISSING and field.default is not None:
+        kind = type(field.default)
+    else:
+        try:
+            hint = typing.get_type_hints(config_cls)[key]
+        except NameError:  # an annotation naming a type imported only for type checkers
+            return None
+        kinds = [typing.get_origin(a) or a for a in (typing.get_args(hint) or (hint,)) if a is not type(None)]
+        kind = kinds[0] if len(kinds) == 1 else None
+    return kind if kind in KINDS else None
+
+
+def fits(value: Any, kind: type | None) -> bool:
+    """Whether ``value`` is a valid value of ``kind`` (None always is: the field's own check decides)."""
+    if kind is None or value is None:
+        return True
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is tuple:
+        return isinstance(value, tuple)
+    return isinstance(value, int | float if kind is float else int) and not isinstance(value, bool)
