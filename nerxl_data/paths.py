@@ -120,6 +120,37 @@ def check_output(path: str | os.PathLike) -> Path:
     return path
 
 
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same resolved path (links followed), or, when
+    both exist, the same inode (hard links, bind mounts)."""
+    a, b = Path(a), Path(b)
+    with contextlib.suppress(OSError):
+        if a.exists() and b.exists() and os.path.samefile(a, b):
+            return True
+    return a.resolve() == b.resolve()
+
+
+def check_distinct(outputs: dict[str, str | os.PathLike | None],
+                   inputs: dict[str, str | os.PathLike | None]) -> None:
+    """Refuse, before any work, an output that is the same file as an input, a cache or another
+    output (``--out en.conll`` with ``--src-conll en.conll`` would overwrite the data it reads).
+
+    Keys are the option names shown in the message; None values are skipped.
+
+    >>> check_distinct({"--out": "/tmp/a.txt"}, {"--in": "/tmp/./a.txt"})
+    Traceback (most recent call last):
+    ...
+    nerxl_data.errors.ConfigError: /tmp/a.txt: --out is the same file as --in; write the output to another file
+    """
+    outs = [(k, v) for k, v in outputs.items() if v is not None]
+    ins = [(k, v) for k, v in inputs.items() if v is not None]
+    for i, (name, path) in enumerate(outs):
+        for other, other_path in outs[:i] + ins:
+            if same_file(path, other_path):
+                raise ConfigError(f"{name} is the same file as {other}; write the output to another file",
+                                  source=str(path))
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to ``path``; on success it is renamed to ``path``.
@@ -199,3 +230,16 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
             old.rename(path)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def folder_fingerprint(path: str | os.PathLike) -> str:
+    """Identify a local model folder by its files' names, sizes and modification times (a
+    changed weight file changes the key; the folder's path does not enter it)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in sorted(Path(path).iterdir()):
+        if f.is_file():
+            st = f.stat()
+            h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
+    return "local-" + h.hexdigest()[:16]

@@ -7,13 +7,13 @@ Marian/opus-mt models are one language pair each (a multi-target one gets a ``>>
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import ConfigError, unknown_name
+from ..paths import folder_fingerprint
 from . import langs
 from .base import Translator
 
@@ -61,16 +61,6 @@ class HFConfig:
         for name in ("batch_size", "num_beams", "max_input_tokens", "max_new_tokens"):
             if int(getattr(self, name)) < 1:
                 raise ConfigError(f"{name} must be >= 1, got {getattr(self, name)}")
-
-
-def _fingerprint(path: Path) -> str:
-    """Identify a local model folder by its files' names, sizes and modification times."""
-    h = hashlib.sha256()
-    for f in sorted(path.iterdir()):
-        if f.is_file():
-            st = f.stat()
-            h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
-    return "local-" + h.hexdigest()[:16]
 
 
 def detect_family(tokenizer: Any, model_type: str) -> str:
@@ -126,7 +116,7 @@ def model_revision(config: HFConfig, model_config: Any = None, source: str | Non
         return config.revision
     local = Path(config.model)
     if local.is_dir():
-        return _fingerprint(local)
+        return folder_fingerprint(local)
     if source is not None and source != config.model:  # .../snapshots/<commit>
         return Path(source).name
     return getattr(model_config, "_commit_hash", None)
