@@ -8,7 +8,9 @@ loads, whichever way it came in (CLI ``--option``, ``-o``, or an ``aligner@key=v
 
 from __future__ import annotations
 
+import math
 import typing
+from collections.abc import Iterable
 from dataclasses import MISSING, fields
 from typing import Any
 
@@ -16,13 +18,39 @@ KINDS = {bool: "true or false", int: "an integer", float: "a number", tuple: "a 
 
 
 def parse_value(text: str) -> Any:
-    """``"64"`` -> 64, ``"1e-3"`` -> 0.001, ``"true"`` -> True, ``"none"`` -> None, else ``text``."""
+    """``"64"`` -> 64, ``"1e-3"`` -> 0.001, ``"true"`` -> True, ``"none"`` -> None, else ``text``.
+
+    ``nan`` and ``inf`` stay text: no option takes them (a NaN threshold would turn a filter off
+    silently), so a numeric option given one is refused by :func:`fits`.
+
+    >>> parse_value("64"), parse_value("0.5"), parse_value("nan"), parse_value("2020-01-01")
+    (64, 0.5, 'nan', '2020-01-01')
+    """
     for cast in (int, float):
         try:
-            return cast(text)
+            value = cast(text)
         except ValueError:
-            pass
+            continue
+        return value if math.isfinite(value) else text
     return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def parse_pairs(items: Iterable[str], flag: str = "--option") -> dict[str, Any]:
+    """``("threshold=0.01", "token-type=word")`` -> ``{"threshold": 0.01, "token_type": "word"}``:
+    the ``KEY=VALUE`` options of every command (values by :func:`parse_value`; no YAML).
+
+    Raises:
+        ConfigError: an item without ``=`` or without a key.
+    """
+    from .errors import ConfigError, excerpt
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{flag} {excerpt(item, 60)} is not KEY=VALUE")
+        out[key.strip().replace("-", "_")] = parse_value(value.strip())
+    return out
 
 
 def option_kind(config_cls: type, key: str) -> type | None:
@@ -49,4 +77,6 @@ def fits(value: Any, kind: type | None) -> bool:
         return isinstance(value, bool)
     if kind is tuple:
         return isinstance(value, tuple)
+    if isinstance(value, float) and not math.isfinite(value):
+        return False
     return isinstance(value, int | float if kind is float else int) and not isinstance(value, bool)

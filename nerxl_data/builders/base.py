@@ -77,6 +77,9 @@ def parse_method(method: str, aligner_model: str | None = None) -> tuple[Project
         )
     if name == "easyproject":
         raise ConfigError(f"easyproject uses no aligner: call the method 'easyproject', not {method!r}")
+    if len(rest) > 2 or "" in rest:  # nothing is ignored: it would stay in the config name
+        raise ConfigError(f"method {method!r} must read PROJECTION-MODEL[-VARIANT], e.g. "
+                          f"{DEFAULT_METHOD!r}: {'-'.join(rest[2:]) or 'an empty part'!r} is not part of it")
     short, variant = rest[0], (rest[1] if len(rest) > 1 else "argmax")
     if variant not in ALIGNER_VARIANTS:
         raise unknown_name("aligner variant", variant, ALIGNER_VARIANTS)
@@ -192,6 +195,11 @@ class Builder:
         """This builder configured from the parsed extra flags."""
         return self
 
+    def split_choices(self, opts: BuildOptions) -> tuple[str, ...]:
+        """The splits ``opts.splits`` may name; empty when the family ignores ``--split`` (then
+        giving it is an error, not silently ignored)."""
+        return ()
+
     # --- shared ----------------------------------------------------------------------------
     @property
     def label_names(self) -> list[str]:
@@ -206,6 +214,27 @@ class Builder:
         check_name(opts.lang, "language code"), check_name(self.config_name(opts), "config name")
         if self.languages and opts.lang not in self.languages:
             raise unknown_name(f"{self.family} language", opts.lang, self.languages)
+
+    def check_options(self, opts: BuildOptions) -> None:
+        """Options checked before any work, for every family: the config name is not the card's
+        file, ``limit`` is positive, and ``splits`` are ones this family and mode build (a family
+        that ignores ``--split`` refuses it rather than ignoring it).
+
+        Raises:
+            ConfigError: naming the option.
+        """
+        if self.config_name(opts) == "README.md":
+            raise ConfigError("config name 'README.md' is the dataset card's file name; choose another")
+        if opts.limit is not None and (isinstance(opts.limit, bool) or not isinstance(opts.limit, int)
+                                       or opts.limit < 1):
+            raise ConfigError(f"limit must be a positive number of sentences, got {opts.limit!r}")
+        choices = self.split_choices(opts)
+        for split in opts.splits or ():
+            if not choices:
+                raise ConfigError(f"--split is not used by {self.family} in {opts.mode} mode (it builds "
+                                  "a silver train split and the family's own evaluation splits); leave it out")
+            if split not in choices:
+                raise unknown_name(f"{self.family} {opts.mode} split", split, choices)
 
     def pipeline_config(self, opts: BuildOptions) -> PipelineConfig:
         """The typed pipeline config of ``opts`` (resolved options): every name is checked
@@ -256,9 +285,18 @@ class Builder:
         from nerxl_data.hub.publish import write_card, write_config
 
         self.check(opts)  # names become paths: checked before resolve() looks for files
+        self.check_options(opts)
         opts = self.resolve(opts)
         config = self.pipeline_config(opts)
         names = self.label_names
+        if out is not None:  # the card replaces README.md: only in a dataset folder
+            from nerxl_data.hub.publish import check_dataset_folder
+
+            check_dataset_folder(out, None)
+            if opts.cache_dir is not None and Path(opts.cache_dir) == Path(out) / ".cache":
+                from nerxl_data.paths import safe_join
+
+                safe_join(out, ".cache")  # the default cache stays inside the folder (no link out)
         if out is not None and Path(out).is_dir():  # one label list per repo: fail before the work
             from nerxl_data.hub.features import check_labels
             from nerxl_data.hub.publish import read_configs

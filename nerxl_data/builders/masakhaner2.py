@@ -191,6 +191,9 @@ class MasakhaNer2(Builder):
     def inputs_splits(self, opts: BuildOptions) -> list[str]:
         return list(opts.splits or ["train"]) if opts.mode == "translate-test" else ["train"]
 
+    def split_choices(self, opts: BuildOptions) -> tuple[str, ...]:
+        return ("train", "validation", "test") if opts.mode == "translate-test" else ()
+
 
 BUILDER = MasakhaNer2()
 

@@ -69,6 +69,9 @@ class XtremePanx(Builder):
             return None
         return [r["ner_tags"] for r in self._read(opts.lang, opts, split)]
 
+    def split_choices(self, opts: BuildOptions) -> tuple[str, ...]:
+        return ("train", "validation", "test") if opts.mode == "translate-test" else ()
+
 
 BUILDER = XtremePanx()
 

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from ..align import ALIGNERS
-from ..errors import ConfigError
-from ..options import parse_value
-
-
-def parse_options(items: tuple[str, ...]) -> dict[str, Any]:
-    """``("threshold=0.01", "token_type=word")`` -> ``{"threshold": 0.01, "token_type": "word"}``."""
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"option {item!r} is not KEY=VALUE")
-        out[key.strip().replace("-", "_")] = parse_value(value.strip())
-    return out
+from ..options import parse_pairs as parse_options
+from .types import POSITIVE
 
 
 @click.command("align")
@@ -32,7 +20,7 @@ def parse_options(items: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--model", default="e5-small", show_default=True,
               help="Encoder: built-in e5-small, a local model directory or a Hub id (neural aligners).")
 @click.option("--layer", default=8, show_default=True, type=int, help="Hidden layer to compare.")
-@click.option("--batch-size", default=32, show_default=True, type=int, help="Sequences per forward pass.")
+@click.option("--batch-size", default=32, show_default=True, type=POSITIVE, help="Sequences per forward pass.")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available).")
 @click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
               help="Aligner option, repeatable: threshold=0.001, token_type=word, symmetrize=union, "
@@ -46,10 +34,12 @@ def align_cmd(src, tgt, aligner, model, layer, batch_size, device, options, scor
     from ..align.corpus import read_pair_files, run_aligner
     from ..align.encoders import BUILTIN_MODELS
     from ..align.pharaoh import write_links
-    from ..paths import check_output
+    from ..paths import check_distinct, check_output
 
-    check_output(out)  # a folder or an unwritable place fails now, not after aligning
     opts = parse_options(options)
+    extra = {k: str(opts[k]) for k in ("extra_src", "extra_tgt") if opts.get(k) is not None}
+    check_distinct({"--out": out}, {"--src": src, "--tgt": tgt, **extra})
+    check_output(out)  # a folder or an unwritable place fails now, not after aligning
     if aligner == "eflomal":
         built = get_aligner("eflomal", **opts)
     else:

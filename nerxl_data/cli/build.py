@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from .types import POSITIVE
+
 
 def _builder(family: str):
     from ..builders import FAMILIES
@@ -33,7 +35,7 @@ def _builder(family: str):
                    "folder); default: the source language's spaCy pipeline.")
 @click.option("--config-name", default=None, help="Config name (default: LANG.METHOD).")
 @click.option("--split", "splits", multiple=True, help="Splits to build (family default).")
-@click.option("--limit", type=int, default=None, help="Only the first N sentences per split.")
+@click.option("--limit", type=POSITIVE, default=None, help="Only the first N sentences per split.")
 @click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
 @click.option("--source-file", default=None, help="conll-generic: source CoNLL file.")
 @click.option("--target-file", default=None, help="conll-generic: sentence-aligned target CoNLL file.")

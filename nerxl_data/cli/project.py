@@ -78,11 +78,13 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
     """Project the entities of SRC onto TGT through word links; print the projection report."""
     from ..align.pharaoh import parse_links, read_link_lines
     from ..corpora.conll import read_conll, write_conll
-    from ..paths import check_output, write_text_atomic
+    from ..paths import check_distinct, check_output, write_text_atomic
     from ..project import LinkCombination, ProjectionReport, get_method, project_batch
 
     m = get_method(method)
     config = m.make_config(**parse_options(method, options))
+    check_distinct({"--out": out, "--report-json": report_json},
+                   {"--src-conll": src_conll, "--tgt": tgt, "--links": links, "--back-links": back_links})
     for path in (out, report_json):
         if path is not None:
             check_output(path)

@@ -4,19 +4,7 @@ from __future__ import annotations
 
 import click
 
-
-def _parse_options(pairs: tuple[str, ...]) -> dict:
-    import yaml
-
-    from ..errors import ConfigError
-
-    opts = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--option takes KEY=VALUE, got {pair!r}")
-        opts[key.strip().replace("-", "_")] = yaml.safe_load(value)
-    return opts
+from .types import POSITIVE
 
 
 @click.command("translate")
@@ -49,9 +37,9 @@ def _parse_options(pairs: tuple[str, ...]) -> dict:
          "in the user cache folder, $NERXL_CACHE or ~/.cache/nerxl; not for --backend parallel).",
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write a translation cache.")
-@click.option("--batch-size", type=int, help="Sentences per model call.")
-@click.option("--num-beams", type=int, help="Beam size (hf, easyproject).")
-@click.option("--max-new-tokens", type=int, help="Longest output (hf, easyproject).")
+@click.option("--batch-size", type=POSITIVE, help="Sentences per model call.")
+@click.option("--num-beams", type=POSITIVE, help="Beam size (hf, easyproject).")
+@click.option("--max-new-tokens", type=POSITIVE, help="Longest output (hf, easyproject).")
 @click.option("--tokenize", is_flag=True, help="Write translations as space-separated words.")
 @click.option(
     "-o",
@@ -69,7 +57,8 @@ def translate_cmd(
     from tqdm import tqdm
 
     from ..errors import ConfigError
-    from ..paths import check_output
+    from ..options import parse_pairs
+    from ..paths import check_distinct, check_output
     from ..translate import TRANSLATORS, get_translator
     from ..translate.cache import default_cache_path
     from ..translate.files import translate_conll_marked, translate_file
@@ -80,8 +69,10 @@ def translate_cmd(
         raise ConfigError("give --cache PATH or --no-cache, not both")
     if not no_cache and cache_path is None and backend != "parallel":
         cache_path = str(default_cache_path())
+    opts = parse_pairs(options, "-o")
+    sides = {k: str(opts[k]) for k in ("source", "target") if isinstance(opts.get(k), str | int)}
+    check_distinct({"--out": out_path}, {"--in": in_path, "--cache": cache_path, **sides})
     check_output(out_path)
-    opts = _parse_options(options)
     for key, value in (
         ("batch_size", batch_size),
         ("num_beams", num_beams),

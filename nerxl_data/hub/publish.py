@@ -104,23 +104,57 @@ def read_configs(folder: str | Path) -> dict[str, ConfigInfo]:
 
 
 def is_dataset_folder(folder: str | Path) -> bool:
-    """Whether ``folder`` is missing, empty, or already a nerxl / Hub dataset folder (configs
-    with ``nerxl_build.json``, or a README with a YAML card header)."""
+    """Whether ``folder`` is missing, empty (but for a build's ``.cache``), or already a nerxl /
+    Hub dataset folder: configs with ``nerxl_build.json``, or a README.md whose YAML header is a
+    dataset card (it declares ``configs`` or ``dataset_info``, or carries the ``nerxl-data`` tag;
+    other front matter, such as a Jekyll page's, is not a card)."""
     folder = Path(folder)
     if not folder.exists():
         return True
     if not folder.is_dir():
         return False
-    if not any(p for p in folder.iterdir() if not p.name.startswith(".nerxl")):
+    if not any(p for p in folder.iterdir() if not p.name.startswith(".nerxl") and p.name != ".cache"):
         return True
     if any(folder.glob(f"*/{BUILD_FILE}")):
         return True
-    readme = folder / "README.md"
+    return is_dataset_card(folder / "README.md")
+
+
+def is_dataset_card(readme: str | Path) -> bool:
+    """Whether ``readme`` is a dataset card (see :func:`is_dataset_folder`); False when it is
+    missing, unreadable or its header is not YAML."""
+    import yaml
+
     try:
         with open(readme, encoding="utf-8", errors="replace") as f:
-            return f.read(4) == "---\n"
+            text = f.read(1 << 20)
     except OSError:
         return False
+    if not text.startswith("---\n") or "\n---" not in text[3:]:
+        return False
+    try:
+        header = yaml.safe_load(text[4:text.index("\n---", 3)])
+    except yaml.YAMLError:
+        return False
+    if not isinstance(header, dict):
+        return False
+    tags = header.get("tags")
+    return ("configs" in header or "dataset_info" in header
+            or (isinstance(tags, list) and "nerxl-data" in tags))
+
+
+def check_dataset_folder(folder: str | Path, force: bool | None = False) -> None:
+    """Refuse to write into ``folder`` when it holds something that is not a dataset (its
+    README.md would be replaced by the card), unless ``force`` (None: the command has no
+    ``--force``, and the message does not offer it).
+
+    Raises:
+        ConfigError: naming the folder and what to do.
+    """
+    if not force and not is_dataset_folder(folder):
+        raise ConfigError("is not empty and is not a dataset folder (no */nerxl_build.json, no "
+                          "README.md dataset card); write to a new folder"
+                          + (" or pass --force" if force is not None else ""), source=str(folder))
 
 
 def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str | None = None) -> Path:
@@ -184,9 +218,7 @@ def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] 
     """
     build_dir, to = Path(build_dir), Path(to)
     new = _select(read_configs(build_dir), configs, str(build_dir))
-    if not force and not is_dataset_folder(to):
-        raise ConfigError("is not empty and is not a dataset folder (no */nerxl_build.json, no "
-                          "README.md card); publish to a new folder or pass --force", source=str(to))
+    check_dataset_folder(to, force)
     existing = read_configs(to) if to.is_dir() else {}
     _check_repo_labels(new, (i for n, i in existing.items() if n not in {c.name for c in new}), str(to))
     files = {info.name: _config_files(build_dir, info.name) for info in new}

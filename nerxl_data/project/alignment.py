@@ -9,6 +9,7 @@ relative to the entity. A projected span scores ``2 * links / (|entity| + |span|
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,6 +55,10 @@ class HeuristicConfig:
     def __post_init__(self) -> None:
         if self.max_gap < 0:
             raise ConfigError(f"heuristic max_gap must be >= 0, got {self.max_gap}")
+        for key in ("min_ratio", "min_link_score"):
+            value = getattr(self, key)
+            if isinstance(value, float) and not math.isfinite(value):  # nan would turn the filter off
+                raise ConfigError(f"heuristic {key} must be a finite number, got {value!r}")
 
 
 def entity_link_counts(

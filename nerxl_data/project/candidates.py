@@ -22,6 +22,7 @@ so no matching would choose it (exact); with extra scorers it is a heuristic res
 from __future__ import annotations
 
 import difflib  # noqa: F401 - the reference of similarity() (doctest)
+import math
 from bisect import bisect_left
 from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ class CandidatesConfig:
         for name in self.scorers:
             if name not in SCORERS:
                 raise unknown_name("candidate scorer", name, SCORERS)
+        for w in self.weights or ():
+            if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
+                raise ConfigError(f"weights must be finite numbers, got {w!r}")
         if self.weights is not None and len(self.weights) != len(self.scorers):
             raise ConfigError(f"{len(self.weights)} weights given for {len(self.scorers)} scorers")
         if self.max_ngram is not None and self.max_ngram < 1:

