@@ -8,6 +8,7 @@ import json
 import click
 
 from ..errors import ConfigError
+from .types import POSITIVE, POSITIVE_FLOAT
 
 
 def _cap(n: int | None) -> int | None:
@@ -26,12 +27,12 @@ def _cap(n: int | None) -> int | None:
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True,
               help="Source entity types the target label set lacks.")
 @click.option("-o", "--output-dir", required=True, type=click.Path(file_okay=False))
-@click.option("--epochs", type=float, default=3.0, show_default=True)
-@click.option("--lr", type=float, default=5e-5, show_default=True)
-@click.option("--batch-size", type=int, default=16, show_default=True)
-@click.option("--max-length", type=int, default=128, show_default=True)
-@click.option("--max-train-samples", type=int, default=None, help="Cap per source.")
-@click.option("--max-eval-samples", type=int, default=None)
+@click.option("--epochs", type=POSITIVE_FLOAT, default=3.0, show_default=True)
+@click.option("--lr", type=POSITIVE_FLOAT, default=5e-5, show_default=True)
+@click.option("--batch-size", type=POSITIVE, default=16, show_default=True)
+@click.option("--max-length", type=POSITIVE, default=128, show_default=True)
+@click.option("--max-train-samples", type=POSITIVE, default=None, help="Cap per source.")
+@click.option("--max-eval-samples", type=POSITIVE, default=None)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--do-eval/--no-eval", default=True, show_default=True)
 @click.option("--do-predict/--no-predict", default=True, show_default=True)
