@@ -203,6 +203,13 @@ class LabelReport:
                 out.append(f"{src}: " + "; ".join(parts))
         return out
 
+    @classmethod
+    def from_dict(cls, d: dict) -> LabelReport:
+        """The inverse of :meth:`to_dict` (what ``label_report.json`` and ``train_ner`` hold)."""
+        return cls(d["target_types"], d["policy"], dict(d.get("lacking", {})), dict(d.get("unmapped", {})),
+                   {k: Counter(v) for k, v in d.get("dropped", {}).items()},
+                   {k: TagRepairs(Counter(v)) for k, v in d.get("repairs", {}).items()})
+
     def to_dict(self) -> dict:
         return {"target_types": self.target_types, "policy": self.policy, "lacking": self.lacking,
                 "unmapped": self.unmapped, "dropped": {k: dict(v) for k, v in self.dropped.items()},

@@ -19,6 +19,7 @@ from ..errors import ConfigError
 from ..schema import LABEL_SETS
 from .data import cap, load_source, map_labels, source_types
 from .models import resolve_model
+from .recipe import CPU_HINT, FitRecipe, prediction_warning
 from .trainer import evaluate_loaded, fit
 
 logger = logging.getLogger(__name__)
@@ -50,6 +51,28 @@ class DataTrainingArguments:
     max_eval_samples: int | None = field(default=None)
     max_predict_samples: int | None = field(default=None)
     label_all_tokens: bool = field(default=False, metadata={"help": "Label every subword, not only the first."})
+
+
+@dataclass
+class RecipeArguments:
+    """The training recipe's flags (:class:`~nerxl_data.train.recipe.FitRecipe`).
+
+    ``--max_steps`` is the Trainer's own flag and keeps its meaning here (exactly that many
+    steps, overriding the epochs and ``--min_steps``, as in run_ner.py); ``nerxl train
+    --max-steps`` is the recipe's cap.
+    """
+
+    min_steps: int = field(default=0, metadata={"help": "Train at least this many optimiser steps (when --max_steps is not set)."})
+    num_layers: int | None = field(default=None, metadata={"help": "Keep only the bottom N encoder layers (default: all)."})
+    freeze_embeddings: bool = field(default=False, metadata={"help": "Keep the word embeddings fixed."})
+    empty_ratio: float | None = field(default=None, metadata={
+        "help": "Entity-less training sentences kept per entity sentence (0 drops them; default: keep all)."})
+
+    def recipe(self):
+        from .recipe import FitRecipe
+
+        return FitRecipe(min_steps=self.min_steps, num_layers=self.num_layers,
+                         freeze_embeddings=self.freeze_embeddings, empty_ratio=self.empty_ratio)
 
 
 def _parse_types(value: str | None) -> list[str] | None:
@@ -107,16 +130,24 @@ def load_training_data(data_args: DataTrainingArguments, seed: int = 42):
     return datasets.DatasetDict(splits), names, report
 
 
-def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, training_args) -> dict:
+def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, training_args,
+              recipe: FitRecipe | None = None, hint: str = CPU_HINT) -> dict:
     """Train (``--do_train``), evaluate on validation (``--do_eval``) and test (``--do_predict``).
+
+    ``recipe`` selects the training sentences (:meth:`FitRecipe.select`), sets the step count
+    (:meth:`FitRecipe.steps`, unless ``training_args.max_steps`` is already set) and the layers
+    kept. When the model predicts no entity on its evaluation split (validation, else test), or
+    fewer than a tenth of the gold count, ``results["warnings"]`` holds one line saying so and
+    naming ``hint`` (:func:`~nerxl_data.train.recipe.prediction_warning`); the caller prints it.
 
     Writes ``all_results.json`` and ``label_report.json`` to ``output_dir``; returns the results.
     """
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    recipe = recipe or FitRecipe()
     splits, names, report = load_training_data(data_args, training_args.seed)
     for line in report.lines():
-        logger.warning(line)
+        logger.info(line)
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or model_path)
     out = Path(training_args.output_dir)
@@ -125,11 +156,24 @@ def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, trai
     if training_args.do_train:
         if "train" not in splits:
             raise ConfigError("--do_train but no source has a train split")
-        trainer = fit(model_path, splits["train"], names, training_args, eval_dataset=None,
-                      max_length=data_args.max_seq_length, label_all_tokens=data_args.label_all_tokens, tokenizer=tokenizer)
+        train = splits["train"]
+        o = names.index("O")
+        keep = recipe.select([any(t != o for t in tags) for tags in train["ner_tags"]], training_args.seed)
+        if len(keep) < len(train):
+            logger.info("training on %d of %d sentences (entity-less ones kept: %g per entity sentence)",
+                        len(keep), len(train), recipe.empty_ratio)
+            train = train.select(keep)
+        if recipe.sets_steps and training_args.max_steps <= 0:
+            batch = (training_args.per_device_train_batch_size * training_args.gradient_accumulation_steps
+                     * max(1, training_args.world_size))
+            training_args.max_steps = recipe.steps(len(train), training_args.num_train_epochs, batch)
+        trainer = fit(model_path, train, names, training_args, eval_dataset=None,
+                      max_length=data_args.max_seq_length, label_all_tokens=data_args.label_all_tokens, tokenizer=tokenizer,
+                      freeze_embeddings=recipe.freeze_embeddings, num_layers=recipe.num_layers)
         trainer.save_model()
         model = trainer.model
-        results["train"] = trainer.train_result.metrics | {"train_samples": len(splits["train"])}
+        results["train"] = trainer.train_result.metrics | {"train_samples": len(train),
+                                                            "steps": trainer.state.global_step}
     else:
         model = AutoModelForTokenClassification.from_pretrained(model_path)
     for flag, split in ((training_args.do_eval, "validation"), (training_args.do_predict, "test")):
@@ -138,6 +182,11 @@ def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, trai
                 raise ConfigError(f"no {split} split to evaluate on (sources: {data_args.dataset_name or data_args.eval_dataset})")
             results[split] = evaluate_loaded(model, tokenizer, splits[split], max_length=data_args.max_seq_length,
                                              batch_size=training_args.per_device_eval_batch_size)
+    evaluated = next((s for s in ("validation", "test") if s in results), None)
+    if evaluated is not None:
+        r = results[evaluated]
+        line = prediction_warning(r["predicted_entities"], r["gold_entities"], evaluated, hint)
+        results["warnings"] = [line] if line else []
     (out / "all_results.json").write_text(json.dumps(results, indent=2, default=str))
     (out / "label_report.json").write_text(json.dumps(report.to_dict(), indent=2))
     return results

@@ -237,8 +237,14 @@ def gold_tags(dataset: datasets.Dataset) -> list[list[str]]:
 
 
 def evaluate_loaded(model, tokenizer, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
+    """:func:`score_tags` of the model's predictions, plus ``n_sentences``, ``truncated_words`` and
+    the entity counts ``predicted_entities`` / ``gold_entities`` (the scorer's strict IOB2 reading)."""
+    from ..evaluation import sentence_counts
+
     preds, truncated = predict_tags(model, tokenizer, dataset["tokens"], max_length=max_length, batch_size=batch_size)
-    res = score_tags(gold_tags(dataset), preds)
+    gold = gold_tags(dataset)
+    res = score_tags(gold, preds)
     res["n_sentences"] = len(dataset)
     res["truncated_words"] = truncated
+    _, res["predicted_entities"], res["gold_entities"] = (int(x) for x in sentence_counts(gold, preds).sum(0))
     return res
