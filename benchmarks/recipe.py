@@ -1,16 +1,24 @@
-"""Pick the offline training recipe on source-language dev sets only (no target is read).
+"""Pick the CPU training recipe on source-language dev sets only, then check it against full
+fine-tuning.
 
-    NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py [--langs en,swa,es] [--threads 1]
+    NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part candidates   # the grid
+    NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part agreement    # vs full fine-tuning
+    NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part report       # recipe.md + recipe.json
 
-Protocol (fixed before any run): for every candidate recipe and every source language, train on
-that language's train split (capped like a scaling run's source: --max-sentences, the first rows
-after the experiment's seeded shuffle), score strict IOB2 micro F1 on its own dev split (capped:
---max-dev), one seed. The recipe with the best mean dev F1 over the languages is the one the
-committed scaling runs use, except that among the candidates within TOLERANCE (1.0) F1 of the best
-mean, the one with the fewest optimiser steps wins (the student and one-source models of a scaling
-run train for the minimum number of steps, so steps are its cost). Layers kept (4) and max_length (64) are held fixed by the CPU budget,
-not picked; the grid varies what costs nothing: learning rate, frozen or trained embeddings, and
-the minimum number of optimiser steps. Writes benchmarks/results/recipe.md (all candidates).
+``candidates`` (protocol fixed before any run): every candidate of the cached-feature recipe
+(:mod:`nerxl_data.train.cached`: which encoder layer is cached, how many layers above it are
+trained, learning rate, epochs) trains on each source language's train split (the first
+``--max-sentences`` after the experiment's seeded shuffle) and is scored (strict IOB2 micro F1)
+on that language's own dev split (first ``--max-dev``), one seed. No target language is read.
+The pick: the best mean dev F1; among candidates within TOLERANCE F1 of it, the cheapest
+(fewest trained layers, then the lowest cached layer: the feature pass is the run's cost).
+
+``agreement``: on a subsample a CPU can fine-tune fully (targets ``--agree-targets``, k = 1..4
+in the given order, ``--agree-sentences`` per source, 2 seeds), the same experiment is run twice
+(``nerxl experiment scaling``, the library's Experiment): once with the picked cached recipe,
+once with full fine-tuning (every weight of the encoder trained with the Trainer), and their
+cells are compared: rank correlation, level gap, and whether each contrast resolved in one is
+resolved the same way in the other.
 """
 
 from __future__ import annotations
@@ -22,110 +30,234 @@ import sys
 import time
 from pathlib import Path
 
+RESULTS = Path(__file__).parent / "results"
+
+# (feature_layer, train_layers, learning_rate, epochs)
 CANDIDATES = [
-    {"learning_rate": 5e-5, "freeze_embeddings": False, "min_steps": 25},
-    {"learning_rate": 2e-4, "freeze_embeddings": False, "min_steps": 25},
-    {"learning_rate": 5e-4, "freeze_embeddings": False, "min_steps": 25},
-    {"learning_rate": 5e-4, "freeze_embeddings": True, "min_steps": 25},
-    {"learning_rate": 2e-4, "freeze_embeddings": False, "min_steps": 60},
-    {"learning_rate": 5e-4, "freeze_embeddings": False, "min_steps": 40},
-    {"learning_rate": 5e-4, "freeze_embeddings": False, "min_steps": 60},
-    {"learning_rate": 1e-3, "freeze_embeddings": False, "min_steps": 40},
+    (4, 0, 2e-3, 5), (8, 0, 2e-3, 5), (12, 0, 2e-3, 5),
+    (4, 1, 5e-4, 3), (8, 1, 5e-4, 3), (8, 2, 3e-4, 3),
+    (4, 2, 3e-4, 3),
 ]
-TOLERANCE = 1.0  # F1: among candidates this close to the best mean, the one with the fewest steps wins
+TOLERANCE = 1.0
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--langs", default="en,swa,hau")  # sources only: never a target of the committed runs
-    ap.add_argument("--model", default="e5-small")
-    ap.add_argument("--max-sentences", type=int, default=200)
-    ap.add_argument("--max-dev", type=int, default=500)
-    ap.add_argument("--num-layers", type=int, default=4)
-    ap.add_argument("--max-length", type=int, default=64)
-    ap.add_argument("--epochs", type=float, default=2.0)
-    ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--out", default=str(Path(__file__).parent / "results" / "recipe.md"))
-    ap.add_argument("--work", default="/tmp/nerxl-recipe")
-    args = ap.parse_args(argv)
-    if not os.environ.get("NERXL_DATA_DIR"):
-        print("Error: set NERXL_DATA_DIR (the shared data folder)", file=sys.stderr)
-        return 2
+def _cand(c) -> dict:
+    return {"feature_layer": c[0], "train_layers": c[1], "learning_rate": c[2], "epochs": c[3]}
+
+
+def candidates(args) -> None:
     import datasets
-    import torch
 
     from nerxl_data.evaluation import evaluate_tags
+    from nerxl_data.experiments.scaling.config import source_spec
+    from nerxl_data.train.cached import CachedRecipe, FeatureCache, fit_cached, one_hot
     from nerxl_data.train.data import cap, load_source, map_labels, source_types
     from nerxl_data.train.models import resolve_model
-    from nerxl_data.train.scaling import Experiment, ExperimentConfig, source_spec
-    from nerxl_data.train.trainer import fit, gold_tags, predict_tags
+    from nerxl_data.train.trainer import gold_tags
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     model = resolve_model(args.model)
-    langs = [x.strip() for x in args.langs.split(",") if x.strip()]
-    rows = []
-    for lang in langs:
+    for lang in args.langs.split(","):
         spec = source_spec(lang)
         raw = load_source(spec)
         dev = "validation" if "validation" in raw else "dev"
         d = datasets.DatasetDict({"train": cap(raw["train"], args.max_sentences, 0), "dev": cap(raw[dev], args.max_dev, 0)})
         mapped, names, _ = map_labels({spec: d}, source_types(spec, raw), "drop")
         train, devset = mapped[spec]["train"], mapped[spec]["dev"]
-        for i, cand in enumerate(CANDIDATES):
-            done = work / f"{lang}-{i}.json"
+        tags = gold_tags(train)
+        for c in CANDIDATES:
+            done = work / f"{lang}-{'-'.join(map(str, c))}.json"
             if done.exists():
-                rows.append(json.loads(done.read_text()))
                 continue
-            # The scaling run's own training arguments (steps rule, schedule, length grouping).
-            exp = Experiment(ExperimentConfig(targets=["x"], sources=["en"], out=str(work), epochs=args.epochs, batch_size=16,
-                                              min_steps=cand["min_steps"], learning_rate=cand["learning_rate"]))
+            recipe = CachedRecipe(**_cand(c), max_length=args.max_length, batch_size=32)
+            cache = FeatureCache(model, recipe.feature_layer, work / "features", max_length=args.max_length)
             t0 = time.time()
-            tr = fit(model, train, names, exp.training_args(len(train), 0, work / "tmp"), max_length=args.max_length,
-                     freeze_embeddings=cand["freeze_embeddings"], num_layers=args.num_layers)
-            preds, _ = predict_tags(tr.model, tr.processing_class, devset["tokens"], max_length=args.max_length)
-            f1 = evaluate_tags(gold_tags(devset), preds)["micro"]["f1"]
-            row = {"lang": lang, "candidate": i, **cand, "steps": exp.steps(len(train)), "dev_f1": round(f1, 2),
-                   "seconds": round(time.time() - t0, 1)}
+            cache.get(list(train["tokens"]) + list(devset["tokens"]))
+            feat_s = time.time() - t0
+            t0 = time.time()
+            m = fit_cached(cache, train["tokens"], one_hot(tags, names), names, recipe, seed=0)
+            train_s = time.time() - t0
+            t0 = time.time()
+            f1 = evaluate_tags(gold_tags(devset), m.predict_tags(devset["tokens"]))["micro"]["f1"]
+            row = {"lang": lang, **_cand(c), "steps": recipe.steps(len(train)), "dev_f1": round(f1, 2),
+                   "feature_seconds": round(feat_s, 1), "features_computed": cache.computed,
+                   "train_seconds": round(train_s, 1), "eval_seconds": round(time.time() - t0, 2), "n_train": len(train)}
             done.write_text(json.dumps(row))
-            rows.append(row)
             print(json.dumps(row), flush=True)
-    lines = [f"# Recipe on source-language dev sets ({', '.join(langs)})", "",
-             f"`NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --langs {args.langs}`", "",
-             f"Fixed: model `{args.model}`, bottom {args.num_layers} layers, max_length {args.max_length}, batch 16, "
-             f"{args.epochs:g} epochs over {args.max_sentences} training sentences per language (or the candidate's minimum "
-             f"steps, whichever is more), seed 0; dev: the language's own dev split, first {args.max_dev} after a seeded "
-             "shuffle. No target-language data is read. The winner (best mean dev F1; among candidates within "
-             f"{TOLERANCE:g} F1 of it, the one with the fewest steps: steps are a scaling run's cost) is the committed runs' recipe.", "",
-             "| candidate | lr | embeddings | min steps | " + " | ".join(langs) + " | mean |",
-             "|---|---|---|---|" + "---|" * (len(langs) + 1)]
+
+
+def _rows(work: Path) -> list[dict]:
+    return [json.loads(p.read_text()) for p in sorted(work.glob("*.json"))]
+
+
+def pick(rows: list[dict], langs: list[str]) -> tuple[dict | None, list[str]]:
     means = {}
-    for i, cand in enumerate(CANDIDATES):
-        f = [next((r["dev_f1"] for r in rows if r["lang"] == lang and r["candidate"] == i), None) for lang in langs]
-        if None in f:
+    lines = ["| cached layer | trained layers | lr | epochs | " + " | ".join(langs) + " | mean | train s (mean) |",
+             "|---|---|---|---|" + "---|" * (len(langs) + 2)]
+    for c in CANDIDATES:
+        got = [next((r for r in rows if r["lang"] == lang and (r["feature_layer"], r["train_layers"], r["learning_rate"], r["epochs"]) == c), None)
+               for lang in langs]
+        if None in got:
             continue
-        mean = sum(f) / len(f)
-        means[i] = mean
-        lines.append(f"| {i} | {cand['learning_rate']:g} | {'frozen' if cand['freeze_embeddings'] else 'trained'} | "
-                     f"{cand['min_steps']} | " + " | ".join(f"{x:.1f}" for x in f) + f" | {mean:.1f} |")
-    if means:
-        top = max(means.values())
-        near = [i for i in means if means[i] >= top - TOLERANCE]
-        pick = min(near, key=lambda i: (CANDIDATES[i]["min_steps"], -means[i]))
-        best = (pick, means[pick])
-        c = CANDIDATES[best[0]]
-        lines += ["", f"Picked: candidate {best[0]} (lr {c['learning_rate']:g}, embeddings "
-                  f"{'frozen' if c['freeze_embeddings'] else 'trained'}, min steps {c['min_steps']}), mean dev F1 {best[1]:.1f} (best mean {top:.1f}; the fewest steps within {TOLERANCE:g} F1 of it)."]
-    Path(args.out).write_text("\n".join(lines) + "\n")
-    if means:  # what benchmarks/scaling.py reads: the committed runs take the picked recipe from here
-        Path(args.out).with_suffix(".json").write_text(json.dumps({
-            "picked": {**c, "num_layers": args.num_layers, "max_length": args.max_length, "epochs": args.epochs},
-            "summary": f"lr {c['learning_rate']:g}, embeddings {'frozen' if c['freeze_embeddings'] else 'trained'}, "
-                       f"at least {c['min_steps']} steps, bottom {args.num_layers} layers, max_length {args.max_length}, "
-                       f"{args.epochs:g} epochs; mean dev F1 {best[1]:.1f} on {', '.join(langs)}"}, indent=1) + "\n")
-    print("\n".join(lines))
+        mean = sum(r["dev_f1"] for r in got) / len(got)
+        means[c] = mean
+        lines.append(f"| {c[0]} | {c[1]} | {c[2]:g} | {c[3]:g} | " + " | ".join(f"{r['dev_f1']:.1f}" for r in got)
+                     + f" | {mean:.1f} | {sum(r['train_seconds'] for r in got) / len(got):.0f} |")
+    if not means:
+        return None, lines
+    top = max(means.values())
+    near = [c for c in means if means[c] >= top - TOLERANCE]
+    best = min(near, key=lambda c: (c[1], c[0], -means[c]))
+    lines += ["", f"Picked: cached layer {best[0]}, {best[1]} trained layer(s), lr {best[2]:g}, {best[3]:g} epochs: mean dev F1 "
+              f"{means[best]:.1f} (best mean {top:.1f}; the cheapest within {TOLERANCE:g} F1 of it)."]
+    return {**_cand(best), "dev_f1": round(means[best], 1)}, lines
+
+
+# --- agreement with full fine-tuning --------------------------------------------------------------
+
+AGREE_METHODS = ["direct", "in-language", "projection"]
+
+
+def agreement_configs(args, picked: dict):
+    from nerxl_data.experiments.scaling.config import ExperimentConfig
+
+    common = dict(targets=args.agree_targets.split(","), sources=["en", "hau", "swa", "sna"], seeds=2, orders=0,
+                  reference_orders=["given"], methods=AGREE_METHODS, max_sentences=args.agree_sentences,
+                  max_unlabeled=args.agree_sentences, max_test_sentences=None, max_silver=args.agree_sentences,
+                  model=args.model, max_length=args.max_length)
+    cached = ExperimentConfig(out=str(Path(args.work) / "agree-cached"), recipe="cached", batch_size=32,
+                              cached_layer=picked["feature_layer"], train_layers=picked["train_layers"],
+                              learning_rate=picked["learning_rate"], epochs=picked["epochs"],
+                              features_dir=str(Path(args.work) / "features"), **common)
+    full = ExperimentConfig(out=str(Path(args.work) / "agree-finetune"), recipe="finetune", batch_size=16,
+                            learning_rate=args.finetune_lr, epochs=args.finetune_epochs, min_steps=60,
+                            silver_from=str(Path(args.work) / "agree-cached" / "silver"), **common)
+    return cached, full
+
+
+def agreement(args) -> None:
+    from nerxl_data.experiments.scaling import Experiment
+
+    picked = json.loads((RESULTS / "recipe.json").read_text())["picked"]
+    for cfg in agreement_configs(args, picked):
+        if args.only and not cfg.out.endswith(args.only):
+            continue
+        t0 = time.time()
+        exp = Experiment(cfg)
+        exp.run()
+        print(f"{cfg.out}: {len(exp.trained)} models in {time.time() - t0:.0f} s", flush=True)
+
+
+def compare(args, picked: dict) -> list[str]:
+    """Cells of both runs side by side, Spearman's rank correlation, the level gap, and each
+    contrast's verdict in both."""
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from nerxl_data.experiments.scaling import Experiment
+    from nerxl_data.experiments.scaling.stats import (
+        contrasts,
+        difference_interval,
+        resolved,
+        summarise,
+    )
+
+    exps = [Experiment(c) for c in agreement_configs(args, picked)]
+    if not all((Path(e.cfg.out) / "config.json").exists() for e in exps):
+        return ["(the agreement runs have not run yet: `python benchmarks/recipe.py --part agreement`)"]
+    rows = [e.collect(e.cells()) for e in exps]
+    sums = [summarise(r, 1000) for r in rows]
+    keys = sorted(set(sums[0]) & set(sums[1]))
+    a = np.array([sums[0][k][0] for k in keys])
+    b = np.array([sums[1][k][0] for k in keys])
+    lines = [f"Subsample: targets {args.agree_targets}; sources en, hau, swa, sna in the given order, k = 1..4; "
+             f"{args.agree_sentences} training sentences per source (and in-language, and LAFAND pairs for projection: the "
+             "same silver set for both); whole gold test sets; 2 seeds. Full fine-tuning: every encoder weight trained "
+             f"(Trainer, lr {args.finetune_lr:g}, {args.finetune_epochs:g} epochs, batch 16, at least 60 steps, "
+             f"max_length {args.max_length}).", "",
+             "| target | cell | cached recipe | full fine-tuning |", "|---|---|---|---|"]
+    for k, x, y in zip(keys, a, b, strict=True):
+        t, m, _, kk = k
+        lines.append(f"| {t} | {m}{f' k={kk}' if kk else ''} | {x:.1f} | {y:.1f} |")
+    n = len(keys)
+    rho = spearmanr(a, b).statistic if n > 2 else float("nan")
+    lines += ["", f"- cells: {n}; Spearman rank correlation {rho:.2f}; level gap (cached minus full fine-tuning): "
+              f"mean {np.mean(a - b):+.1f} F1 (range {np.min(a - b):+.1f} to {np.max(a - b):+.1f})"]
+    verdicts, same = [], 0
+    total = 0
+    for t in exps[0].targets:
+        K = len(exps[0].sources_of(t))
+        ca = contrasts(exps[0], rows[0], t, K, group="given")
+        cb = contrasts(exps[1], rows[1], t, K, group="given")
+        for i, name in enumerate(n for n in ca if n in cb):
+            da, db = difference_interval(*ca[name], 1000, seed=i), difference_interval(*cb[name], 1000, seed=i)
+            sa = 0 if da[1] <= 0 <= da[2] else int(np.sign(da[0]))
+            sb = 0 if db[1] <= 0 <= db[2] else int(np.sign(db[0]))
+            total += 1
+            agree = sa == sb or (sa == 0 or sb == 0)
+            conflict = sa != 0 and sb != 0 and sa != sb
+            same += sa == sb
+            verdicts.append(f"| {t} | {name} | {resolved(*da)} | {resolved(*db)} | "
+                            f"{'same' if sa == sb else ('OPPOSITE' if conflict else 'one resolved')} |")
+            del agree
+    lines += [f"- contrasts: {total}; same verdict in both: {same}; resolved in opposite directions: "
+              f"{sum('OPPOSITE' in v for v in verdicts)}", "",
+              "| target | contrast | cached recipe | full fine-tuning | verdict |", "|---|---|---|---|---|", *verdicts]
+    return lines
+
+
+def report(args) -> None:
+    langs = args.langs.split(",")
+    picked, lines = pick(_rows(Path(args.work)), langs)
+    out = ["# The CPU training recipe: picked on source dev sets, checked against full fine-tuning", "",
+           "`NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part candidates|agreement|report`", "",
+           "## Candidates (source dev sets only)", "",
+           f"Recipe: the cached-feature recipe (`nerxl_data.train.cached`). Model `{args.model}`, max_length {args.max_length}, "
+           f"batch 32, seed 0; train: the first {args.max_sentences} sentences of each language's train split after the "
+           f"experiment's seeded shuffle; dev: the first {args.max_dev} of its dev split. Languages: {', '.join(langs)} "
+           "(sources of the committed runs; no target is read). Pick: the best mean dev F1; among candidates within "
+           f"{TOLERANCE:g} F1 of it, the cheapest (fewest trained layers, then the lowest cached layer).", "", *lines, ""]
+    if picked is not None:
+        cached_rows = [r for r in _rows(Path(args.work)) if r["feature_layer"] == picked["feature_layer"]]
+        out += ["Cost on this machine (2 threads): feature pass "
+                + ", ".join(f"{r['lang']} {r['features_computed'] / max(r['feature_seconds'], 1e-9):.0f} sentences/s"
+                            for r in cached_rows if r["features_computed"]) + ".", ""]
+        out += ["## Agreement with full fine-tuning", "", *compare(args, picked), ""]
+        (RESULTS / "recipe.json").write_text(json.dumps({
+            "picked": {**{k: picked[k] for k in ("feature_layer", "train_layers", "learning_rate", "epochs")},
+                       "max_length": args.max_length, "batch_size": 32},
+            "summary": f"cached features at layer {picked['feature_layer']}, {picked['train_layers']} layer(s) above "
+                       f"trained, lr {picked['learning_rate']:g}, {picked['epochs']:g} epochs, batch 32, max_length "
+                       f"{args.max_length}; mean dev F1 {picked['dev_f1']} on {', '.join(langs)}"}, indent=1) + "\n")
+    (RESULTS / "recipe.md").write_text("\n".join(out) + "\n")
+    print("\n".join(out))
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--part", choices=["candidates", "agreement", "report"], required=True)
+    ap.add_argument("--langs", default="en,swa,hau")  # sources only: never a target of the committed runs
+    ap.add_argument("--model", default="e5-small")
+    ap.add_argument("--max-sentences", type=int, default=3000)
+    ap.add_argument("--max-dev", type=int, default=500)
+    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--agree-targets", default="yor,ibo")
+    ap.add_argument("--agree-sentences", type=int, default=1000)
+    ap.add_argument("--finetune-lr", type=float, default=5e-5)
+    ap.add_argument("--finetune-epochs", type=float, default=3.0)
+    ap.add_argument("--only", default=None, help="agreement: only the run folder ending so (agree-cached / agree-finetune)")
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--work", default="/tmp/nerxl-recipe-cached")
+    args = ap.parse_args(argv)
+    if not os.environ.get("NERXL_DATA_DIR"):
+        print("Error: set NERXL_DATA_DIR (the shared data folder)", file=sys.stderr)
+        return 2
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    {"candidates": candidates, "agreement": agreement, "report": report}[args.part](args)
     return 0
 
 

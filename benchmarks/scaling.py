@@ -56,7 +56,7 @@ ANCHORS = """Anchors (what readers compare against; all with large encoders, ful
 
 
 def config(part: str, work: Path):
-    from nerxl_data.train.scaling import ExperimentConfig
+    from nerxl_data.experiments.scaling import ExperimentConfig
 
     opts = {**RECIPE, **PARTS[part], **json.loads((RESULTS / "recipe.json").read_text())["picked"]}
     return ExperimentConfig(out=str(work / part), **opts)
@@ -85,7 +85,7 @@ def command(cfg) -> str:
 def run_part(part: str, work: Path, threads: int | None, seeds: list[int] | None = None) -> None:
     import torch
 
-    from nerxl_data.train.scaling import Experiment
+    from nerxl_data.experiments.scaling import Experiment
 
     if threads:
         torch.set_num_threads(threads)
@@ -117,7 +117,7 @@ def timing(work: Path, part: str, batch_size: int) -> str:
 
 def wu_table(exp, rows) -> list[str]:
     """Wu et al. 2020 next to ours: k=1 (English alone) and k=3 (the other three), given order."""
-    from nerxl_data.train.scaling import format_interval, summarise
+    from nerxl_data.experiments.scaling import format_interval, summarise
 
     s = summarise(rows, exp.cfg.bootstrap)
 
@@ -138,7 +138,7 @@ def wu_table(exp, rows) -> list[str]:
 
 
 def report(work: Path) -> str:
-    from nerxl_data.train.scaling import Experiment, write_outputs
+    from nerxl_data.experiments.scaling import Experiment, write_outputs
 
     RESULTS.mkdir(exist_ok=True)
     recipe = json.loads((RESULTS / "recipe.json").read_text())

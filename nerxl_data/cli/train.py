@@ -26,7 +26,8 @@ def _cap(n: int | None) -> int | None:
 @click.option("--target-types", default=None, help="Label set: 'masakhaner', 'conll' or 'PER,ORG,LOC,DATE' (default: the eval/first source's).")
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True,
               help="Source entity types the target label set lacks.")
-@click.option("-o", "--output-dir", required=True, type=click.Path(file_okay=False))
+@click.option("--output-dir", required=True, type=click.Path(file_okay=False),
+              help="Where the model, all_results.json and label_report.json go.")
 @click.option("--epochs", type=POSITIVE_FLOAT, default=3.0, show_default=True)
 @click.option("--lr", type=POSITIVE_FLOAT, default=5e-5, show_default=True)
 @click.option("--batch-size", type=POSITIVE, default=16, show_default=True)
@@ -125,43 +126,58 @@ def experiment() -> None:
 @experiment.command("scaling")
 @click.option("--targets", required=True, help="Comma-separated targets: MasakhaNER 2.0 codes (yor,kin,...) or de,es,nl (CoNLL).")
 @click.option("--sources", required=True, help="Comma-separated, in the given order: en (CoNLL-2003), swa, hau, ... "
-              "(a target in the list is left out of its own sources: --targets de,es,nl --sources en,de,es,nl).")
-@click.option("--seeds", type=int, default=3, show_default=True)
-@click.option("--orders", type=int, default=2, show_default=True, help="Seeded random source orders (their mean is the headline).")
+              "(MasakhaNER 2.0), de/es/nl (CoNLL), or NAME:lang.")
+@click.option("--seeds", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--orders", type=click.IntRange(min=0), default=2, show_default=True, help="Seeded random source orders (their mean is the headline).")
 @click.option("--order-seed", type=int, default=0, show_default=True)
 @click.option("--model", default="e5-small", show_default=True)
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Run folder; a rerun resumes from it.")
-@click.option("--methods", default=",".join(("direct", "ts-uniform", "ts-similarity", "ts-agreement", "ts-lid", "projection", "in-language")),
-              show_default=True)
+@click.option("--methods", default="direct,ts-uniform,ts-similarity,ts-agreement,ts-lid,projection,in-language", show_default=True,
+              help="Any of direct, direct-budget (needs --budget-sentences), ts-uniform, ts-similarity, ts-agreement, ts-lid, "
+                   "projection, in-language.")
 @click.option("--reference-orders", default="given,similarity", show_default=True,
               help="Orders reported apart from the random ones: given, similarity, or none.")
 @click.option("--reference-methods", default=None,
               help="Methods run on the reference orders (default: all of --methods; e.g. direct keeps them cheap).")
-@click.option("--max-sentences", type=int, default=0, show_default=True, help="Training sentences per source; 0 = all (or --budget-minutes).")
-@click.option("--max-unlabeled", type=int, default=0, show_default=True, help="Unlabeled student sentences per target; 0 = all.")
-@click.option("--max-test-sentences", type=int, default=0, show_default=True, help="0 = the whole gold test set.")
-@click.option("--max-silver", type=int, default=2000, show_default=True, help="LAFAND pairs the builder projects per target; 0 = all.")
-@click.option("--budget-sentences", type=int, default=None, help="The k sources of a cell share this many training sentences.")
-@click.option("--budget-minutes", type=float, default=None, help="Pick caps (unset ones) so that the estimated time fits.")
-@click.option("--epochs", type=float, default=3.0, show_default=True)
-@click.option("--min-steps", type=int, default=0, show_default=True, help="Train every model at least this many optimiser steps.")
-@click.option("--batch-size", type=int, default=16, show_default=True)
-@click.option("--max-length", type=int, default=128, show_default=True)
-@click.option("--lr", type=float, default=5e-5, show_default=True)
-@click.option("--freeze-embeddings", is_flag=True, help="Keep word embeddings fixed (saves CPU time).")
-@click.option("--num-layers", type=int, default=None, help="Keep only the bottom N encoder layers (default: all).")
+@click.option("--recipe", type=click.Choice(["finetune", "cached"]), default="finetune", show_default=True,
+              help="finetune: the Trainer, every kept layer (GPU); cached: frozen lower layers run once per sentence, "
+                   "the layers above and the head trained on the kept states (CPU; benchmarks/results/recipe.md).")
+@click.option("--cached-layer", type=click.IntRange(min=0), default=4, show_default=True, help="cached: the layer whose output is kept.")
+@click.option("--train-layers", type=click.IntRange(min=0), default=0, show_default=True, help="cached: layers above it that are trained (0: a probe).")
+@click.option("--features-dir", default=None, type=click.Path(file_okay=False), help="cached: where states are kept (default OUT/features; runs may share one).")
+@click.option("--max-sentences", type=click.IntRange(min=0), default=0, show_default=True, help="Training sentences per source; 0 = all (or --budget-minutes).")
+@click.option("--max-unlabeled", type=click.IntRange(min=0), default=0, show_default=True, help="Unlabeled student sentences per target; 0 = all.")
+@click.option("--max-test-sentences", type=click.IntRange(min=0), default=0, show_default=True, help="0 = the whole gold test set.")
+@click.option("--max-silver", type=click.IntRange(min=0), default=2000, show_default=True, help="LAFAND pairs the builder projects per target; 0 = all.")
+@click.option("--in-language-whole", is_flag=True, help="Train the in-language reference on the whole gold train split (not capped like a source).")
+@click.option("--budget-sentences", type=click.IntRange(min=1), default=None, help="direct-budget: the k sources of a cell share this many training sentences.")
+@click.option("--budget-minutes", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Pick the caps you did not set so that the estimated time fits (options you set are kept).")
+@click.option("--epochs", type=click.FloatRange(min=0, min_open=True), default=3.0, show_default=True)
+@click.option("--min-steps", type=click.IntRange(min=0), default=0, show_default=True, help="Train every model at least this many optimiser steps.")
+@click.option("--max-steps", type=click.IntRange(min=0), default=0, show_default=True, help="At most this many optimiser steps (0: no cap).")
+@click.option("--batch-size", type=click.IntRange(min=1), default=16, show_default=True)
+@click.option("--max-length", type=click.IntRange(min=8), default=128, show_default=True)
+@click.option("--lr", type=click.FloatRange(min=0, min_open=True), default=5e-5, show_default=True)
+@click.option("--freeze-embeddings", is_flag=True, help="finetune: keep word embeddings fixed (saves CPU time).")
+@click.option("--num-layers", type=click.IntRange(min=1), default=None, help="finetune: keep only the bottom N encoder layers (default: all).")
 @click.option("--trim-vocab/--no-trim-vocab", default=True, show_default=True,
-              help="Train from a copy of the model whose vocabulary holds only the run's tokens (same outputs, cheaper).")
-@click.option("--empty-ratio", type=float, default=0.0, show_default=True,
+              help="finetune: train from a copy of the model whose vocabulary holds only the run's tokens (same outputs, cheaper).")
+@click.option("--mixed-precision/--no-mixed-precision", default=True, show_default=True,
+              help="finetune on CUDA: bf16 (or fp16) autocast and TF32.")
+@click.option("--empty-ratio", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Entity-less silver/student sentences kept per entity sentence.")
 @click.option("--missing-types", type=click.Choice(["drop", "keep", "error"]), default="drop", show_default=True)
-@click.option("--threads", type=int, default=None, help="torch threads (default: torch's).")
+@click.option("--threads", type=click.IntRange(min=1), default=None, help="torch threads (default: torch's).")
 @click.option("--plan-only", is_flag=True, help="Print the plan and the estimate, train nothing.")
-def scaling_cmd(targets, sources, seeds, orders, order_seed, model, out, methods, reference_orders, reference_methods, max_sentences, max_unlabeled,
-                max_test_sentences, max_silver, budget_sentences, budget_minutes, epochs, min_steps, batch_size, max_length,
-                lr, freeze_embeddings, num_layers, trim_vocab, empty_ratio, missing_types, threads, plan_only) -> None:
+@click.pass_context
+def scaling_cmd(ctx, targets, sources, seeds, orders, order_seed, model, out, methods, reference_orders, reference_methods,
+                recipe, cached_layer, train_layers, features_dir, max_sentences, max_unlabeled, max_test_sentences,
+                max_silver, in_language_whole, budget_sentences, budget_minutes, epochs, min_steps, max_steps, batch_size,
+                max_length, lr, freeze_embeddings, num_layers, trim_vocab, mixed_precision, empty_ratio, missing_types,
+                threads, plan_only) -> None:
     """Target F1 vs number of sources k, per method, over targets, seeds and source orders."""
-    from ..train.scaling import Experiment, ExperimentConfig, pick_caps
+    from ..experiments.scaling import Experiment, ExperimentConfig, pick_caps
 
     if threads:
         import torch
@@ -177,23 +193,37 @@ def scaling_cmd(targets, sources, seeds, orders, order_seed, model, out, methods
         reference_orders=[] if reference_orders.strip() == "none" else split(reference_orders),
         reference_methods=split(reference_methods) if reference_methods else None, max_sentences=_cap(max_sentences),
         max_unlabeled=_cap(max_unlabeled), max_test_sentences=_cap(max_test_sentences), max_silver=_cap(max_silver),
-        budget_sentences=budget_sentences, epochs=epochs, min_steps=min_steps, batch_size=batch_size,
-        max_length=max_length, learning_rate=lr, freeze_embeddings=freeze_embeddings, num_layers=num_layers,
-        trim_vocab=trim_vocab, empty_ratio=empty_ratio, missing_type_policy=missing_types,
+        in_language_whole=in_language_whole, budget_sentences=budget_sentences, recipe=recipe, cached_layer=cached_layer,
+        train_layers=train_layers, features_dir=features_dir, epochs=epochs, min_steps=min_steps, max_steps=max_steps,
+        batch_size=batch_size, max_length=max_length, learning_rate=lr, freeze_embeddings=freeze_embeddings,
+        num_layers=num_layers, trim_vocab=trim_vocab, mixed_precision=mixed_precision, empty_ratio=empty_ratio,
+        missing_type_policy=missing_types,
     )
     if budget_minutes:
-        cfg, est, plan = pick_caps(cfg, budget_minutes)
+        from click.core import ParameterSource
+
+        user_set = {name for name in ("max_sentences", "max_unlabeled", "max_test_sentences", "max_silver")
+                    if ctx.get_parameter_source(name) == ParameterSource.COMMANDLINE}
+        cfg, est, plan, changed = pick_caps(cfg, budget_minutes, user_set=user_set)
         exp = Experiment(cfg)
+        if changed:
+            click.echo(f"--budget-minutes {budget_minutes:g} set {', '.join(f'{k}={getattr(cfg, k)}' for k in changed)} "
+                       "(options you set are kept)", err=True)
+        if est > 60 * budget_minutes:
+            click.echo(f"Warning: even the smallest caps are estimated at {est / 60:.0f} min, over the budget of "
+                       f"{budget_minutes:g} min", err=True)
     else:
         exp = Experiment(cfg)
         plan = exp.plan()
         est = exp.estimate_seconds(plan)
-    click.echo(f"plan: {plan['direct_models']} direct/teacher models, {plan['students']} students, "
+    click.echo(f"plan ({cfg.recipe} recipe): {plan['direct_models']} direct/teacher models, {plan['students']} students, "
                f"{plan['projection_models']} projection models; {plan['train_sentence_passes']} training sentence passes, "
                f"{plan['eval_sentences']} test sentences scored, {plan['teacher_inference_sentences']} teacher sentences tagged, "
-               f"{plan['silver_pairs_to_build']} silver pairs to build; caps: train {cfg.max_sentences or 'all'}, "
-               f"unlabeled {cfg.max_unlabeled or 'all'}, test {cfg.max_test_sentences or 'all'}, silver {cfg.max_silver or 'all'}; "
-               f"estimated {est / 60:.0f} min (models already on disk are skipped)", err=True)
+               f"{plan['silver_pairs_to_build']} silver pairs to build"
+               + (f", {plan['feature_sentences']} sentences through the frozen layers" if plan.get("feature_sentences") else "")
+               + f"; caps: train {cfg.max_sentences or 'all'}, unlabeled {cfg.max_unlabeled or 'all'}, test "
+               f"{cfg.max_test_sentences or 'all'}, silver {cfg.max_silver or 'all'}; estimated {est / 60:.0f} min "
+               "(models already on disk are skipped)", err=True)
     if plan_only:
         return
     exp.run()

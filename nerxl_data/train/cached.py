@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError
-from ..paths import folder_fingerprint
+from ..paths import atomic_write, folder_fingerprint
 
 CACHE_VERSION = 1
 
@@ -90,7 +90,7 @@ class CachedRecipe:
 
 
 def _sentence_key(words: Sequence[str]) -> bytes:
-    return hashlib.sha1(json.dumps(list(words), ensure_ascii=False).encode("utf-8")).digest()
+    return hashlib.sha1(json.dumps(list(words), ensure_ascii=False).encode("utf-8")).hexdigest().encode()
 
 
 def _model_key(model_path: str | os.PathLike) -> str:
@@ -234,14 +234,12 @@ class FeatureCache:
             firsts.append(first)
             first_offsets.append(first_offsets[-1] + len(first))
         name = f"chunk-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{len(self._seen):05d}"
-        tmp = self.dir / f".{name}.tmp.npy"
-        np.save(tmp, vec)
-        os.replace(tmp, self.dir / f"{name}.npy")
-        tmp = self.dir / f".{name}.tmp.npz"
-        np.savez(tmp, keys=np.array([k for k, _ in items], dtype="S20"), offsets=offsets, lengths=lengths,
-                 firsts=np.concatenate(firsts) if firsts else np.zeros(0, np.int32),
-                 first_offsets=np.array(first_offsets, dtype=np.int64))
-        os.replace(tmp, self.dir / f"{name}.meta.npz")  # the meta file marks the chunk finished
+        with atomic_write(self.dir / f"{name}.npy", "wb") as f:
+            np.save(f, vec)
+        with atomic_write(self.dir / f"{name}.meta.npz", "wb") as f:  # the meta file marks the chunk finished
+            np.savez(f, keys=np.array([k for k, _ in items], dtype="S40"), offsets=offsets, lengths=lengths,
+                     firsts=np.concatenate(firsts) if firsts else np.zeros(0, np.int32),
+                     first_offsets=np.array(first_offsets, dtype=np.int64))
         self.computed += len(items)
         self.seconds += time.time() - t0
 

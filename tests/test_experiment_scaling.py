@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from nerxl_data.cli import main as cli
 from nerxl_data.errors import ConfigError
-from nerxl_data.train.scaling import (
+from nerxl_data.experiments.scaling import (
     Experiment,
     ExperimentConfig,
     mean_difference,
@@ -147,7 +147,7 @@ def test_errors_and_plan(tiny, tmp_path, data_dir, monkeypatch):
     r = CliRunner().invoke(cli, ["experiment", "scaling", "--targets", "yor", "--sources", "en,swa", "--model", str(tiny),
                                  "--out", str(tmp_path / "p"), "--plan-only", "--budget-minutes", "1", "--methods", "direct"])
     assert r.exit_code == 0, r.output
-    assert "plan:" in r.output and "estimated" in r.output and "test 60" in r.output
+    assert "plan (finetune recipe):" in r.output and "estimated" in r.output and "test 60" in r.output
 
 
 def test_run_without_random_orders_reports_the_given_order(run, tiny, tmp_path, data_dir):
@@ -190,7 +190,7 @@ def test_intervals_are_the_same_in_every_process():
     import subprocess
     import sys
 
-    code = ("import numpy as np; from nerxl_data.train.scaling import summarise; rng = np.random.default_rng(0); "
+    code = ("import numpy as np; from nerxl_data.experiments.scaling import summarise; rng = np.random.default_rng(0); "
             "rows = [{'target': 'yor', 'method': 'direct', 'order': f'random-{i}', 'k': 1, 'n_pred': 1, "
             "'counts': np.stack([rng.integers(0, 2, 40), np.ones(40, int), np.ones(40, int)], 1).tolist()} for i in range(3)]; "
             "print(summarise(rows, 200))")
