@@ -176,8 +176,8 @@ def describe(exc: BaseException) -> str | None:
         if name == "HFValidationError":
             return f"invalid Hub repo id or file name: {_first_line(exc)} (use ORG/NAME)"
         if name in ("OfflineModeIsEnabled", "LocalEntryNotFoundError"):
-            return ("not in the local cache and the Hub is unreachable: set NERXL_DATA_DIR or pass "
-                    f"a local path ({_first_line(exc)})")
+            return ("not in the local cache and the Hub is unreachable: pass a local path (a model or "
+                    f"dataset folder), or set NERXL_DATA_DIR for the known corpora ({_first_line(exc)})")
         if name in ("RepositoryNotFoundError", "RevisionNotFoundError", "EntryNotFoundError",
                     "RemoteEntryNotFoundError", "GatedRepoError"):
             return f"{_first_line(exc)} (check the repo id and your token's access)"
@@ -191,7 +191,7 @@ def describe(exc: BaseException) -> str | None:
         exc, (ConnectionError, TimeoutError)
     ):
         return ("the Hub (or another server) is unreachable: " + _first_line(exc)
-                + "; set NERXL_DATA_DIR or pass a local path, or check the network")
+                + "; pass a local path (or set NERXL_DATA_DIR for the known corpora), or check the network")
     if module.startswith("pyarrow") or name == "ArrowInvalid":
         kind = "JSON" if "JSON" in str(exc) else "parquet/arrow"
         return f"cannot parse the input as {kind}: {_first_line(exc)}; check the input file"

@@ -21,6 +21,11 @@ TIMEOUT = 1.5
 """Seconds to wait for a TCP connection to the Hub (or the HTTPS proxy)."""
 
 MESSAGE = "not in the local cache and the Hub is unreachable: set NERXL_DATA_DIR or pass a local path"
+"""The hint for a dataset (a registry corpus: ``NERXL_DATA_DIR`` holds local copies)."""
+
+MODEL_MESSAGE = ("not in the local cache and the Hub is unreachable: pass a local model folder (a model "
+                 "loaded once with the network up is used from the Hub cache)")
+"""The hint for a model: ``NERXL_DATA_DIR`` is about corpora, not models."""
 
 
 def _truthy(name: str) -> bool:
@@ -105,5 +110,6 @@ def resolve_repo(name: str, repo_type: str = "model", what: str | None = None,
         return name
     state = "offline mode is set (HF_HUB_OFFLINE)" if offline(repo_type) else "the Hub is unreachable"
     label = what or ("model" if repo_type == "model" else "dataset")
-    raise HubUnreachableError(MESSAGE if "unreachable" in state else MESSAGE.replace(
+    message = MODEL_MESSAGE if repo_type == "model" else MESSAGE
+    raise HubUnreachableError(message if "unreachable" in state else message.replace(
         "the Hub is unreachable", state), source=f"{label} {name}")

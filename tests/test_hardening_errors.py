@@ -152,14 +152,14 @@ def test_an_unreadable_file_is_one_error(tmp_path):
 
 def test_train_with_a_missing_or_broken_file(tmp_path):
     r = CliRunner().invoke(main, ["train", "e5-small", "--train-file", str(tmp_path / "missing.conll"),
-                                  "-o", str(tmp_path / "m")])
+                                  "--output-dir", str(tmp_path / "m")])
     assert "missing.conll: no such file" in _error_line(r)
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"tokens": ["a"], "ner_tags": ["O"]}\n{"tokens": [\n')
     garbage = tmp_path / "broken.parquet"
     garbage.write_bytes(b"not parquet at all")
     for f, what in ((broken, "JSON"), (garbage, "parquet")):
-        r = CliRunner().invoke(main, ["train", "e5-small", "--train-file", str(f), "-o", str(tmp_path / "m")])
+        r = CliRunner().invoke(main, ["train", "e5-small", "--train-file", str(f), "--output-dir", str(tmp_path / "m")])
         assert what in _error_line(r)
 
 

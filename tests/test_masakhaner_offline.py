@@ -72,7 +72,7 @@ def test_list_train_and_evaluate_on_the_built_folder(built, data_dir, tmp_path, 
     model = tiny_bert_from_words(tmp_path / "bert", list(dd["train"]["tokens"]) + list(dd["test"]["tokens"][:200]))
     run = tmp_path / "run"
     r = CliRunner().invoke(main, ["train", str(model), "--dataset", str(out), "--dataset-config", name,
-                                  "-o", str(run), "--epochs", "1", "--max-eval-samples", "30"])
+                                  "--output-dir", str(run), "--epochs", "1", "--max-eval-samples", "30"])
     assert r.exit_code == 0, r.output
     assert (run / "all_results.json").exists()
     r = CliRunner().invoke(main, ["evaluate-model", str(run), "--dataset", str(out), "--dataset-config", name,

@@ -149,3 +149,124 @@ def test_silver_types_the_tagger_cannot_produce_are_warned_and_on_the_card(data_
     card = (out / "README.md").read_text()
     assert "cannot contain DATE: the source tagger has no such type" in card
     assert "mapped onto PER, ORG, LOC (" in card  # not "... LOC, DATE": the French tagger has no DATE
+
+
+# --- item 7: one meaning per flag -------------------------------------------------------------------
+
+def _all_commands():
+    import click
+
+    from nerxl_data.cli import _COMMAND_MODULES, main
+
+    ctx = click.Context(main)
+    seen = {}
+    stack = [main.get_command(ctx, n) for n in _COMMAND_MODULES]
+    while stack:
+        cmd = stack.pop()
+        if isinstance(cmd, click.Group):
+            stack += list(cmd.commands.values())
+        elif cmd is not None:
+            seen[cmd.name] = cmd
+    return seen
+
+
+def test_short_o_means_option_everywhere():
+    import click
+
+    commands = _all_commands()
+    assert {"train", "align", "project", "translate", "europarl", "build", "publish"} <= set(commands)  # europarl: nerxl bench europarl
+    for name, cmd in commands.items():
+        for p in cmd.params:
+            if isinstance(p, click.Option) and "--option" in p.opts:
+                assert "-o" in p.opts, f"{name}: --option without -o"
+            elif isinstance(p, click.Option):
+                assert "-o" not in p.opts + p.secondary_opts, f"{name}: -o means {p.opts}"
+    r = CliRunner().invoke(cli, ["train", "e5-small", "-o", "x"])
+    assert r.exit_code == 2 and "-o" in r.output
+
+
+def test_project_defaults_to_the_build_and_bench_method():
+    from nerxl_data.builders.base import PROJECTION_OPTIONS
+    from nerxl_data.cli.project import _with_recommended, project_cmd
+    from nerxl_data.project.bench import RECOMMENDED
+
+    method = next(p for p in project_cmd.params if p.name == "method").default
+    assert method == RECOMMENDED.method == "candidates-ngram"
+    assert _with_recommended(method, {}) == PROJECTION_OPTIONS[method]  # what nerxl build uses
+    assert _with_recommended(method, {"matching": "ilp"})["matching"] == "ilp"
+    assert "weights" not in _with_recommended(method, {"scorers": ("links",)})
+    assert _with_recommended("heuristic", {"max_gap": 2}) == {"max_gap": 2}
+
+
+def test_build_help_explains_mode_and_limit():
+    r = CliRunner().invoke(cli, ["build", "--help"])
+    flat = " ".join(r.output.split())
+    assert "translate-test: the target's own sentences translated" in flat
+    assert "gold validation/test splits are not capped" in flat
+
+
+# --- item 9: a local Hub as a command -------------------------------------------------------------
+
+def test_hub_serve_prints_its_url_and_keeps_repos_on_disk(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    from nerxl_data.hub.publish import list_configs
+
+    root = tmp_path / "hub"
+    build = tmp_path / "build"
+    _write(build, "hau")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HF_")}
+
+    def serve():
+        p = subprocess.Popen([sys.executable, "-m", "nerxl_data", "hub", "serve", "--root", str(root)],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        first, second = p.stdout.readline(), p.stdout.readline()
+        url = re.search(r"local Hub at (http://127\.0\.0\.1:\d+)", first).group(1)
+        assert f"export HF_ENDPOINT={url} HF_HUB_DISABLE_XET=1" in second
+        return p, url
+
+    p, url = serve()
+    try:
+        publish_hub(build, "me/silver", token=TOKEN, endpoint=url)
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+    p, url = serve()  # a new process on the same folder serves the same repo
+    try:
+        assert set(list_configs("me/silver", endpoint=url)) == {"hau.m"}
+    finally:
+        p.terminate()
+        p.wait(timeout=30)
+
+
+# --- item 10: extras, the demo folder, the licence ---------------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
+
+
+def test_readme_says_which_extra_each_section_needs():
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    guide = text[text.index("## User guide"):]
+    sections = re.split(r"^### ", guide, flags=re.M)[1:]
+    assert len(sections) >= 8
+    for sec in sections:
+        body = sec.split("\n", 1)[1].lstrip("\n")
+        assert body.startswith("Needs:"), sec.splitlines()[0]
+    extras = set(re.findall(r'^(\w+) = \[', (ROOT / "pyproject.toml").read_text(), flags=re.M))
+    for extra in ("offline", "spacy", "ray", "eflomal", "ctranslate2", "plot"):
+        assert extra in extras and (f"[{extra}]" in guide or f",{extra}]" in guide), extra
+
+
+def test_demo_folder_is_ignored_and_the_licence_ships():
+    import subprocess
+
+    r = subprocess.run(["git", "check-ignore", "-q", "nerxl-demo/README.md"], cwd=ROOT)
+    assert r.returncode == 0
+    licence = (ROOT / "LICENSE").read_text()
+    assert "Apache License" in licence and "Version 2.0, January 2004" in licence
+    assert 'license = { text = "Apache-2.0" }' in (ROOT / "pyproject.toml").read_text()

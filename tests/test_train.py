@@ -116,7 +116,7 @@ def test_cli_train_and_evaluate_model(tiny, tmp_path, data_dir, monkeypatch):
     monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
     out = tmp_path / "cli"
     r = CliRunner().invoke(cli, ["train", str(tiny), "--dataset", "masakhaner2:hau", "--eval-dataset", "masakhaner2:yor",
-                                 "--max-train-samples", "32", "--max-eval-samples", "24", "-o", str(out), "--epochs", "1"])
+                                 "--max-train-samples", "32", "--max-eval-samples", "24", "--output-dir", str(out), "--epochs", "1"])
     assert r.exit_code == 0, r.output
     assert "test: F1" in r.output and "label set: PER, ORG, LOC, DATE" in r.output
     r = CliRunner().invoke(cli, ["evaluate-model", str(out), "--dataset", "masakhaner2:yor", "--max-sentences", "24", "--json"])

@@ -41,6 +41,7 @@ _COMMAND_MODULES = {
     "train": "train",
     "evaluate-model": "train",
     "experiment": "train",
+    "hub": "hub",
 }
 
 

@@ -22,7 +22,7 @@ from .types import POSITIVE
 @click.option("--layer", default=8, show_default=True, type=int, help="Hidden layer to compare.")
 @click.option("--batch-size", default=32, show_default=True, type=POSITIVE, help="Sequences per forward pass.")
 @click.option("--device", default=None, help="cpu, cuda, cuda:1 ... (default: CUDA if available).")
-@click.option("--option", "options", multiple=True, metavar="KEY=VALUE",
+@click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
               help="Aligner option, repeatable: threshold=0.001, token_type=word, symmetrize=union, "
                    "extra_src=FILE, extra_tgt=FILE, ...")
 @click.option("--scores/--no-scores", default=False, show_default=True, help="Write i-j:score instead of i-j.")

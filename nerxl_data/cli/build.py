@@ -23,7 +23,11 @@ def _builder(family: str):
               help="PROJECTION-MODEL[-VARIANT], e.g. heuristic-e5small (default: best on Europarl).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
               help="Output folder in the Hub layout (default: build/FAMILY).")
-@click.option("--mode", type=click.Choice(["translate-train", "translate-test"]), default="translate-train")
+@click.option("--mode", type=click.Choice(["translate-train", "translate-test"]), default="translate-train",
+              show_default=True,
+              help="translate-train: source sentences (or the family's parallel text) projected onto the target, "
+                   "silver training data; translate-test: the target's own sentences translated into the source "
+                   "language, tagged there and the labels projected back (needs a translator).")
 @click.option("--source-lang", default=None,
               help="Source language (default: en; for MasakhaNER parallel text, its LAFAND pivot).")
 @click.option("--translator", default=None,
@@ -35,7 +39,9 @@ def _builder(family: str):
                    "folder); default: the source language's spaCy pipeline.")
 @click.option("--config-name", default=None, help="Config name (default: LANG.METHOD).")
 @click.option("--split", "splits", multiple=True, help="Splits to build (family default).")
-@click.option("--limit", type=POSITIVE, default=None, help="Only the first N sentences per split.")
+@click.option("--limit", type=POSITIVE, default=None,
+              help="Only the first N sentences of each silver split (gold validation/test splits are not capped); "
+                   "recorded on the card.")
 @click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
 @click.option("--source-file", default=None, help="conll-generic: source CoNLL file.")
 @click.option("--target-file", default=None, help="conll-generic: sentence-aligned target CoNLL file.")

@@ -57,6 +57,18 @@ def _read_target(path: Path, fmt: str) -> list[list[str]]:
 _method_names = ["hull", "heuristic", "candidates-ngram", "candidates-ner", "easyproject"]
 
 
+def _with_recommended(method: str, options: dict[str, Any]) -> dict[str, Any]:
+    """The options ``nerxl build`` and ``nerxl bench`` use for ``method`` (the benchmark's
+    recommended setup, for its method), overridden by the user's; scorers given without weights
+    drop the recommended weights."""
+    from ..project.bench import RECOMMENDED
+
+    base = dict(RECOMMENDED.options) if method == RECOMMENDED.method else {}
+    if "scorers" in options:
+        base.pop("weights", None)
+    return {**base, **options}
+
+
 @click.command("project")
 @click.option("--src-conll", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Source sentences with entities (CoNLL, IOB2).")
@@ -69,7 +81,9 @@ _method_names = ["hull", "heuristic", "candidates-ngram", "candidates-ner", "eas
               help="Links from back-translation (or a second aligner), combined with --links.")
 @click.option("--combine", type=click.Choice(["intersection", "union", "weighted"]), default="intersection",
               show_default=True, help="How --back-links are combined with --links.")
-@click.option("--method", default="heuristic", show_default=True, help=f"One of: {', '.join(_method_names)}.")
+@click.option("--method", default="candidates-ngram", show_default=True,
+              help=f"One of: {', '.join(_method_names)} (candidates-ngram: with the options nerxl build and bench "
+                   "use, greedy matching, links + surface scorers weighted 1, 0.5, unless -o sets them).")
 @click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE",
               help="A method option, e.g. -o max_gap=2 -o matching=ilp -o scorers=links,surface.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="Output CoNLL.")
@@ -82,7 +96,7 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
     from ..project import LinkCombination, ProjectionReport, get_method, project_batch
 
     m = get_method(method)
-    config = m.make_config(**parse_options(method, options))
+    config = m.make_config(**_with_recommended(method, parse_options(method, options)))
     check_distinct({"--out": out, "--report-json": report_json},
                    {"--src-conll": src_conll, "--tgt": tgt, "--links": links, "--back-links": back_links})
     for path in (out, report_json):

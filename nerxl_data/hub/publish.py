@@ -360,7 +360,7 @@ def list_configs(target: str | Path, token: str | None = None,
         from ..errors import HubUnreachableError
 
         state = "offline mode is set (HF_HUB_OFFLINE)" if offline() else "the Hub is unreachable"
-        raise HubUnreachableError(f"{state}: set NERXL_DATA_DIR or pass a local path", source=str(target))
+        raise HubUnreachableError(f"{state}: pass a local folder (nerxl list DIR)", source=str(target))
     api = HfApi(endpoint=endpoint, token=token)
     try:
         info = api.dataset_info(str(target))

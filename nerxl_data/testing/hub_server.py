@@ -13,9 +13,12 @@ it with ``HF_ENDPOINT`` and ``HF_HUB_DISABLE_XET=1``) and for ``datasets.load_da
 - ``HEAD``/``GET /{type}s/{repo}/resolve/{rev}/{path}`` with ``Range`` support.
 
 Hand-written on :mod:`http.server` because no package provides a Hub double; the endpoint shapes
-follow what ``huggingface_hub`` 2.x sends and parses. Everything lives in memory. The server is
+follow what ``huggingface_hub`` 2.x sends and parses. Everything lives in memory, and with
+``root`` also on disk (``root/hub.json`` and ``root/blobs/``, written after every change and read
+back at start), so a server restarted on the same folder serves the same repos: that is
+``nerxl hub serve --root DIR``, a place to try publishing without an account. The server is
 *bounded*: it refuses uploads past ``max_bytes`` (413) and shuts itself down after
-``idle_timeout`` seconds without a request.
+``idle_timeout`` seconds without a request (None: never).
 
 >>> with HubServer() as server:          # doctest: +SKIP
 ...     os.environ["HF_ENDPOINT"] = server.url
@@ -26,12 +29,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import re
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
@@ -93,22 +98,28 @@ class HubServer:
     Args:
         port: 0 picks a free port.
         max_bytes: total upload size the server accepts before answering 413.
-        idle_timeout: seconds without a request after which the server stops itself.
+        idle_timeout: seconds without a request after which the server stops itself (None: never).
         user: the user name ``whoami`` reports.
+        root: a folder the repos are kept in (read at start, written after every change); None:
+            memory only.
     """
 
     def __init__(
         self,
         port: int = 0,
         max_bytes: int = 256 * 2**20,
-        idle_timeout: float = 900.0,
+        idle_timeout: float | None = 900.0,
         user: str = "nerxl-test",
+        root: str | os.PathLike | None = None,
     ) -> None:
         self.max_bytes = max_bytes
         self.idle_timeout = idle_timeout
         self.user = user
         self.repos: dict[tuple[str, str], _Repo] = {}
         self.stored_bytes = 0
+        self.root = Path(root) if root is not None else None
+        if self.root is not None:
+            self._load()
         self.requests: list[tuple[str, str, int]] = []  # (method, path, status), for tests
         self._lock = threading.RLock()
         self._last_request = time.monotonic()
@@ -123,11 +134,64 @@ class HubServer:
 
     def start(self) -> HubServer:
         serve = threading.Thread(target=self._httpd.serve_forever, name="hub-server", daemon=True)
-        watch = threading.Thread(target=self._watchdog, name="hub-server-idle", daemon=True)
-        self._threads = [serve, watch]
-        serve.start()
-        watch.start()
+        self._threads = [serve]
+        if self.idle_timeout is not None:
+            self._threads.append(threading.Thread(target=self._watchdog, name="hub-server-idle", daemon=True))
+        for t in self._threads:
+            t.start()
         return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until interrupted (``nerxl hub serve``)."""
+        try:
+            self._httpd.serve_forever()
+        finally:
+            self._httpd.server_close()
+
+    # --- persistence (``root``) ---------------------------------------------------------------
+
+    def _load(self) -> None:
+        state = self.root / "hub.json"
+        if not state.is_file():
+            return
+        blobs: dict[str, bytes] = {}
+
+        def blob(oid: str) -> bytes:
+            if oid not in blobs:
+                blobs[oid] = (self.root / "blobs" / oid).read_bytes()
+            return blobs[oid]
+
+        for r in json.loads(state.read_text(encoding="utf-8"))["repos"]:
+            repo = _Repo(r["type"], r["id"], [
+                _Commit(c["oid"], c["title"], c["message"], c["date"], {p: blob(o) for p, o in c["files"].items()})
+                for c in r["commits"]])
+            self.repos[(repo.repo_type, repo.repo_id)] = repo
+        self.stored_bytes = sum(len(b) for b in blobs.values())
+
+    def _save(self) -> None:
+        """Write every repo to ``root`` (blobs by git oid, written once; the state file replaced
+        atomically), so a killed server loses at most the change it was writing."""
+        if self.root is None:
+            return
+        (self.root / "blobs").mkdir(parents=True, exist_ok=True)
+        repos = []
+        for repo in self.repos.values():
+            commits = []
+            for c in repo.commits:
+                files = {}
+                for path, data in c.files.items():
+                    oid = git_blob_oid(data)
+                    target = self.root / "blobs" / oid
+                    if not target.exists():
+                        tmp = target.with_name(f".{oid}.tmp")
+                        tmp.write_bytes(data)
+                        tmp.replace(target)
+                    files[path] = oid
+                commits.append({"oid": c.oid, "title": c.title, "message": c.message, "date": c.date, "files": files})
+            repos.append({"type": repo.repo_type, "id": repo.repo_id, "commits": commits})
+        tmp = self.root / ".hub.json.tmp"
+        tmp.write_text(json.dumps({"repos": repos}, indent=1), encoding="utf-8")
+        tmp.replace(self.root / "hub.json")
 
     def stop(self) -> None:
         self._httpd.shutdown()
@@ -159,6 +223,7 @@ class HubServer:
                     {".gitattributes": gitattributes})
         )
         self.repos[key] = repo
+        self._save()
         return True
 
     def commit(self, repo: _Repo, title: str, message: str, ops: list[dict]) -> _Commit:
@@ -184,6 +249,7 @@ class HubServer:
         self.stored_bytes += added
         c = _Commit(self._oid(repo.repo_id, title, str(len(repo.commits))), title, message, _now(), files)
         repo.commits.append(c)
+        self._save()
         return c
 
     @staticmethod
