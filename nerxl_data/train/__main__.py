@@ -10,7 +10,7 @@ import sys
 
 from ..errors import NerxlError
 
-HINT = "--learning_rate 5e-4 --num_layers 4 --max_seq_length 64 --empty_ratio 0 --min_steps 60"
+HINT = "--learning_rate 5e-4 --num_layers 4 --max_seq_length 64 --empty_ratio 0 --min_steps 60 --num_train_epochs 12"
 """The CPU recipe in this parser's flags (``nerxl train``'s are ``recipe.CPU_HINT``)."""
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from ..errors import ConfigError
 
-CPU_HINT = "--lr 5e-4 --num-layers 4 --max-length 64 --empty-ratio 0 --min-steps 60"
+CPU_HINT = "--lr 5e-4 --num-layers 4 --max-length 64 --empty-ratio 0 --min-steps 60 --epochs 12"
 """The CPU recipe's flags (``nerxl train``), named by :func:`prediction_warning`."""
 
 
