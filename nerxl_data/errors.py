@@ -120,14 +120,45 @@ _SECRETS = [
 ]
 
 
+_URL_USERINFO = re.compile(r"(\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s@'\"]+@")
+"""``scheme://user:password@`` (or ``scheme://token@``) in a URL."""
+
+_TOKEN_VARS = ("HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "HF_API_TOKEN")
+_REGISTERED: set[str] = set()
+
+
+def register_secret(value: str | None) -> None:
+    """Redact ``value`` itself from every later message, whatever its shape (a token read from
+    ``hf auth login``'s file, say; the ``HF_TOKEN`` variables are redacted without this)."""
+    if value and len(value.strip()) >= 8:
+        _REGISTERED.add(value.strip())
+
+
+def _secret_values() -> list[str]:
+    import os
+
+    values = set(_REGISTERED)
+    for var in _TOKEN_VARS:
+        value = (os.environ.get(var) or "").strip()
+        if len(value) >= 8:
+            values.add(value)
+    return sorted(values, key=len, reverse=True)
+
+
 def redact(text: str) -> str:
-    """``text`` with token-like strings (``hf_...``, ``Bearer ...``, ``Authorization: ...``,
-    ``token=...``) replaced by ``***``: used for every error line and, through
-    :class:`RedactFilter`, every log line.
+    """``text`` with secrets replaced by ``***``: the actual token values (``HF_TOKEN`` and
+    those passed to :func:`register_secret`, whatever their shape), token-like strings
+    (``hf_...``, ``Bearer ...``, ``Authorization: ...``, ``token=...``) and ``user:password@``
+    in URLs. Used for every error line and, through :class:`RedactFilter`, every log line.
 
     >>> redact("401: headers {'authorization': 'Bearer hf_abcdefgh12345'} for hf_XYZ1234567890")
     "401: headers {'authorization': 'Bearer ***'} for hf_***"
+    >>> redact("cannot reach http://alice:s3cret@hub.local:8080/api")
+    'cannot reach http://***@hub.local:8080/api'
     """
+    for value in _secret_values():
+        text = text.replace(value, "***")
+    text = _URL_USERINFO.sub(r"\1***@", text)
     for pattern, repl in _SECRETS:
         text = pattern.sub(repl, text)
     return text
@@ -163,6 +194,16 @@ def describe(exc: BaseException) -> str | None:
     name = type(exc).__name__
     module = type(exc).__module__ or ""
     cause = exc.__cause__ or exc.__context__
+    timeout = _timeout_in(exc)
+    if timeout is not None:
+        try:
+            from .hubio import hub_timeout
+
+            limit = f" within {hub_timeout():g} s"
+        except NerxlError:
+            limit = ""
+        return (f"the Hub (or another server) did not answer{limit} ({_first_line(timeout)}); set "
+                "NERXL_HUB_TIMEOUT=SECONDS to wait longer, or NERXL_DATA_DIR / a local path to work offline")
     if module.startswith("datasets") and cause is not None and name.endswith(("GenerationError", "Error")):
         inner = describe(cause)
         if inner:
@@ -208,6 +249,19 @@ def describe(exc: BaseException) -> str | None:
                       r"got an unexpected keyword argument .*)", str(exc))
         if m:
             return f"{m.group(1)}: {m.group(2)} (pass it as an option, see --help)"
+    return None
+
+
+def _timeout_in(exc: BaseException) -> BaseException | None:
+    """The timeout exception in ``exc``'s chain (a library may wrap it), or None."""
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, TimeoutError) or (
+            type(exc).__name__.endswith("Timeout")
+            and (type(exc).__module__ or "").startswith(("httpx", "httpcore", "requests", "urllib3"))
+        ):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return None
 
 

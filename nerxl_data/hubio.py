@@ -10,6 +10,7 @@ cannot be reached; anything else raises one :class:`~nerxl_data.errors.HubUnreac
 from __future__ import annotations
 
 import functools
+import math
 import os
 import socket
 from pathlib import Path
@@ -20,12 +21,77 @@ from .errors import HubUnreachableError
 TIMEOUT = 1.5
 """Seconds to wait for a TCP connection to the Hub (or the HTTPS proxy)."""
 
+TIMEOUT_ENV = "NERXL_HUB_TIMEOUT"
+DEFAULT_HUB_TIMEOUT = 30.0
+"""Seconds every Hub request may wait to connect, and then between two reads (so a large
+download goes on while bytes arrive, but a server that accepts and never answers fails);
+``NERXL_HUB_TIMEOUT`` changes it."""
+
+_applied: float | None = None
+
 MESSAGE = "not in the local cache and the Hub is unreachable: set NERXL_DATA_DIR or pass a local path"
 """The hint for a dataset (a registry corpus: ``NERXL_DATA_DIR`` holds local copies)."""
 
 MODEL_MESSAGE = ("not in the local cache and the Hub is unreachable: pass a local model folder (a model "
                  "loaded once with the network up is used from the Hub cache)")
 """The hint for a model: ``NERXL_DATA_DIR`` is about corpora, not models."""
+
+
+def hub_timeout() -> float:
+    """The Hub request timeout in seconds: ``NERXL_HUB_TIMEOUT``, else :data:`DEFAULT_HUB_TIMEOUT`.
+
+    Raises:
+        ConfigError: a value that is not a finite number of seconds > 0.
+    """
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_HUB_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        from .errors import ConfigError, excerpt
+
+        raise ConfigError(f"{TIMEOUT_ENV}={excerpt(text, 40)}: give a number of seconds > 0")
+    return value
+
+
+def apply_hub_timeout() -> float:
+    """Give every ``huggingface_hub`` request (API calls, downloads, the ``datasets`` and
+    ``transformers`` loads that go through it) connect and read timeouts of :func:`hub_timeout`
+    seconds; return them. huggingface_hub's own client waits forever on a server that accepts a
+    connection and never answers. ``HF_HUB_ETAG_TIMEOUT`` / ``HF_HUB_DOWNLOAD_TIMEOUT``, when set,
+    still rule their calls. Called before anything is fetched by name."""
+    global _applied
+    seconds = hub_timeout()
+    if _applied == seconds:
+        return seconds
+    import huggingface_hub
+    from huggingface_hub import constants
+    from huggingface_hub.utils import _http
+
+    for name in ("HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT"):
+        if not os.environ.get(name):
+            setattr(constants, name, seconds)
+
+    def factory():
+        client = _http.default_client_factory()
+        client.timeout = seconds
+        default = client.timeout.as_dict()
+
+        def fill(request):  # huggingface_hub passes timeout=None per call, which beats the client's
+            given = request.extensions.get("timeout")
+            if not given or all(v is None for v in given.values()):
+                request.extensions["timeout"] = dict(default)
+
+        hooks = client.event_hooks
+        client.event_hooks = {**hooks, "request": [*hooks["request"], fill]}
+        return client
+
+    huggingface_hub.set_client_factory(factory)
+    _applied = seconds
+    return seconds
 
 
 def _truthy(name: str) -> bool:
@@ -101,6 +167,7 @@ def resolve_repo(name: str, repo_type: str = "model", what: str | None = None,
     """
     if Path(name).exists():
         return name
+    apply_hub_timeout()
     if not offline(repo_type) and hub_reachable():
         return name
     snapshot = cached_snapshot(name, repo_type, revision)

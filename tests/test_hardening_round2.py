@@ -198,7 +198,7 @@ def test_parse_value_keeps_nan_and_inf_as_text():
     (("--epochs", "-1"), "--epochs"),
 ])
 def test_train_numbers_are_checked_before_the_model_loads(tmp_path, args, needle):
-    _one_error(_run("train", "no-such-model", "--train-file", EN, "-o", tmp_path / "m", *args), needle)
+    _one_error(_run("train", "no-such-model", "--train-file", EN, "--output-dir", tmp_path / "m", *args), needle)
     assert not (tmp_path / "m").exists()
 
 
@@ -223,3 +223,138 @@ def test_translate_cli_no_longer_imports_yaml_for_options():
     from nerxl_data.cli import translate
 
     assert "yaml" not in inspect.getsource(translate)
+
+
+# --- 4. Hub timeouts, redaction, remote names -----------------------------------------------
+
+@pytest.fixture
+def silent_server():
+    """A server that accepts connections and never answers (the issue's hanging Hub)."""
+    import socket
+    import threading
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    held, stop = [], threading.Event()
+
+    def accept():
+        sock.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(sock.accept()[0])
+            except OSError:
+                continue
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stop.set()
+    t.join()
+    for c in held:
+        c.close()
+    sock.close()
+
+
+@pytest.fixture
+def short_hub_timeout(monkeypatch):
+    from nerxl_data.hubio import apply_hub_timeout
+
+    monkeypatch.setenv("NERXL_HUB_TIMEOUT", "1")
+    yield
+    monkeypatch.delenv("NERXL_HUB_TIMEOUT")
+    apply_hub_timeout()  # back to the default for later tests
+
+
+def test_list_on_a_hub_that_never_answers_times_out_with_one_line(silent_server, short_hub_timeout, monkeypatch):
+    import time
+
+    from huggingface_hub import constants
+
+    monkeypatch.setattr(constants, "ENDPOINT", silent_server)
+    monkeypatch.setenv("HF_ENDPOINT", silent_server)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    start = time.monotonic()
+    r = _run("list", "org/news")
+    _one_error(r, "did not answer within 1 s", "NERXL_HUB_TIMEOUT")
+    assert time.monotonic() - start < 30
+
+
+def test_publish_to_a_hub_that_never_answers_times_out(silent_server, short_hub_timeout, tmp_path):
+    from test_hardening_paths import _write_build
+
+    from nerxl_data.errors import describe
+    from nerxl_data.hub.publish import publish_hub
+
+    build = tmp_path / "build"
+    _write_build(build)
+    with pytest.raises(Exception) as info:
+        publish_hub(build, "org/news", token="hf_abc_DEF-ghi.jkl", endpoint=silent_server)
+    assert "did not answer within 1 s" in describe(info.value)
+
+
+def test_a_bad_hub_timeout_setting_is_one_error(monkeypatch):
+    from nerxl_data.hubio import hub_timeout
+
+    for bad in ("nan", "0", "-1", "soon"):
+        monkeypatch.setenv("NERXL_HUB_TIMEOUT", bad)
+        with pytest.raises(ConfigError, match="NERXL_HUB_TIMEOUT"):
+            hub_timeout()
+
+
+def test_the_actual_token_is_redacted_whatever_its_shape(monkeypatch):
+    from nerxl_data.errors import NerxlError, redact, register_secret
+
+    monkeypatch.setenv("HF_TOKEN", "hf_abc_DEF-ghi.jkl")
+    assert "DEF-ghi" not in redact("401: token hf_abc_DEF-ghi.jkl is invalid")
+    register_secret("plain-secret-value-42")
+    assert "plain-secret" not in str(NerxlError("echo plain-secret-value-42"))
+    line = redact("cannot reach http://user:password@hub.example:8080/api/datasets")
+    assert "password" not in line and "user" not in line and "hub.example:8080/api" in line
+
+
+def test_remote_names_are_checked_before_printing(tmp_path):
+    from nerxl_data.hub.publish import _remote_config
+
+    assert _remote_config("de.x/nerxl_build.json", "org/r") == "de.x"
+    assert _remote_config("data/train.parquet", "org/r") is None
+    assert _remote_config("a/b/nerxl_build.json", "org/r") is None
+    with pytest.raises(ConfigError, match="invalid config folder name"):
+        _remote_config("../../x/nerxl_build.json", "org/r")
+    with pytest.raises(ConfigError, match="invalid config folder name"):
+        _remote_config("de\x1b[31m/nerxl_build.json", "org/r")
+
+
+def _build_json(folder, **changes):
+    import json
+
+    from test_hardening_paths import _write_build
+
+    cfg = _write_build(folder)
+    meta = cfg / "nerxl_build.json"
+    data = json.loads(meta.read_text())
+    data.update(changes)
+    meta.write_text(json.dumps(data))
+    return meta
+
+
+@pytest.mark.parametrize("changes, needle", [
+    ({"splits": {"train": {"sentences": "many"}}}, "train.sentences must be a count"),
+    ({"label_names": None}, "label_names must be a non-empty list"),
+    ({"label_names": ["O", "B-PER\x1b[2J"]}, "control character"),
+    ({"notes": ["ok\n", "\x1b]0;pwned\x07"]}, "control character"),
+    ({"score": {"train F1": "high"}}, "must be a number"),
+])
+def test_a_bad_build_file_fails_publish_before_anything_is_copied(tmp_path, changes, needle):
+    _build_json(tmp_path / "build", **changes)
+    to = tmp_path / "site"
+    _one_error(_run("publish", tmp_path / "build", "--to", to), needle, "nerxl_build.json")
+    assert not to.exists()
+
+
+def test_a_build_file_that_is_a_list_is_one_error(tmp_path):
+    from test_hardening_paths import _write_build
+
+    cfg = _write_build(tmp_path / "build")
+    (cfg / "nerxl_build.json").write_text("[1, 2]")
+    _one_error(_run("list", tmp_path / "build"), "a JSON object was expected")

@@ -93,7 +93,8 @@ def build_cmd(family, lang, method, out, mode, source_lang, translator, translat
 @click.option("--to", "to", type=click.Path(file_okay=False), default=None, help="A local folder instead.")
 @click.option("--config", "configs", multiple=True, help="Only these configs (default: all in BUILD_DIR).")
 @click.option("--private", is_flag=True, help="Create the Hub repo private.")
-@click.option("--force", is_flag=True, help="--to a non-empty folder that is not a dataset folder.")
+@click.option("--force", is_flag=True, help="--to a non-empty folder, or --repo a repo with files, that is "
+                                             "not a nerxl dataset.")
 @click.option("--default-config", default=None,
               help="Make this config the one load_dataset(repo) loads (default: the repo's default stays; "
                    "the first published config, for a new repo).")
@@ -108,7 +109,7 @@ def publish_cmd(build_dir, repo, to, configs, private, force, default_config) ->
         names = publish_local(build_dir, to, configs or None, force=force, default=default_config)
         click.echo(f"published {', '.join(names)} to {to}")
         return
-    r = publish_hub(build_dir, repo, configs or None, private=private, default=default_config)
+    r = publish_hub(build_dir, repo, configs or None, private=private, default=default_config, force=force)
     state = f"commit {r.commit}" if r.changed else f"nothing changed (still at {r.commit})"
     click.echo(f"published {', '.join(r.configs)} to {repo}: {state}")
 

@@ -7,11 +7,12 @@ rendered from it, so publishing one config never needs to read another config's 
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from ..errors import InputError
+from ..errors import InputError, excerpt
 from ..schema import tags_to_spans
 
 BUILD_FILE = "nerxl_build.json"
@@ -81,13 +82,82 @@ class ConfigInfo:
 
     @classmethod
     def from_dict(cls, d: dict, source: str = "<dict>") -> ConfigInfo:
+        """A :class:`ConfigInfo` from its JSON form, every field checked (type, range, no
+        control characters in names): the file may come from a remote repo, and its strings are
+        printed and rendered into the card.
+
+        Raises:
+            InputError: naming the file and the field.
+        """
+        if not isinstance(d, dict):
+            raise InputError(f"not a nerxl build file: a JSON object was expected, got "
+                             f"{type(d).__name__}", source=source)
         try:
             d = dict(d)
+            if not isinstance(d.get("sources", []), list) or not isinstance(d.get("splits", {}), dict):
+                raise TypeError("'sources' must be a list and 'splits' an object")
             d["sources"] = [SourceInfo(**s) for s in d.get("sources", [])]
             d["splits"] = {k: SplitStats(**v) for k, v in d.get("splits", {}).items()}
-            return cls(**d)
+            info = cls(**d)
         except TypeError as exc:
             raise InputError(f"not a nerxl build file: {exc}", source=source) from None
+        problem = info.problem()
+        if problem:
+            raise InputError(f"not a valid nerxl build file: {problem}", source=source)
+        return info
+
+    def problem(self) -> str | None:
+        """What is wrong with the field types and values, or None."""
+        def text(value, name, lines=False, optional=False):
+            if value is None and optional:
+                return None
+            if not isinstance(value, str):
+                return f"{name} must be a string, got {type(value).__name__}"
+            bad = next((c for c in value if (ord(c) < 32 and not (lines and c in "\n\t")) or ord(c) == 127), None)
+            return f"{name} holds the control character {bad!r}" if bad is not None else None
+
+        def count(value, name):
+            ok = isinstance(value, int) and not isinstance(value, bool) and value >= 0
+            return None if ok else f"{name} must be a count (an integer >= 0), got {excerpt(repr(value), 40)}"
+
+        checks = [text(getattr(self, k), k) for k in ("name", "language", "source_language", "mode", "method")]
+        checks.append(text(self.fingerprint, "fingerprint"))
+        if not isinstance(self.parameters, dict):
+            checks.append(f"parameters must be an object, got {type(self.parameters).__name__}")
+        if not isinstance(self.label_names, list) or not self.label_names:
+            checks.append(f"label_names must be a non-empty list, got {excerpt(repr(self.label_names), 40)}")
+        else:
+            checks += [text(n, "a label name") for n in self.label_names]
+        if not isinstance(self.notes, list):
+            checks.append("notes must be a list")
+        else:
+            checks += [text(n, "a note", lines=True) for n in self.notes]
+        if not isinstance(self.score, dict):
+            checks.append("score must be an object")
+        else:
+            for k, v in self.score.items():
+                checks.append(text(k, "a score name"))
+                if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                    checks.append(f"score {excerpt(str(k), 40)} must be a number, got {excerpt(repr(v), 40)}")
+        for src in self.sources:
+            checks += [text(src.name, "a source name"), text(src.hub_id, "a source hub_id", optional=True),
+                       text(src.license, "a source license"), text(src.url, "a source url", optional=True),
+                       text(src.terms, "a source's terms", lines=True, optional=True),
+                       text(src.citation, "a source citation", lines=True, optional=True)]
+        for split, st in self.splits.items():
+            checks.append(text(split, "a split name"))
+            checks += [count(getattr(st, k), f"{split}.{k}")
+                       for k in ("sentences", "source_entities", "projected_entities")]
+            if st.kind not in ("silver", "gold"):
+                checks.append(f"{split}.kind must be silver or gold, got {excerpt(repr(st.kind), 40)}")
+            for k in ("entities", "dropped", "skipped_sentences", "tagger_dropped"):
+                table = getattr(st, k)
+                if not isinstance(table, dict):
+                    checks.append(f"{split}.{k} must be an object")
+                    continue
+                for key, n in table.items():
+                    checks += [text(key, f"a key of {split}.{k}"), count(n, f"{split}.{k}[{key!r}]")]
+        return next((c for c in checks if c), None)
 
     @classmethod
     def read(cls, path: str | Path) -> ConfigInfo:

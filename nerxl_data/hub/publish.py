@@ -92,15 +92,31 @@ def read_configs(folder: str | Path) -> dict[str, ConfigInfo]:
     for p in sorted(folder.glob(f"*/{BUILD_FILE}")):
         if p.parent.name.startswith("."):  # a temporary or old folder of an interrupted write
             continue
-        info = ConfigInfo.read(p)
-        check_name(info.name, "config name", source=str(p))
-        if info.name != p.parent.name:
-            raise InputError(f"config name {excerpt(info.name, 60)} differs from its folder "
-                             f"{p.parent.name!r}", source=str(p))
-        for split in info.splits:
-            check_name(split, "split name", source=str(p))
-        out[info.name] = info
+        out[p.parent.name] = _checked(ConfigInfo.read(p), p.parent.name, str(p))
     return out
+
+
+def _checked(info: ConfigInfo, folder: str, source: str) -> ConfigInfo:
+    """``info`` (read from ``folder``/nerxl_build.json, local or remote) with its names checked
+    like local ones before any is printed, written or used as a path."""
+    check_name(info.name, "config name", source=source)
+    if info.name != folder:
+        raise InputError(f"config name {excerpt(info.name, 60)} differs from its folder "
+                         f"{excerpt(folder, 60)}", source=source)
+    for split in info.splits:
+        check_name(split, "split name", source=source)
+    return info
+
+
+def _remote_config(rfilename: str, repo_id: str) -> str | None:
+    """The config folder of a remote ``CONFIG/nerxl_build.json``, checked as a name before any
+    download (a remote file named ``../../x/nerxl_build.json`` is refused); None for other files."""
+    parts = rfilename.split("/")
+    if len(parts) < 2 or parts[-1] != BUILD_FILE:
+        return None
+    if len(parts) > 2 and not any(p in ("", ".", "..") for p in parts):
+        return None  # deeper down: not a config (as */nerxl_build.json locally)
+    return check_name("/".join(parts[:-1]), "config folder name", source=repo_id)
 
 
 def is_dataset_folder(folder: str | Path) -> bool:
@@ -256,12 +272,16 @@ def _token(token: str | None) -> str:
         raise ConfigError(
             "no Hugging Face token found: set HF_TOKEN or run `hf auth login` (nothing was uploaded)"
         )
+    from ..errors import register_secret
+
+    register_secret(token)  # redacted from every message, whatever its shape
     return token
 
 
 def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | None = None,
                 token: str | None = None, private: bool = False,
-                endpoint: str | None = None, default: str | None = None) -> PublishResult:
+                endpoint: str | None = None, default: str | None = None,
+                force: bool = False) -> PublishResult:
     """Publish configs of ``build_dir`` to the dataset repo ``repo_id`` in one commit.
 
     The repo's default config (the one ``load_dataset(repo_id)`` loads) does not move when
@@ -284,20 +304,28 @@ def publish_hub(build_dir: str | Path, repo_id: str, configs: Iterable[str] | No
     new = _select(read_configs(build_dir), configs, str(build_dir))
     files = {cfg.name: _config_files(build_dir, cfg.name) for cfg in new}
     token = _token(token)
+    from ..hubio import apply_hub_timeout
+
+    apply_hub_timeout()
     api = HfApi(endpoint=endpoint, token=token)
     names = {i.name for i in new}
     try:
         api.create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
         info = api.dataset_info(repo_id)
         remote_files = [s.rfilename for s in info.siblings or []]
+        theirs = [f for f in remote_files if f not in (".gitattributes", "README.md")]
+        if theirs and not force and not any(_remote_config(f, repo_id) for f in remote_files):
+            raise ConfigError("holds files but no nerxl config (*/nerxl_build.json): publishing would "
+                              "replace its README.md and change what load_dataset() returns; publish "
+                              "to a new repo or pass --force (nothing was uploaded)", source=repo_id)
         others = {}
         with tempfile.TemporaryDirectory() as tmp:
             for f in remote_files:
-                config = f.split("/", 1)[0]
-                if f.endswith("/" + BUILD_FILE) and config not in names:
+                config = _remote_config(f, repo_id)
+                if config is not None and config not in names:
                     path = api.hf_hub_download(repo_id, f, repo_type="dataset", revision=info.sha,
                                                local_dir=tmp)
-                    others[config] = ConfigInfo.read(path)
+                    others[config] = _checked(ConfigInfo.read(path), config, f"{repo_id}/{f}")
             readme = (api.hf_hub_download(repo_id, "README.md", repo_type="dataset", revision=info.sha,
                                           local_dir=tmp) if "README.md" in remote_files else None)
             extra = foreign_configs(readme, [*others, *names])
@@ -353,9 +381,10 @@ def list_configs(target: str | Path, token: str | None = None,
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError
 
-    from ..hubio import hub_reachable, offline
+    from ..hubio import apply_hub_timeout, hub_reachable, offline
 
     check_repo_id(str(target))
+    apply_hub_timeout()
     if endpoint is None and not hub_reachable():
         from ..errors import HubUnreachableError
 
@@ -367,10 +396,11 @@ def list_configs(target: str | Path, token: str | None = None,
         out = {}
         with tempfile.TemporaryDirectory() as tmp:
             for s in sorted(info.siblings or [], key=lambda s: s.rfilename):
-                if s.rfilename.endswith("/" + BUILD_FILE):
+                config = _remote_config(s.rfilename, str(target))
+                if config is not None:
                     path = api.hf_hub_download(str(target), s.rfilename, repo_type="dataset",
                                                revision=info.sha, local_dir=tmp)
-                    out[s.rfilename.split("/", 1)[0]] = ConfigInfo.read(path)
+                    out[config] = _checked(ConfigInfo.read(path), config, f"{target}/{s.rfilename}")
     except HfHubHTTPError as exc:
         raise NerxlError(f"cannot read {target} from the Hub: {exc.server_message or exc}") from None
     return out
