@@ -358,3 +358,92 @@ def test_a_build_file_that_is_a_list_is_one_error(tmp_path):
     cfg = _write_build(tmp_path / "build")
     (cfg / "nerxl_build.json").write_text("[1, 2]")
     _one_error(_run("list", tmp_path / "build"), "a JSON object was expected")
+
+
+# --- 5. readers: BOMs, tag ids, pipes, devices ------------------------------------------------
+
+def test_a_bom_in_the_middle_of_concatenated_files_is_not_a_token(tmp_path):
+    from nerxl_data.corpora import read_conll
+
+    part = "-DOCSTART- O\n\nAde B-PER\nlo O\n\n"
+    path = tmp_path / "cat.conll"
+    path.write_bytes(("\ufeff" + part + "\ufeff" + part).encode("utf-8"))
+    records = list(read_conll(path))
+    assert len(records) == 2
+    assert all("\ufeff" not in t for r in records for t in r["tokens"])
+
+
+def test_a_first_token_bzh_is_text_not_bzip2(tmp_path):
+    from nerxl_data.corpora import read_conll
+
+    path = tmp_path / "bzh.conll"
+    path.write_text("BZh O\nAde B-PER\n\n")
+    assert next(read_conll(path))["tokens"] == ["BZh", "Ade"]
+
+
+def _parquet_with_tags(tmp_path, tags):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from nerxl_data.corpora import write_parquet
+    from nerxl_data.schema import LABEL_SETS, label_names
+
+    path = tmp_path / "x.parquet"
+    write_parquet([{"id": "0", "tokens": ["Ade", "lo"], "ner_tags": ["B-PER", "O"]}], path,
+                  label_names=label_names(LABEL_SETS["conll"]))
+    table = pq.read_table(path)
+    col = pa.array([tags], type=table.schema.field("ner_tags").type)
+    pq.write_table(table.set_column(table.schema.get_field_index("ner_tags"), table.schema.field("ner_tags"), col), path)
+    return path
+
+
+def test_a_parquet_tag_id_of_minus_one_is_an_error_not_i_misc(tmp_path):
+    path = _parquet_with_tags(tmp_path, [1, -1])
+    _one_error(_run("stats", path), "tag id -1 is not a label", "row 0")
+
+
+def test_integer_tags_without_label_names_are_one_error(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"tokens": ["Ade", "lo"], "ner_tags": [1, 0]}\n')
+    _one_error(_run("stats", path), "integer ids but the file has no label names", "line 1")
+    path.write_text('{"tokens": ["Ade", "lo"], "ner_tags": [true, false]}\n')
+    _one_error(_run("stats", path), "is a boolean")
+
+
+def test_a_named_pipe_is_read_once_as_a_stream(tmp_path):
+    import os
+    import threading
+
+    fifo = tmp_path / "fifo.conll"
+    os.mkfifo(fifo)
+    n = 20_000
+
+    def write():
+        with open(fifo, "w") as f:
+            for i in range(n):
+                f.write(f"w{i} O\nAde B-PER\n\n")
+
+    t = threading.Thread(target=write, daemon=True)
+    t.start()
+    r = _run("stats", fifo, "--json")
+    t.join(timeout=30)
+    assert r.exit_code == 0, r.output
+    import json
+
+    assert json.loads(r.output)["sentences"] == n
+
+
+def test_a_named_pipe_given_to_a_reader_that_reads_twice_is_refused(tmp_path):
+    import os
+
+    from nerxl_data.corpora import read_parallel_text
+    from nerxl_data.errors import InputError
+
+    fifo = tmp_path / "fifo.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="is a pipe"):
+        next(iter(read_parallel_text(fifo, fifo)))
+
+
+def test_dev_zero_is_refused_at_once():
+    _one_error(_run("stats", "/dev/zero"), "is a device")

@@ -15,6 +15,7 @@ import gzip
 import logging
 import lzma
 import os
+import stat
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,27 +73,80 @@ def check_file(path: str | Path) -> Path:
         raise InputError("no such file", source=str(path))
     if not os.access(path, os.R_OK):
         raise InputError("permission denied: the file is not readable", source=str(path))
+    mode = path.stat().st_mode
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) or stat.S_ISSOCK(mode):  # /dev/zero never ends
+        raise InputError("is a device or socket, not a file: give a file, or a pipe (read once, "
+                         "as a stream)", source=str(path))
     return path
 
 
-_MAGIC = ((b"\x1f\x8b", gzip.open, "gzip"), (b"BZh", bz2.open, "bz2"),
-          (b"\xfd7zXZ\x00", lzma.open, "xz"))
+def is_regular(path: str | Path) -> bool:
+    """Whether ``path`` is a regular file (not a pipe or process substitution, which can be read
+    only once, as a stream)."""
+    try:
+        return stat.S_ISREG(Path(path).stat().st_mode)
+    except OSError:
+        return False
+
+
+def check_seekable(path: str | Path, reader: str) -> Path:
+    """``path`` (checked by :func:`check_file`) if it is a regular file; a pipe is refused with
+    a clear line for readers that need to read it twice or seek in it."""
+    path = check_file(path)
+    if not is_regular(path):
+        raise InputError(f"is a pipe, not a regular file: {reader} needs to read it more than once; "
+                         "save it to a file first", source=str(path))
+    return path
+
+
+def _is_bz2(head: bytes) -> bool:  # "BZh" + block size 1-9 + the block magic (a token "BZh" is text)
+    return head[:3] == b"BZh" and head[3:4].isdigit() and head[3:4] != b"0" and head[4:10] == b"1AY&SY"
+
+
+_MAGIC = ((lambda h: h.startswith(b"\x1f\x8b"), gzip.open, "gzip"), (_is_bz2, bz2.open, "bz2"),
+          (lambda h: h.startswith(b"\xfd7zXZ\x00"), lzma.open, "xz"))
+
+
+def _kind(head: bytes) -> str | None:
+    return next((name for test, _, name in _MAGIC if test(head)), None)
 
 
 def compression(path: str | Path) -> str | None:
     """``"gzip"``, ``"bz2"`` or ``"xz"`` when the file starts with that format's magic bytes."""
     with open(path, "rb") as f:
-        head = f.read(6)
-    return next((name for magic, _, name in _MAGIC if head.startswith(magic)), None)
+        return _kind(f.read(10))
 
 
 def open_binary(path: str | Path) -> BinaryIO:
-    """Open ``path`` for reading bytes, decompressing gzip/bz2/xz (by magic bytes)."""
-    kind = compression(path)
-    for _, opener, name in _MAGIC:
-        if name == kind:
-            return opener(path, "rb")
-    return open(path, "rb")
+    """Open ``path`` for reading bytes, decompressing gzip/bz2/xz (by magic bytes).
+
+    The file is opened once and its first bytes peeked at, so a named pipe or a process
+    substitution is read whole, as a stream (opening it twice would lose what the first open
+    buffered, or block)."""
+    f = open(path, "rb")  # noqa: SIM115 - returned open
+    try:
+        kind = _kind(f.peek(10)[:10])
+    except BaseException:
+        f.close()
+        raise
+    opener = next((o for _, o, name in _MAGIC if name == kind), None)
+    if opener is None:
+        return f
+    stream = opener(f, "rb")
+    close = stream.close
+
+    def close_both() -> None:
+        try:
+            close()
+        finally:
+            f.close()
+
+    stream.close = close_both  # type: ignore[method-assign]
+    return stream
+
+
+MAX_LINE_BYTES = 64 << 20
+"""The longest line a reader accepts (bytes): a file without line breaks is not read whole."""
 
 
 def iter_raw_lines(path: str | Path, chunk_size: int = 1 << 20) -> Iterator[bytes]:
@@ -113,6 +167,9 @@ def iter_raw_lines(path: str | Path, chunk_size: int = 1 << 20) -> Iterator[byte
                 body, pending = data[:cut], data[cut:]
                 parts = body.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
                 pending = parts.pop() + pending
+                if len(pending) > MAX_LINE_BYTES:
+                    raise InputError(f"a line longer than {MAX_LINE_BYTES >> 20} MiB: not a text corpus",
+                                     source=str(path))
                 yield from parts
     except (EOFError, OSError, lzma.LZMAError) as exc:
         if isinstance(exc, OSError) and exc.errno is not None:
@@ -152,7 +209,7 @@ def read_lines(
         InputError: undecodable bytes and no fallback, naming the line and byte.
     """
     for lineno, raw in enumerate(iter_raw_lines(path), 1):
-        if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+        if raw.startswith(b"\xef\xbb\xbf"):  # also mid-file: files concatenated with cat
             raw = raw[3:]
         try:
             text = raw.decode("utf-8")

@@ -75,6 +75,6 @@ def read_hf_dataset(
     for i, row in enumerate(ds):
         yield normalize_record(
             row, i, source=source, label_names=names, policy=policy, types=types, report=report,
-            tokens_field=tokens_field, tags_field=tags_field,
+            tokens_field=tokens_field, tags_field=tags_field, ids=ids,
         )
     report.warn(source, since=mark)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from ..errors import InputError
-from ._io import ReadReport, check_file, count_lines, read_lines
+from ._io import ReadReport, check_seekable, count_lines, read_lines
 
 
 class SentencePair(TypedDict):
@@ -37,7 +37,7 @@ def read_parallel_text(
         InputError: the files have different line counts (naming both), or either is empty,
             missing or a directory.
     """
-    src_path, tgt_path = check_file(src_path), check_file(tgt_path)
+    src_path, tgt_path = (check_seekable(p, "parallel text (counted, then read)") for p in (src_path, tgt_path))
     report = report if report is not None else ReadReport()
     mark = report.mark()
     n_src, n_tgt = count_lines(src_path), count_lines(tgt_path)

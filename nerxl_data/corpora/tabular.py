@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import InputError, TagError, excerpt
 from ..paths import atomic_path, atomic_write
 from ..schema import NerExample, Policy, Scheme, convert_tags, validate_tags
-from ._io import ReadReport, bad_token, check_file, read_lines
+from ._io import ReadReport, bad_token, check_file, check_seekable, read_lines
 from .conll import policy_hint
 
 
@@ -32,11 +32,12 @@ def normalize_record(
     report: ReadReport | None = None,
     tokens_field: str = "tokens",
     tags_field: str = "ner_tags",
+    ids: bool = False,
 ) -> NerExample:
     """Check one row and turn it into a record with IOB2 string tags.
 
     With ``label_names`` integer tags are ClassLabel ids and become strings; without, integer
-    tags are kept as ids (only their range is not checked). ``index`` is the row's position, used
+    tags are an error unless ``ids`` (then they are kept as ids, only their range unchecked). ``index`` is the row's position, used
     as ``id`` when the row has none and in errors when there is no ``line``.
 
     >>> normalize_record({"tokens": ["Paris"], "ner_tags": [5]}, 0, source="x",
@@ -60,12 +61,18 @@ def normalize_record(
     tags = list(row[tags_field])
     if len(tokens) != len(tags):
         raise InputError(f"length mismatch: {len(tokens)} tokens but {len(tags)} tags", **where)
+    if any(isinstance(t, bool) for t in tags):
+        raise InputError(f"tag {next(t for t in tags if isinstance(t, bool))} is a boolean, not a tag "
+                         "or a label id", **where)
     if label_names is not None:
-        try:
-            tags = [label_names[t] if isinstance(t, int) else t for t in tags]
-        except IndexError:
-            bad = next(t for t in tags if isinstance(t, int) and not 0 <= t < len(label_names))
-            raise InputError(f"tag id {bad} is not a label (there are {len(label_names)})", **where) from None
+        bad = next((t for t in tags if isinstance(t, int) and not 0 <= t < len(label_names)), None)
+        if bad is not None:  # -1 would index the last label (I-MISC) and invent an entity
+            raise InputError(f"tag id {bad} is not a label (there are {len(label_names)}, ids 0 to "
+                             f"{len(label_names) - 1})", **where)
+        tags = [label_names[t] if isinstance(t, int) else t for t in tags]
+    elif not ids and any(isinstance(t, int) for t in tags):
+        raise InputError("tags are integer ids but the file has no label names (no ClassLabel "
+                         "metadata): write the tags as strings (B-PER, ...) or give label_names", **where)
     if tags and all(isinstance(t, str) for t in tags):
         try:
             tags = validate_tags(tags, scheme, policy, report.repairs, types)
@@ -164,7 +171,7 @@ def read_parquet(
     """
     import pyarrow.parquet as pq
 
-    path = check_file(path)
+    path = check_seekable(path, "parquet")
     report = report if report is not None else ReadReport()
     mark = report.mark()
     try:
@@ -177,7 +184,7 @@ def read_parquet(
         for row in batch.to_pylist():
             yield normalize_record(
                 row, n, source=str(path), label_names=names, scheme=scheme, policy=policy,
-                types=types, report=report, tokens_field=tokens_field, tags_field=tags_field,
+                types=types, report=report, tokens_field=tokens_field, tags_field=tags_field, ids=ids,
             )
             n += 1
     if n == 0:
