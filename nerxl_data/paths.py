@@ -243,3 +243,66 @@ def folder_fingerprint(path: str | os.PathLike) -> str:
             st = f.stat()
             h.update(f"{f.name}:{st.st_size}:{st.st_mtime_ns};".encode())
     return "local-" + h.hexdigest()[:16]
+
+
+@contextlib.contextmanager
+def atomic_files(folder: str | os.PathLike) -> Iterator[Path]:
+    """Yield an empty temporary folder inside ``folder``; on success each file written there is
+    renamed into ``folder`` (one atomic rename per file, replacing the old one), else it is
+    removed. A run killed while writing (a model's weights, say) leaves the old files whole,
+    never a truncated one; temporaries of killed runs are removed first.
+
+    >>> import tempfile; d = tempfile.mkdtemp()
+    >>> with atomic_files(d) as tmp:
+    ...     _ = (tmp / "model.bin").write_bytes(b"w")
+    >>> sorted(p.name for p in Path(d).iterdir())
+    ['model.bin']
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    anchor = folder / "save"
+    clean_stale(anchor)
+    tmp = temp_name(anchor)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    try:
+        yield tmp
+        for p in sorted(tmp.iterdir()):
+            if p.is_dir() and not p.is_symlink():
+                dest = folder / p.name
+                if dest.is_dir() and not dest.is_symlink():
+                    shutil.rmtree(dest)
+            os.replace(p, folder / p.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+LOCK_NAME = ".nerxl.lock"
+"""The lock file of a dataset folder (its name starts with ``.nerxl``: not a config, and
+ignored by the dataset-folder check)."""
+
+
+@contextlib.contextmanager
+def folder_lock(folder: str | os.PathLike, timeout: float = 600.0) -> Iterator[None]:
+    """Hold the lock of ``folder`` (made if missing) for the block: config folders and the card
+    are written under it, so two builds or publishes into one folder at the same moment cannot
+    drop each other's config from the card (a lost update on README.md).
+
+    Raises:
+        ConfigError: another process holds it for more than ``timeout`` seconds.
+    """
+    from filelock import FileLock, Timeout
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(folder / LOCK_NAME))
+    try:
+        lock.acquire(timeout=timeout)
+    except Timeout:
+        raise ConfigError(f"another nerxl process has held this folder's lock for {timeout:g} s; "
+                          f"wait for it, or remove {LOCK_NAME} if none is running", source=str(folder)) from None
+    try:
+        yield
+    finally:
+        lock.release()

@@ -8,6 +8,7 @@ that it is refused with one ``Error:`` line (exit 2) before any work, and that n
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -447,3 +448,95 @@ def test_a_named_pipe_given_to_a_reader_that_reads_twice_is_refused(tmp_path):
 
 def test_dev_zero_is_refused_at_once():
     _one_error(_run("stats", "/dev/zero"), "is a device")
+
+
+# --- 6. nothing shifted, nothing half-written, nothing lost -----------------------------------
+
+def test_project_with_an_empty_target_line_is_refused_before_anything_shifts(tmp_path):
+    from nerxl_data.corpora import read_conll
+
+    src = list(read_conll(EN))[:3]
+    tgt = tmp_path / "de.txt"
+    tgt.write_text("\n".join(" ".join(r["tokens"]) if i != 1 else "" for i, r in enumerate(list(read_conll(DE))[:3])) + "\n")
+    from nerxl_data.corpora import write_conll
+
+    write_conll(src, tmp_path / "en.conll")
+    out = tmp_path / "o.conll"
+    _one_error(_run("project", "--src-conll", tmp_path / "en.conll", "--tgt", tgt, "--method", "hull",
+                    "--out", out), "line 2", "empty target sentence")
+    assert not out.exists()
+
+
+def test_write_conll_refuses_a_sentence_without_tokens(tmp_path):
+    from nerxl_data.corpora import write_conll
+    from nerxl_data.errors import InputError
+
+    with pytest.raises(InputError, match="row 1: a sentence without tokens"):
+        write_conll([{"id": "0", "tokens": ["a"], "ner_tags": ["O"]}, {"id": "1", "tokens": [], "ner_tags": []}],
+                    tmp_path / "o.conll")
+    assert not (tmp_path / "o.conll").exists()
+
+
+def test_a_save_killed_midway_leaves_the_old_model_whole(tmp_path):
+    from nerxl_data.paths import atomic_files
+
+    out = tmp_path / "model"
+    out.mkdir()
+    (out / "model.safetensors").write_bytes(b"old weights")
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_files(out) as tmp:
+            (tmp / "model.safetensors").write_bytes(b"new wei")  # truncated by the kill
+            raise KeyboardInterrupt
+    assert (out / "model.safetensors").read_bytes() == b"old weights"
+    assert sorted(p.name for p in out.iterdir()) == ["model.safetensors"]
+    with atomic_files(out) as tmp:
+        (tmp / "model.safetensors").write_bytes(b"new weights")
+    assert (out / "model.safetensors").read_bytes() == b"new weights"
+
+
+def test_train_saves_through_atomic_files():
+    import inspect
+
+    from nerxl_data.train import run
+
+    src = inspect.getsource(run.train_ner)
+    assert "atomic_files(out)" in src and "save_model(str(tmp))" in src
+
+
+def test_concurrent_card_writes_into_one_folder_lose_no_config(tmp_path):
+    """Two processes each write a config and re-render the card at the same moment: under the
+    folder lock the card lists both (without it the later README.md could miss one)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    out = tmp_path / "out"
+    code = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from test_hardening_paths import _write_build
+        from nerxl_data.hub import publish
+        real = publish.read_configs
+        def slow(folder):  # widen the read-modify-write window of the card
+            found = real(folder)
+            time.sleep(0.5)
+            return found
+        publish.read_configs = slow
+        from nerxl_data.paths import folder_lock
+        with folder_lock({str(out)!r}):
+            _write_build(__import__("pathlib").Path({str(out)!r}), sys.argv[1])
+    """)
+    procs = [subprocess.Popen([sys.executable, "-c", code, name]) for name in ("de.x", "es.x")]
+    assert all(p.wait(timeout=300) == 0 for p in procs)
+    readme = (out / "README.md").read_text()
+    assert "config_name: de.x" in readme and "config_name: es.x" in readme
+
+
+def test_builds_and_publish_write_config_and_card_under_the_folder_lock():
+    import inspect
+
+    from nerxl_data.builders.base import Builder
+    from nerxl_data.hub.publish import publish_local
+
+    assert "folder_lock(out)" in inspect.getsource(Builder.build)
+    assert "folder_lock(to)" in inspect.getsource(publish_local)

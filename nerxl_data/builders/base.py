@@ -356,8 +356,11 @@ class Builder:
             info.notes.append(line)
         dd = DatasetDict(splits)
         if out is not None:
-            write_config(out, info, dd)
-            write_card(out)
+            from nerxl_data.paths import folder_lock
+
+            with folder_lock(out):  # config and card as one unit: concurrent builds lose no config
+                write_config(out, info, dd)
+                write_card(out)
         return dd, info
 
 

@@ -42,12 +42,15 @@ def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
     return out
 
 
+def _is_text(path: Path, fmt: str) -> bool:
+    """Whether the target is read as tokenised text (one sentence a line) rather than CoNLL."""
+    return fmt == "text" or (fmt == "auto" and path.suffix not in (".conll", ".tsv", ".iob", ".bio"))
+
+
 def _read_target(path: Path, fmt: str) -> list[list[str]]:
     from ..corpora.conll import read_conll
 
-    if fmt == "auto":
-        fmt = "conll" if path.suffix in (".conll", ".tsv", ".iob", ".bio") else "text"
-    if fmt == "conll":
+    if not _is_text(path, fmt):
         return [ex["tokens"] for ex in read_conll(path, policy="repair")]
     from ..align.corpus import read_tokenized
 
@@ -104,6 +107,11 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
             check_output(path)
     src = list(read_conll(src_conll))
     tgt_words = _read_target(tgt, tgt_format)
+    empty = next((i for i, words in enumerate(tgt_words) if not words), None)
+    if empty is not None:  # CoNLL cannot hold an empty sentence: every later one would shift
+        where = {"line": empty + 1} if _is_text(tgt, tgt_format) else {"row": empty}
+        raise InputError("is an empty target sentence: the CoNLL output cannot hold it and every later "
+                         "sentence would shift; remove the pair from both files", source=str(tgt), **where)
     if len(src) != len(tgt_words):
         raise InputError(f"{len(src)} source sentences but {len(tgt_words)} target sentences", source=str(tgt))
     if m.uses_links and links is None:

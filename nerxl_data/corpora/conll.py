@@ -166,8 +166,8 @@ def write_conll(
     ``label_names`` turns ClassLabel ids back into tag strings. Returns the number of sentences.
 
     Raises:
-        InputError: a record whose tokens and tags differ in length, or a token containing the
-            separator (it could not be read back).
+        InputError: a record whose tokens and tags differ in length, a record without tokens,
+            or a token containing the separator (it could not be read back).
     """
     from ..paths import atomic_write
 
@@ -182,6 +182,9 @@ def write_conll(
                 raise InputError(
                     f"{len(ex['tokens'])} tokens but {len(tags)} tags", source=str(path), row=n - 1
                 )
+            if not ex["tokens"]:  # a bare blank line: every later sentence would shift by one
+                raise InputError("a sentence without tokens cannot be written as CoNLL",
+                                 source=str(path), row=n - 1)
             for token, tag in zip(ex["tokens"], tags, strict=True):
                 if sep in token or bad_token(token):
                     raise InputError(

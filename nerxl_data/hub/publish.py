@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, NerxlError, excerpt
-from ..paths import atomic_folder, check_name, safe_join, write_text_atomic
+from ..paths import atomic_folder, check_name, folder_lock, safe_join, write_text_atomic
 from .card import default_config, foreign_configs, readme_default, render_card
 from .features import check_labels, ner_features
 from .metadata import BUILD_FILE, ConfigInfo
@@ -245,13 +245,14 @@ def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] 
         default_config([*existing, *(i.name for i in new)], asked=default)
     files = {info.name: _config_files(build_dir, info.name) for info in new}
     to.mkdir(parents=True, exist_ok=True)
-    for info in new:
-        if build_dir.resolve() == to.resolve():
-            continue
-        with atomic_folder(safe_join(to, info.name)) as tmp:
-            for p in files[info.name]:
-                shutil.copy2(p, tmp / p.name)
-    write_card(to, repo_id, default=default, previous=readme_default(build_dir / "README.md"))
+    with folder_lock(to):  # configs and card as one unit (see nerxl_data.paths.folder_lock)
+        for info in new:
+            if build_dir.resolve() == to.resolve():
+                continue
+            with atomic_folder(safe_join(to, info.name)) as tmp:
+                for p in files[info.name]:
+                    shutil.copy2(p, tmp / p.name)
+        write_card(to, repo_id, default=default, previous=readme_default(build_dir / "README.md"))
     return [i.name for i in new]
 
 

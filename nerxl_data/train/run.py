@@ -170,7 +170,10 @@ def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, trai
         trainer = fit(model_path, train, names, training_args, eval_dataset=None,
                       max_length=data_args.max_seq_length, label_all_tokens=data_args.label_all_tokens, tokenizer=tokenizer,
                       freeze_embeddings=recipe.freeze_embeddings, num_layers=recipe.num_layers)
-        trainer.save_model()
+        from ..paths import atomic_files
+
+        with atomic_files(out) as tmp:  # a kill while saving leaves no truncated model.safetensors
+            trainer.save_model(str(tmp))
         model = trainer.model
         results["train"] = trainer.train_result.metrics | {"train_samples": len(train),
                                                             "steps": trainer.state.global_step}
@@ -187,6 +190,8 @@ def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, trai
         r = results[evaluated]
         line = prediction_warning(r["predicted_entities"], r["gold_entities"], evaluated, hint)
         results["warnings"] = [line] if line else []
-    (out / "all_results.json").write_text(json.dumps(results, indent=2, default=str))
-    (out / "label_report.json").write_text(json.dumps(report.to_dict(), indent=2))
+    from ..paths import write_text_atomic
+
+    write_text_atomic(out / "all_results.json", json.dumps(results, indent=2, default=str))
+    write_text_atomic(out / "label_report.json", json.dumps(report.to_dict(), indent=2))
     return results
