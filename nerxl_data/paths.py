@@ -83,9 +83,19 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _tmp_stem(name: str) -> str:
+    """``.NAME``, or for a name too long to take the temporary suffix (a valid 254-character
+    file name would exceed the 255-byte limit) its first 160 characters and a hash of the rest."""
+    if len(name.encode()) <= 200:
+        return f".{name}"
+    import hashlib
+
+    return f".{name[:160]}~{hashlib.sha1(name.encode()).hexdigest()[:12]}"
+
+
 def temp_name(path: Path) -> Path:
     """The temporary sibling of ``path`` this process writes (``.NAME.nerxl-tmp-PID``)."""
-    return path.with_name(f".{path.name}{_TMP_MARK}{os.getpid()}")
+    return path.with_name(f"{_tmp_stem(path.name)}{_TMP_MARK}{os.getpid()}")
 
 
 def clean_stale(path: str | os.PathLike) -> int:
@@ -94,7 +104,7 @@ def clean_stale(path: str | os.PathLike) -> int:
     n = 0
     if not path.parent.is_dir():
         return 0
-    for tmp in path.parent.glob(f".{glob_escape(path.name)}{_TMP_MARK}*"):
+    for tmp in path.parent.glob(f"{glob_escape(_tmp_stem(path.name))}{_TMP_MARK}*"):
         pid = tmp.name.rsplit(_TMP_MARK, 1)[-1].split(".")[0]
         if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
             with contextlib.suppress(OSError):

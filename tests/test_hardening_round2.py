@@ -540,3 +540,42 @@ def test_builds_and_publish_write_config_and_card_under_the_folder_lock():
 
     assert "folder_lock(out)" in inspect.getsource(Builder.build)
     assert "folder_lock(to)" in inspect.getsource(publish_local)
+
+
+def test_publish_repo_into_a_repo_of_another_dataset_needs_force(hub_server, tmp_path):
+    from huggingface_hub import HfApi
+    from test_hardening_paths import _write_build
+
+    from nerxl_data.hub.publish import publish_hub
+
+    token = "hf_test_token"
+    api = HfApi(endpoint=hub_server.url, token=token)
+    repo = "org/unrelated-news"
+    api.create_repo(repo, repo_type="dataset", exist_ok=True)
+    api.upload_file(path_or_fileobj=b"text\nhello\n", path_in_repo="data/train.csv", repo_id=repo,
+                    repo_type="dataset")
+    build = tmp_path / "build"
+    _write_build(build)
+    with pytest.raises(ConfigError, match="no nerxl config .* pass --force"):
+        publish_hub(build, repo, token=token, endpoint=hub_server.url)
+    assert "README.md" not in [s.rfilename for s in api.dataset_info(repo).siblings]
+    r = publish_hub(build, repo, token=token, endpoint=hub_server.url, force=True)
+    assert r.changed
+
+
+def test_a_254_character_file_name_can_be_written_atomically(tmp_path):
+    from nerxl_data.paths import write_text_atomic
+
+    path = tmp_path / ("x" * 250 + ".txt")
+    write_text_atomic(path, "ok\n")
+    assert path.read_text() == "ok\n" and [p.name for p in tmp_path.iterdir()] == [path.name]
+
+
+def test_parallel_backend_drops_a_target_side_bom(tmp_path):
+    from nerxl_data.translate import get_translator
+
+    src, tgt = tmp_path / "en.txt", tmp_path / "de.txt"
+    src.write_text("a b\nc d\n")
+    tgt.write_bytes("\ufeffA B\n\ufeffC D\n".encode())
+    with get_translator("parallel", source=str(src), target=str(tgt)) as t:
+        assert t.translate_batch(["a b", "c d"], "en", "de") == ["A B", "C D"]

@@ -59,8 +59,8 @@ def _read_side(path: str, fmt: str) -> list[str]:
         return [" ".join(ex["tokens"]) for ex in read_conll(path, policy="repair")]
     from ..corpora._io import check_file
 
-    with open(check_file(path), encoding="utf-8") as f:
-        return [line.rstrip("\n") for line in f]
+    with open(check_file(path), encoding="utf-8") as f:  # a BOM (first line or mid-file) is no text
+        return [line.rstrip("\n").removeprefix("\ufeff") for line in f]
 
 
 class ParallelTranslator(Translator):
