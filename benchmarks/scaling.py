@@ -24,24 +24,25 @@ from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
 
-# The recipe picked on source-language dev sets (benchmarks/recipe.py -> results/recipe.md).
-RECIPE = dict(model="e5-small", num_layers=4, max_length=64, batch_size=16, epochs=2.0)
+# The CPU recipe picked on source-language dev sets (benchmarks/recipe.py -> results/recipe.json)
+# and checked there against full fine-tuning; the GPU configuration is --recipe finetune.
+RECIPE = dict(model="e5-small", recipe="cached", max_length=128)
+TS = ["ts-uniform", "ts-similarity", "ts-agreement", "ts-lid"]
 
 PARTS = {
-    # Targets whose best transfer source (Adelani et al. 2022) is one of the African sources
-    # (hau for yor, swa for ewe and luo, sna for ibo) and that have LAFAND training text with
-    # their pivot (en for yor, ibo, luo; fr for ewe), so every target has a projection cell.
+    # Seven MasakhaNER 2.0 targets with LAFAND parallel text (en pivot: yor, ibo, luo, pcm; kin and
+    # nya from LAFAND's dev+test; fr pivot: ewe), sources en (CoNLL-2003), hau, swa, sna.
     "masakhaner": dict(
-        targets=["yor", "ibo", "luo", "ewe"], sources=["en", "hau", "swa", "sna"], seeds=3, orders=2,
-        methods=["direct", "ts-uniform", "projection", "in-language"], reference_methods=["direct"],
-        max_sentences=200, max_unlabeled=300, max_test_sentences=300, max_silver=600),
+        targets=["yor", "ibo", "luo", "ewe", "pcm", "kin", "nya"], sources=["en", "hau", "swa", "sna"], seeds=3, orders=2,
+        methods=["direct", *TS, "projection", "in-language", "direct-budget"], reference_methods=["direct"],
+        max_sentences=3000, max_unlabeled=3000, max_test_sentences=None, max_silver=3000, in_language_whole=True,
+        budget_sentences=3000),
     # Wu et al. 2020: targets de, es, nl; sources the other three of en/de/es/nl; the given
-    # order puts English first, so k=1 is their single-source (English) setting and k=3 their
-    # multi-source one.
+    # order puts English first, so k=1 is their single-source setting and k=3 their multi-source one.
     "wu": dict(
-        targets=["de", "es", "nl"], sources=["en", "de", "es", "nl"], seeds=2, orders=0,
-        methods=["direct", "ts-uniform", "ts-lid", "in-language"],
-        reference_orders=["given"], max_sentences=500, max_unlabeled=300, max_test_sentences=500, max_silver=None),
+        targets=["de", "es", "nl"], sources=["en", "de", "es", "nl"], seeds=3, orders=0,
+        methods=["direct", "ts-uniform", "ts-lid", "in-language"], reference_orders=["given"],
+        max_sentences=5000, max_unlabeled=5000, max_test_sentences=None, max_silver=None, in_language_whole=True),
 }
 
 WU = {"de": (73.22, 75.33), "es": (76.94, 78.00), "nl": (80.89, 81.33)}  # single (en) / multi-source TS, mBERT
@@ -58,8 +59,11 @@ ANCHORS = """Anchors (what readers compare against; all with large encoders, ful
 def config(part: str, work: Path):
     from nerxl_data.experiments.scaling import ExperimentConfig
 
-    opts = {**RECIPE, **PARTS[part], **json.loads((RESULTS / "recipe.json").read_text())["picked"]}
-    return ExperimentConfig(out=str(work / part), **opts)
+    picked = json.loads((RESULTS / "recipe.json").read_text())["picked"]
+    opts = {**RECIPE, **PARTS[part], "cached_layer": picked["feature_layer"], "train_layers": picked["train_layers"],
+            "head_hidden": picked["head_hidden"], "head_window": picked["head_window"],
+            "learning_rate": picked["learning_rate"], "epochs": picked["epochs"], "batch_size": picked["batch_size"]}
+    return ExperimentConfig(out=str(work / part), features_dir=str(work / "features"), **opts)
 
 
 def command(cfg) -> str:
@@ -72,11 +76,22 @@ def command(cfg) -> str:
              f"--reference-orders {','.join(cfg.reference_orders) or 'none'}"]
     if cfg.reference_methods:
         parts.append(f"--reference-methods {','.join(cfg.reference_methods)}")
-    parts += [f"--model {cfg.model}", f"--num-layers {cfg.num_layers}", f"--max-length {cfg.max_length}",
-              f"--batch-size {cfg.batch_size}", f"--epochs {cfg.epochs:g}", f"--min-steps {cfg.min_steps}",
+    parts += [f"--model {cfg.model}", f"--recipe {cfg.recipe}"]
+    if cfg.recipe == "cached":
+        parts += [f"--cached-layer {cfg.cached_layer}", f"--train-layers {cfg.train_layers}",
+                  f"--head-hidden {cfg.head_hidden}", f"--head-window {cfg.head_window}"]
+    elif cfg.num_layers:
+        parts.append(f"--num-layers {cfg.num_layers}")
+    parts += [f"--max-length {cfg.max_length}", f"--batch-size {cfg.batch_size}", f"--epochs {cfg.epochs:g}",
               f"--lr {cfg.learning_rate:g}", f"--max-sentences {cap(cfg.max_sentences)}",
               f"--max-unlabeled {cap(cfg.max_unlabeled)}", f"--max-test-sentences {cap(cfg.max_test_sentences)}",
               f"--max-silver {cap(cfg.max_silver)}"]
+    if cfg.min_steps:
+        parts.append(f"--min-steps {cfg.min_steps}")
+    if cfg.in_language_whole:
+        parts.append("--in-language-whole")
+    if cfg.budget_sentences:
+        parts.append(f"--budget-sentences {cfg.budget_sentences}")
     if cfg.freeze_embeddings:
         parts.append("--freeze-embeddings")
     return "nerxl experiment scaling " + " ".join(parts) + " --out DIR"

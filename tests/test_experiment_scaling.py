@@ -197,3 +197,79 @@ def test_intervals_are_the_same_in_every_process():
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert len(outs) == 1 and "yor" in outs.pop()
+
+
+# --- the cached-feature recipe (the CPU recipe) ---------------------------------------------------
+
+def _cached(tiny, out, data_dir, **kw):
+    return _cfg(tiny, out, data_dir, **{"recipe": "cached", "cached_layer": 1, "train_layers": 1, "learning_rate": 3e-3,
+                                        "epochs": 3, "min_steps": 30, "budget_sentences": 40,
+                                        "methods": ["direct", "direct-budget", "ts-uniform", "ts-agreement", "projection",
+                                                    "in-language"], "in_language_whole": True, **kw})
+
+
+@pytest.fixture(scope="module")
+def cached_run(tiny, tmp_path_factory, data_dir, run):
+    import shutil
+
+    _, _, first = run
+    out = tmp_path_factory.mktemp("cached") / "run"
+    out.mkdir()
+    shutil.copytree(first / "silver", out / "silver")  # the builder's silver configs: built once above
+    exp = Experiment(_cached(tiny, out, data_dir))
+    return exp, exp.run(), out
+
+
+def test_cached_recipe_runs_every_method_over_two_seeds(cached_run, data_dir):
+    from nerxl_data.train.data import load_source
+
+    exp, rows, out = cached_run
+    methods = {r["method"] for r in rows}
+    assert methods == {"direct", "direct-budget", "ts-uniform", "ts-agreement", "projection", "in-language"}
+    assert {r["seed"] for r in rows} == {0, 1}
+    features = json.loads((out / "features.json").read_text())
+    assert features["computed"] > 0  # every sentence went through the frozen layers once, up front
+    # in-language on the whole gold train split, not capped like a source (32)
+    whole = len(load_source("masakhaner2:yor", data_dir=data_dir)["train"])
+    assert {r["n_train"] for r in rows if r["method"] == "in-language" and r["target"] == "yor"} == {whole}
+    # the fixed budget: k sources share 40 sentences (20 each at k=2; at k=1 the cap of 32 is the smaller)
+    b2 = next(r for r in rows if r["method"] == "direct-budget" and r["k"] == 2)
+    assert b2["n_train"] == 40
+    # the recipe learns: in-language models predict entities (a random tiny encoder transfers nothing across languages)
+    assert all(r["n_pred"] > 0 for r in rows if r["method"] == "in-language")
+    md = (out / "results.md").read_text()
+    assert "cached features: encoder layers 1-1 frozen" in md and "whole gold train split" in md
+    assert "fixed-budget direct: k=2 minus k=1" in md
+
+
+def test_cached_resume_reencodes_nothing_and_retrains_nothing(cached_run, tiny, data_dir):
+    exp, rows, out = cached_run
+    again = Experiment(_cached(tiny, out, data_dir))
+    assert [r["f1"] for r in again.run()] == [r["f1"] for r in rows]
+    assert again.trained == [] and json.loads((out / "features.json").read_text())["computed"] == 0
+
+
+def test_options_that_change_a_model_are_refused_on_resume(cached_run, tiny, data_dir):
+    _, _, out = cached_run
+    for change in ({"max_silver": 8}, {"cached_layer": 2}, {"recipe": "finetune"}, {"head_hidden": 16}):
+        with pytest.raises(ConfigError, match="other options"):
+            Experiment(_cached(tiny, out, data_dir, **change)).run()
+
+
+def test_budget_minutes_keeps_what_the_user_set(tiny, tmp_path, data_dir, monkeypatch):
+    monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
+    r = CliRunner().invoke(cli, ["experiment", "scaling", "--targets", "yor", "--sources", "en,swa", "--model", str(tiny),
+                                 "--out", str(tmp_path / "p"), "--plan-only", "--budget-minutes", "0.01", "--methods", "direct",
+                                 "--max-sentences", "500", "--min-steps", "60"])
+    assert r.exit_code == 0, r.output
+    assert "train 500" in r.output  # the user's cap survives the budget
+    assert "max_sentences" not in r.output.split("set")[1].split("(")[0] if "--budget-minutes 0.01 set" in r.output else True
+    assert "over the budget" in r.output
+
+
+def test_the_plot_is_a_grid(cached_run):
+    from PIL import Image
+
+    _, _, out = cached_run
+    w, h = Image.open(out / "scaling.png").size
+    assert w < 4.5 * 3.8 * 110 and h > 300  # 3 panels in one row, not a strip of 8

@@ -104,3 +104,16 @@ def test_layers_above_the_model_are_refused(tiny, tmp_path):
     with pytest.raises(ConfigError, match="above the model"):
         fit_cached(FeatureCache(tiny, 3, tmp_path / "f"), SENTS, one_hot(TAGS, LABELS), LABELS,
                    CachedRecipe(feature_layer=3, train_layers=1), 0)
+
+
+def test_a_windowed_head_scores_a_sentence_alone_as_in_its_batch(tiny, tmp_path):
+    """Padding never leaks into a window: a sentence scored alone gets the logits it gets in a
+    batch of longer sentences (zero padding in both cases)."""
+    recipe = CachedRecipe(feature_layer=1, train_layers=1, head_hidden=8, head_window=3, epochs=2, batch_size=2)
+    cache = FeatureCache(tiny, 1, tmp_path / "f")
+    model = fit_cached(cache, SENTS, one_hot(TAGS, LABELS), LABELS, recipe, 0)
+    batch = model.word_logits(SENTS)
+    for i, s in enumerate(SENTS):
+        np.testing.assert_allclose(model.word_logits([s])[0], batch[i], atol=1e-5)
+    with pytest.raises(ConfigError, match="linear head"):
+        model.export(tmp_path / "x")

@@ -64,9 +64,18 @@ class CachedRecipe:
     warmup_ratio: float = 0.1
     dropout: float = 0.1
     max_length: int = 128
+    head_hidden: int = 0  # 0: a linear classifier (the model's own); else a hidden layer of this size
+    head_window: int = 1  # words (or subwords) the hidden layer sees at once: 1 per position, 3 with neighbours
+
+    @property
+    def standard_head(self) -> bool:
+        """Whether the trained part is a standard ``*ForTokenClassification`` top (exportable)."""
+        return self.head_hidden == 0
 
     def __post_init__(self) -> None:
-        for name in ("feature_layer", "train_layers", "min_steps", "max_steps"):
+        if self.head_window < 1 or self.head_window % 2 == 0:
+            raise ConfigError(f"head_window must be an odd number >= 1, got {self.head_window}")
+        for name in ("feature_layer", "train_layers", "min_steps", "max_steps", "head_hidden"):
             if int(getattr(self, name)) < 0:
                 raise ConfigError(f"{name} must be >= 0, got {getattr(self, name)}")
         for name in ("learning_rate", "epochs", "batch_size", "max_length"):
@@ -77,12 +86,17 @@ class CachedRecipe:
             raise ConfigError("dropout and warmup_ratio must be in [0, 1)")
 
     def steps(self, n_sentences: int) -> int:
-        s = max(int(math.ceil(self.epochs * n_sentences / self.batch_size)), self.min_steps, 1)
-        return min(s, self.max_steps) if self.max_steps else s
+        """The one steps rule (:meth:`nerxl_data.train.recipe.FitRecipe.steps`)."""
+        from .recipe import FitRecipe
+
+        return FitRecipe(min_steps=self.min_steps, max_steps=self.max_steps or None).steps(
+            n_sentences, self.epochs, self.batch_size)
 
     def describe(self) -> str:
-        top = (f"layers {self.feature_layer + 1}-{self.feature_layer + self.train_layers} and the head trained"
-               if self.train_layers else "the head trained (a probe)")
+        head = ("a linear head" if not self.head_hidden else
+                f"a head with one hidden layer of {self.head_hidden} over a window of {self.head_window}")
+        top = (f"layers {self.feature_layer + 1}-{self.feature_layer + self.train_layers} and {head} trained"
+               if self.train_layers else f"{head} trained over the frozen states")
         return (f"cached features: encoder layers 1-{self.feature_layer} frozen and run once per sentence "
                 f"(float16 on disk), {top}; lr {self.learning_rate:g}, batch {self.batch_size}, "
                 f"max(epochs {self.epochs:g} x sentences / batch, {self.min_steps}) steps"
@@ -275,7 +289,13 @@ def _top_module_class():
             enc = full.base_model.encoder
             self.layers = torch.nn.ModuleList(enc.layer[recipe.feature_layer: recipe.feature_layer + recipe.train_layers])
             self.dropout = torch.nn.Dropout(recipe.dropout)
-            self.classifier = full.classifier
+            if recipe.head_hidden:
+                H = full.config.hidden_size
+                self.hidden = torch.nn.Conv1d(H, recipe.head_hidden, recipe.head_window, padding=recipe.head_window // 2)
+                self.classifier = torch.nn.Linear(recipe.head_hidden, full.config.num_labels)
+            else:
+                self.hidden = None
+                self.classifier = full.classifier
 
         def forward(self, h, mask):
             if len(self.layers):
@@ -283,7 +303,11 @@ def _top_module_class():
                 for layer in self.layers:
                     out = layer(h, attention_mask=ext)
                     h = out[0] if isinstance(out, tuple) else out
-            return self.classifier(self.dropout(h))
+            h = self.dropout(h)
+            if self.hidden is not None:  # padding positions zeroed: a window sees zeros past the sentence
+                h = h * mask.unsqueeze(-1)
+                h = self.dropout(torch.nn.functional.gelu(self.hidden(h.transpose(1, 2)).transpose(1, 2)))
+            return self.classifier(h)
 
     return TopModule
 
@@ -331,6 +355,9 @@ class CachedModel:
         """Save the whole model (frozen lower layers + trained top) as a standard checkpoint."""
         from transformers import AutoTokenizer
 
+        if not self.recipe.standard_head:
+            raise ConfigError("only a linear head is a standard token-classification checkpoint; this model has a "
+                              "hidden head layer (head_hidden > 0): keep it with state_dict()")
         out = Path(out_dir)
         self.full.config.id2label = dict(enumerate(self.labels))
         self.full.config.label2id = {n: i for i, n in enumerate(self.labels)}

@@ -66,6 +66,8 @@ class ExperimentConfig:
     mixed_precision: bool = True  # finetune on CUDA: bf16 autocast (fp16 without bf16) and TF32
     cached_layer: int = 4  # cached
     train_layers: int = 0  # cached
+    head_hidden: int = 0  # cached: 0 a linear head, else a hidden layer of this size
+    head_window: int = 1  # cached: positions the hidden layer sees at once
     features_dir: str | None = None  # cached: where states are kept (None: <out>/features); shareable
     empty_ratio: float = 0.0
     bootstrap: int = 1000
@@ -113,11 +115,20 @@ class ExperimentConfig:
         """The sources of ``target`` in the given order (the target itself left out)."""
         return [s for s in self.sources if lang_of(source_spec(s)) != lang_of(source_spec(target))]
 
+    def fit_recipe(self):
+        """Steps, kept layers and kept sentences (:class:`~nerxl_data.train.recipe.FitRecipe`,
+        the rule ``nerxl train`` uses too)."""
+        from ...train.recipe import FitRecipe
+
+        return FitRecipe(min_steps=self.min_steps, max_steps=self.max_steps or None, num_layers=self.num_layers,
+                         freeze_embeddings=self.freeze_embeddings, empty_ratio=self.empty_ratio)
+
     def cached_recipe(self):
         """The :class:`~nerxl_data.train.cached.CachedRecipe` of a ``cached`` run."""
         from ...train.cached import CachedRecipe
 
         return CachedRecipe(feature_layer=self.cached_layer, train_layers=self.train_layers,
+                            head_hidden=self.head_hidden, head_window=self.head_window,
                             learning_rate=self.learning_rate, epochs=self.epochs, batch_size=self.batch_size,
                             min_steps=self.min_steps, max_steps=self.max_steps, max_length=self.max_length)
 

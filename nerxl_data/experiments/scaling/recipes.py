@@ -14,7 +14,6 @@ per-word logits; ``save``/``load`` keep a teacher for a later run.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,9 +37,7 @@ class Finetune:
         return self._base
 
     def steps(self, n: int) -> int:
-        c = self.cfg
-        s = max(int(math.ceil(c.epochs * n / c.batch_size)), c.min_steps, 1)
-        return min(s, c.max_steps) if c.max_steps else s
+        return self.cfg.fit_recipe().steps(n, self.cfg.epochs, self.cfg.batch_size)
 
     def training_args(self, n: int, seed: int):
         import torch

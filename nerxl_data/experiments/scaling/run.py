@@ -331,7 +331,7 @@ class Experiment:
 
     def student(self, target: str, langs: list[str], method: str, seed: int, n: int | None) -> dict:
         """A student on ``target``'s unlabeled text from the teachers of ``langs`` (one per source)."""
-        from ...train.distill import aggregate, select_sentences, soft_has_entity, teacher_weights
+        from ...train.distill import aggregate, soft_has_entity, teacher_weights
 
         weighting = store.weighting_of(method, langs)
         key = store.student_key(target, langs, weighting, seed, n)
@@ -350,7 +350,7 @@ class Experiment:
             weights, info = teacher_weights(weighting, probs, source_sentences=src_sents, target_sentences=sents)
         soft = aggregate(probs, weights)
         has = soft_has_entity(soft, data["names"])
-        keep = select_sentences(has, self.cfg.empty_ratio, seed)
+        keep = self.cfg.fit_recipe().select(has, seed)
         t0 = time.time()
         handle = self._fit([sents[i] for i in keep], [soft[i] for i in keep], seed, hard=False)
         ev = self.evaluate(handle, target)
@@ -367,8 +367,6 @@ class Experiment:
     def projection(self, target: str, seed: int) -> dict | None:
         """A model trained on ``target``'s silver set (after the training rule), or None when the
         target has no silver set (the reason is recorded by :class:`.silver.Silver`)."""
-        from ...train.distill import select_sentences
-
         silver = self.silver.mapped(target)
         if silver is None:
             return None
@@ -378,7 +376,7 @@ class Experiment:
         names = self.data()["names"]
         o = names.index("O")
         has = [any(t != o for t in tags) for tags in silver["ner_tags"]]
-        keep = select_sentences(has, self.cfg.empty_ratio, seed)
+        keep = self.cfg.fit_recipe().select(has, seed)
         sel = silver.select(keep)
         t0 = time.time()
         handle = self._fit(sel["tokens"], self._one_hot(sel), seed, hard=True)
