@@ -144,6 +144,8 @@ def experiment() -> None:
                    "the layers above and the head trained on the kept states (CPU; benchmarks/results/recipe.md).")
 @click.option("--cached-layer", type=click.IntRange(min=0), default=4, show_default=True, help="cached: the layer whose output is kept.")
 @click.option("--train-layers", type=click.IntRange(min=0), default=0, show_default=True, help="cached: layers above it that are trained (0: a probe).")
+@click.option("--head-hidden", type=click.IntRange(min=0), default=0, show_default=True, help="cached: 0 a linear head, else a hidden layer of this size.")
+@click.option("--head-window", type=click.IntRange(min=1), default=1, show_default=True, help="cached: positions the hidden layer sees at once (odd).")
 @click.option("--features-dir", default=None, type=click.Path(file_okay=False), help="cached: where states are kept (default OUT/features; runs may share one).")
 @click.option("--max-sentences", type=click.IntRange(min=0), default=0, show_default=True, help="Training sentences per source; 0 = all (or --budget-minutes).")
 @click.option("--max-unlabeled", type=click.IntRange(min=0), default=0, show_default=True, help="Unlabeled student sentences per target; 0 = all.")
@@ -172,7 +174,7 @@ def experiment() -> None:
 @click.option("--plan-only", is_flag=True, help="Print the plan and the estimate, train nothing.")
 @click.pass_context
 def scaling_cmd(ctx, targets, sources, seeds, orders, order_seed, model, out, methods, reference_orders, reference_methods,
-                recipe, cached_layer, train_layers, features_dir, max_sentences, max_unlabeled, max_test_sentences,
+                recipe, cached_layer, train_layers, head_hidden, head_window, features_dir, max_sentences, max_unlabeled, max_test_sentences,
                 max_silver, in_language_whole, budget_sentences, budget_minutes, epochs, min_steps, max_steps, batch_size,
                 max_length, lr, freeze_embeddings, num_layers, trim_vocab, mixed_precision, empty_ratio, missing_types,
                 threads, plan_only) -> None:
@@ -194,7 +196,7 @@ def scaling_cmd(ctx, targets, sources, seeds, orders, order_seed, model, out, me
         reference_methods=split(reference_methods) if reference_methods else None, max_sentences=_cap(max_sentences),
         max_unlabeled=_cap(max_unlabeled), max_test_sentences=_cap(max_test_sentences), max_silver=_cap(max_silver),
         in_language_whole=in_language_whole, budget_sentences=budget_sentences, recipe=recipe, cached_layer=cached_layer,
-        train_layers=train_layers, features_dir=features_dir, epochs=epochs, min_steps=min_steps, max_steps=max_steps,
+        train_layers=train_layers, head_hidden=head_hidden, head_window=head_window, features_dir=features_dir, epochs=epochs, min_steps=min_steps, max_steps=max_steps,
         batch_size=batch_size, max_length=max_length, learning_rate=lr, freeze_embeddings=freeze_embeddings,
         num_layers=num_layers, trim_vocab=trim_vocab, mixed_precision=mixed_precision, empty_ratio=empty_ratio,
         missing_type_policy=missing_types,
