@@ -157,8 +157,10 @@ def agreement_configs(args, picked: dict):
                               cached_layer=picked["feature_layer"], train_layers=picked["train_layers"],
                               head_hidden=picked["head_hidden"], head_window=picked["head_window"],
                               learning_rate=picked["learning_rate"], epochs=picked["epochs"],
-                              features_dir=str(Path(args.work) / "features"), **common)
+                              features_dir=args.features_dir, **common)
+    # The same network: the encoder's bottom feature_layer + train_layers layers, every weight trained.
     full = ExperimentConfig(out=str(Path(args.work) / "agree-finetune"), recipe="finetune", batch_size=16,
+                            num_layers=picked["feature_layer"] + picked["train_layers"],
                             learning_rate=args.finetune_lr, epochs=args.finetune_epochs, min_steps=100, **common)
     return cached, full
 
@@ -201,7 +203,8 @@ def compare(args, picked: dict) -> list[str]:
     lines = [f"Subsample: targets {args.agree_targets}; sources en, hau, swa, sna in the given order, k = 1..4; "
              f"{args.agree_sentences} training sentences per source (and in-language); projection: the silver configs of "
              f"the committed run ({args.silver_pairs} LAFAND pairs), the same for both; {args.agree_test} test sentences per "
-             "target (seeded sample); 2 seeds. Full fine-tuning: every weight of all 12 encoder layers trained "
+             "target (seeded sample); 2 seeds. Full fine-tuning: every weight of the same network (the encoder's bottom "
+             f"{picked['feature_layer'] + picked['train_layers']} layers, embeddings included, and a linear head) trained "
              f"(Trainer, lr {args.finetune_lr:g}, {args.finetune_epochs:g} epochs, batch 16, at least 100 steps, "
              f"max_length {args.max_length}, `--recipe finetune`). Cached: the recipe picked above (`--recipe cached`).", "",
              "| target | cell | cached recipe | full fine-tuning |", "|---|---|---|---|"]
@@ -223,12 +226,10 @@ def compare(args, picked: dict) -> list[str]:
             sa = 0 if da[1] <= 0 <= da[2] else int(np.sign(da[0]))
             sb = 0 if db[1] <= 0 <= db[2] else int(np.sign(db[0]))
             total += 1
-            agree = sa == sb or (sa == 0 or sb == 0)
             conflict = sa != 0 and sb != 0 and sa != sb
             same += sa == sb
             verdicts.append(f"| {t} | {name} | {resolved(*da)} | {resolved(*db)} | "
                             f"{'same' if sa == sb else ('OPPOSITE' if conflict else 'one resolved')} |")
-            del agree
     lines += [f"- contrasts: {total}; same verdict in both: {same}; resolved in opposite directions: "
               f"{sum('OPPOSITE' in v for v in verdicts)}", "",
               "| target | contrast | cached recipe | full fine-tuning | verdict |", "|---|---|---|---|---|", *verdicts]
@@ -251,13 +252,14 @@ def report(args) -> None:
         out += ["Cost on this machine (2 threads): feature pass "
                 + ", ".join(f"{r['lang']} {r['features_computed'] / max(r['feature_seconds'], 1e-9):.0f} sentences/s"
                             for r in cached_rows if r["features_computed"]) + ".", ""]
-        out += ["## Agreement with full fine-tuning", "", *compare(args, picked), ""]
         (RESULTS / "recipe.json").write_text(json.dumps({
             "picked": {**{k: picked[k] for k in KEYS},
                        "max_length": args.max_length, "batch_size": 32},
             "summary": f"cached features at layer {picked['feature_layer']}, {picked['train_layers']} layer(s) above "
                        f"trained, head hidden {picked['head_hidden']} window {picked['head_window']}, lr {picked['learning_rate']:g}, {picked['epochs']:g} epochs, batch 32, max_length "
                        f"{args.max_length}; mean dev F1 {picked['dev_f1']} on {', '.join(langs)}"}, indent=1) + "\n")
+        picked = json.loads((RESULTS / "recipe.json").read_text())["picked"]
+        out += ["## Agreement with full fine-tuning", "", *compare(args, picked), ""]
     (RESULTS / "recipe.md").write_text("\n".join(out) + "\n")
     print("\n".join(out))
 
@@ -275,6 +277,8 @@ def main(argv=None) -> int:
     ap.add_argument("--agree-test", type=int, default=500, help="Test sentences per target (seeded sample, the same in both runs).")
     ap.add_argument("--silver-from", default="/tmp/nerxl-scaling/masakhaner/silver",
                     help="The silver configs the committed MasakhaNER run built (benchmarks/scaling.py): both runs train on them.")
+    ap.add_argument("--features-dir", default="/tmp/nerxl-scaling/features",
+                    help="Where the agreement's cached run keeps its states (shared with the committed run's).")
     ap.add_argument("--silver-pairs", type=int, default=3000, help="The LAFAND pairs those silver configs were built from.")
     ap.add_argument("--finetune-lr", type=float, default=1e-4)
     ap.add_argument("--finetune-epochs", type=float, default=3.0)
