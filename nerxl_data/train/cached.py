@@ -331,20 +331,32 @@ class CachedModel:
         feats = features if features is not None else self.cache.get(sentences)
         self.module.eval()
         o = self.labels.index("O") if "O" in self.labels else 0
+        if self.uses_words_only:  # one gather per batch; every word's row written at once
+            table = _WordTable(feats)
+            flat = np.full((table.total + 1, len(self.labels)), -1e4, dtype=np.float32)
+            flat[:, o] = 0.0
+            order = np.argsort(table.lens, kind="stable")
+            with torch.inference_mode():
+                for start in range(0, len(order), batch_size):
+                    pos, valid = table.positions(order[start:start + batch_size])
+                    logits = self.module(table.X[torch.from_numpy(pos)], torch.from_numpy(valid.astype(np.float32)))
+                    keep = valid & table.ok[pos]
+                    flat[pos[keep]] = logits.float().numpy()[keep]
+            return [flat[table.offsets[i]:table.offsets[i + 1]] for i in range(len(feats))]
         out: list = [None] * len(feats)
-        lens = [len(f) for f in (feats.firsts(i) for i in range(len(feats)))]
+        lens = [len(feats.firsts(i)) for i in range(len(feats))]
         order = np.argsort(lens, kind="stable")
         with torch.inference_mode():
             for start in range(0, len(order), batch_size):
                 idx = order[start:start + batch_size]
-                logits, firsts = _forward(self.module, feats, idx, self.uses_words_only)
+                logits, firsts = _forward(self.module, feats, idx, False)
                 logits = logits.float().numpy()
                 for b, i in enumerate(idx):
                     first = firsts[b]
                     rows = np.full((len(first), logits.shape[-1]), -1e4, dtype=np.float32)
                     rows[:, o] = 0.0
                     ok = first >= 0
-                    rows[ok] = logits[b, first[ok] if not self.uses_words_only else np.nonzero(ok)[0]]
+                    rows[ok] = logits[b, first[ok]]
                     out[i] = rows
         return out
 
@@ -386,6 +398,45 @@ def _forward(module, feats: Features, idx, words_only: bool):
     return module(torch.from_numpy(h), torch.from_numpy(mask)), firsts
 
 
+class _WordTable:
+    """The first-subword states of every word of some sentences in one float32 array (plus a
+    zero row that padding points at), so that a probe's batch is one gather, not a Python loop
+    over sentences: the head trains and scores at the speed of its matrix products."""
+
+    def __init__(self, feats: Features, extra: Sequence[np.ndarray] | None = None):
+        import torch
+
+        n = len(feats)
+        firsts = [feats.firsts(i) for i in range(n)]
+        self.lens = np.array([len(f) for f in firsts], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lens)]).astype(np.int64)
+        self.total = int(self.offsets[-1])
+        H = feats.vectors(0).shape[1] if n else 1
+        X = np.zeros((self.total + 1, H), dtype=np.float32)
+        self.ok = np.zeros(self.total + 1, dtype=bool)  # a word max_length cut off has no state
+        for i in range(n):
+            a, b = self.offsets[i], self.offsets[i + 1]
+            X[a:b] = feats.word_vectors(i)
+            self.ok[a:b] = firsts[i] >= 0
+        self.X = torch.from_numpy(X)
+        self.T = None
+        if extra is not None:  # per-word targets, the same layout
+            L = extra[0].shape[1] if len(extra) else 1
+            T = np.zeros((self.total + 1, L), dtype=np.float32)
+            for i, t in enumerate(extra):
+                T[self.offsets[i]:self.offsets[i + 1]] = t
+            self.T = torch.from_numpy(T)
+
+    def positions(self, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``[B, T]`` rows of the table for sentences ``idx`` (padding -> the zero row) and validity."""
+        lens = self.lens[idx]
+        width = int(lens.max()) if len(lens) else 1
+        ar = np.arange(max(width, 1))[None, :]
+        valid = ar < lens[:, None]
+        pos = np.where(valid, self.offsets[idx][:, None] + ar, self.total)
+        return pos, valid
+
+
 def one_hot(tags: Sequence[Sequence[str]], labels: Sequence[str]) -> list[np.ndarray]:
     """Gold tags as per-word distributions (the soft cross-entropy to these is the usual loss)."""
     pos = {n: i for i, n in enumerate(labels)}
@@ -419,6 +470,7 @@ def fit_cached(cache: FeatureCache, sentences: Sequence[Sequence[str]], targets:
     rng = np.random.default_rng(seed)
     n = len(sentences)
     lens = np.array([len(t) for t in targets])
+    table = _WordTable(feats, [np.asarray(t, dtype=np.float32) for t in targets]) if words_only else None
     module.train()
     batches: list = []
     for _ in range(steps):
@@ -430,20 +482,28 @@ def fit_cached(cache: FeatureCache, sentences: Sequence[Sequence[str]], targets:
                 batches += [g[i:i + recipe.batch_size] for i in range(0, len(g), recipe.batch_size)]
             rng.shuffle(batches)
         idx = batches.pop()
-        logits, firsts = _forward(module, feats, idx, words_only)
-        logp = logits.float().log_softmax(-1)
-        b_idx, p_idx, rows = [], [], []
-        for b, i in enumerate(idx):
-            ok = firsts[b] >= 0
-            where = firsts[b][ok] if not words_only else np.nonzero(ok)[0]
-            b_idx.append(np.full(len(where), b))
-            p_idx.append(where)
-            rows.append(np.asarray(targets[i], dtype=np.float32)[ok])
-        b_idx, p_idx = np.concatenate(b_idx), np.concatenate(p_idx)
-        if not len(b_idx):
-            continue
-        tgt = torch.from_numpy(np.concatenate(rows))
-        loss = -(tgt * logp[torch.from_numpy(b_idx), torch.from_numpy(p_idx)]).sum(-1).mean()
+        if table is not None:
+            pos, valid = table.positions(idx)
+            tpos = torch.from_numpy(pos)
+            logp = module(table.X[tpos], torch.from_numpy(valid.astype(np.float32))).float().log_softmax(-1)
+            w = torch.from_numpy((valid & table.ok[pos]).astype(np.float32))
+            if float(w.sum()) == 0:
+                continue
+            loss = -((table.T[tpos] * logp).sum(-1) * w).sum() / w.sum()
+        else:
+            logits, firsts = _forward(module, feats, idx, words_only)
+            logp = logits.float().log_softmax(-1)
+            b_idx, p_idx, rows = [], [], []
+            for b, i in enumerate(idx):
+                ok = firsts[b] >= 0
+                b_idx.append(np.full(int(ok.sum()), b))
+                p_idx.append(firsts[b][ok])
+                rows.append(np.asarray(targets[i], dtype=np.float32)[ok])
+            b_idx, p_idx = np.concatenate(b_idx), np.concatenate(p_idx)
+            if not len(b_idx):
+                continue
+            tgt = torch.from_numpy(np.concatenate(rows))
+            loss = -(tgt * logp[torch.from_numpy(b_idx), torch.from_numpy(p_idx)]).sum(-1).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
