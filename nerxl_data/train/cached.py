@@ -184,12 +184,13 @@ class FeatureCache:
             from filelock import FileLock
 
             self.dir.mkdir(parents=True, exist_ok=True)
-            with FileLock(str(self.dir / ".lock")):
-                self._load_chunks()  # another process may have computed some meanwhile
-                missing = [(k, s) for k, s in missing if k not in self._index]
-                for start in range(0, len(missing), chunk_size):
-                    self._compute(missing[start:start + chunk_size])
-                    self._load_chunks()
+            for start in range(0, len(missing), chunk_size):  # the lock is held one chunk at a time:
+                with FileLock(str(self.dir / ".lock")):  # processes sharing the cache take turns
+                    self._load_chunks()  # another process may have computed some meanwhile
+                    todo = [(k, s) for k, s in missing[start:start + chunk_size] if k not in self._index]
+                    if todo:
+                        self._compute(todo)
+                        self._load_chunks()
         parts = []
         for k in keys:
             c, off, n, first = self._index[k]
