@@ -58,6 +58,9 @@ def test_cache_is_keyed_by_content_and_reused(tiny, tmp_path):
     f2 = again.get([SENTS[2], SENTS[0], SENTS[3]])
     assert again.computed == 1  # only the new sentence is encoded
     np.testing.assert_array_equal(f1.vectors(0), f2.vectors(1))
+    # one chunk's word positions are views of one array read once (not one read per sentence)
+    bases = {id(again._index[k][3].base) for k in list(again._index)[:3]}
+    assert len(bases) == 1
     np.testing.assert_array_equal(f1.vectors(2), f2.vectors(0))
     # another layer is another cache
     other = FeatureCache(tiny, 2, tmp_path / "feats", max_length=32)

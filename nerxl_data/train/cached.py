@@ -166,14 +166,15 @@ class FeatureCache:
             name = meta.name[: -len(".meta.npz")]
             if name in self._seen:
                 continue
-            m = np.load(meta)
+            with np.load(meta) as m:  # each array read once (an NpzFile re-reads an array at every m[name])
+                keys, offsets, lengths = m["keys"], m["offsets"], m["lengths"]
+                firsts, fo = m["firsts"], m["first_offsets"]
             vec = np.load(self.dir / f"{name}.npy", mmap_mode="r")
             c = len(self._chunks)
             self._chunks.append(vec)
             self._seen.add(name)
-            fo = m["first_offsets"]
-            for j, key in enumerate(m["keys"]):
-                self._index[bytes(key)] = (c, int(m["offsets"][j]), int(m["lengths"][j]), m["firsts"][fo[j]:fo[j + 1]])
+            for j, key in enumerate(keys):
+                self._index[bytes(key)] = (c, int(offsets[j]), int(lengths[j]), firsts[fo[j]:fo[j + 1]])
 
     def get(self, sentences: Sequence[Sequence[str]], *, chunk_size: int = 4096) -> Features:
         """States of ``sentences`` (computing and storing the missing ones first)."""
