@@ -244,9 +244,9 @@ def report(args) -> None:
     langs = args.langs.split(",")
     picked, lines = pick(_rows(Path(args.work)), langs)
     out = ["# The CPU training recipe: picked on source dev sets, checked against full fine-tuning", "",
-           "`NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part candidates|agreement|report` (this file: the
-agreement and report parts with `--agree-seeds 1 --agree-methods direct,in-language`; the candidates of hau's
-4-layer + 2-trained-layer row were stopped, as that row cannot be eligible)", "",
+           "`NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part candidates|agreement|report` (this file: "
+           "the agreement and report parts with `--agree-seeds 1 --agree-methods direct,in-language`; hau's run of the "
+           "cached-layer-4 + 2-trained-layers candidate was stopped: that row cannot be eligible)", "",
            "## Candidates (source dev sets only)", "",
            f"Recipe: the cached-feature recipe (`nerxl_data.train.cached`). Model `{args.model}`, max_length {args.max_length}, "
            f"batch 32, seed 0; train: the first {args.max_sentences} sentences of each language's train split after the "
