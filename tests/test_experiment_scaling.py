@@ -273,3 +273,17 @@ def test_the_plot_is_a_grid(cached_run):
     _, _, out = cached_run
     w, h = Image.open(out / "scaling.png").size
     assert w < 4.5 * 3.8 * 110 and h > 300  # 3 panels in one row, not a strip of 8
+
+
+def test_the_report_warns_before_tables_of_weak_runs(run, tiny, data_dir):
+    """One seed, models predicting (almost) no entity, an in-language row below direct: said first."""
+    from nerxl_data.experiments.scaling.report import warnings_for
+
+    exp, rows, _ = run
+    one = Experiment(_cfg(tiny, exp.out, data_dir, seeds=1))
+    seed0 = [r for r in rows if r["seed"] == 0]
+    weak = [{**r, "n_pred": 0} if r["method"] == "direct" else r for r in seed0]
+    inl_low = [{**r, "f1": 0.0} if r["method"] == "in-language" else {**r, "f1": 50.0} for r in seed0]
+    text = " ".join(warnings_for(one, weak) + warnings_for(one, inl_low))
+    assert "One seed" in text and "Under-trained models" in text and "not a ceiling" in text
+    assert not any("One seed" in w for w in warnings_for(exp, rows))  # 2 seeds: no such warning
