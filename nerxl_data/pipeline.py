@@ -345,6 +345,17 @@ class AlignStep(Step):
         # small calls pad more (64 pairs: the build's forward took 1.5x the bare one, build_speed.md)
         self._cm = self._aligner = None
 
+    def fingerprint(self) -> str:
+        """Also the model folder's files when the model is a local folder: new weights under the
+        same path are new links (the path alone would hand back the old model's links)."""
+        from pathlib import Path
+
+        from .paths import folder_fingerprint
+
+        model = self.config.model
+        content = folder_fingerprint(model) if model and Path(model).is_dir() else ""
+        return fingerprint(super().fingerprint(), content) if content else super().fingerprint()
+
     def setup(self) -> None:
         from .align import get_aligner
 

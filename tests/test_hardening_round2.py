@@ -579,3 +579,19 @@ def test_parallel_backend_drops_a_target_side_bom(tmp_path):
     tgt.write_bytes("\ufeffA B\n\ufeffC D\n".encode())
     with get_translator("parallel", source=str(src), target=str(tgt)) as t:
         assert t.translate_batch(["a b", "c d"], "en", "de") == ["A B", "C D"]
+
+
+def test_the_step_cache_keys_a_local_aligner_model_by_its_files(tmp_path, tiny_bert_from_words):
+    """New weights under the same folder are a new align step (the old links are not reused)."""
+    import shutil
+
+    from nerxl_data.pipeline import AlignConfig, AlignStep
+
+    sents = [["a", "b", "c"], ["d", "e"]] * 3
+    model = tiny_bert_from_words(tmp_path / "m", sents)
+    before = AlignStep(AlignConfig(aligner="simalign-itermax", model=str(model))).fingerprint()
+    same = AlignStep(AlignConfig(aligner="simalign-itermax", model=str(model))).fingerprint()
+    other = tiny_bert_from_words(tmp_path / "o", sents, seed=1)
+    shutil.copy(other / "model.safetensors", model / "model.safetensors")
+    after = AlignStep(AlignConfig(aligner="simalign-itermax", model=str(model))).fingerprint()
+    assert before == same and after != before
