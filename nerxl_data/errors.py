@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import difflib
 import logging
+import math
+import os
 import re
 from collections.abc import Iterable
 
@@ -197,8 +199,6 @@ def describe(exc: BaseException) -> str | None:
     timeout = _timeout_in(exc)
     if timeout is not None:
         try:
-            from .hubio import hub_timeout
-
             limit = f" within {hub_timeout():g} s"
         except NerxlError:
             limit = ""
@@ -269,3 +269,25 @@ def _first_line(exc: BaseException, limit: int = 300) -> str:
     text = str(exc).strip().splitlines()
     line = text[0] if text else type(exc).__name__
     return line if len(line) <= limit else line[:limit] + "..."
+
+
+TIMEOUT_ENV = "NERXL_HUB_TIMEOUT"
+DEFAULT_HUB_TIMEOUT = 30.0
+
+
+def hub_timeout() -> float:
+    """The Hub request timeout in seconds: ``NERXL_HUB_TIMEOUT``, else :data:`DEFAULT_HUB_TIMEOUT`.
+
+    Raises:
+        ConfigError: a value that is not a finite number of seconds > 0.
+    """
+    text = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not text:
+        return DEFAULT_HUB_TIMEOUT
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{TIMEOUT_ENV}={excerpt(text, 40)}: give a number of seconds > 0")
+    return value

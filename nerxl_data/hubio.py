@@ -10,19 +10,16 @@ cannot be reached; anything else raises one :class:`~nerxl_data.errors.HubUnreac
 from __future__ import annotations
 
 import functools
-import math
 import os
 import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import HubUnreachableError
+from .errors import HubUnreachableError, hub_timeout
 
 TIMEOUT = 1.5
 """Seconds to wait for a TCP connection to the Hub (or the HTTPS proxy)."""
 
-TIMEOUT_ENV = "NERXL_HUB_TIMEOUT"
-DEFAULT_HUB_TIMEOUT = 30.0
 """Seconds every Hub request may wait to connect, and then between two reads (so a large
 download goes on while bytes arrive, but a server that accepts and never answers fails);
 ``NERXL_HUB_TIMEOUT`` changes it."""
@@ -35,26 +32,6 @@ MESSAGE = "not in the local cache and the Hub is unreachable: set NERXL_DATA_DIR
 MODEL_MESSAGE = ("not in the local cache and the Hub is unreachable: pass a local model folder (a model "
                  "loaded once with the network up is used from the Hub cache)")
 """The hint for a model: ``NERXL_DATA_DIR`` is about corpora, not models."""
-
-
-def hub_timeout() -> float:
-    """The Hub request timeout in seconds: ``NERXL_HUB_TIMEOUT``, else :data:`DEFAULT_HUB_TIMEOUT`.
-
-    Raises:
-        ConfigError: a value that is not a finite number of seconds > 0.
-    """
-    text = os.environ.get(TIMEOUT_ENV, "").strip()
-    if not text:
-        return DEFAULT_HUB_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value <= 0:
-        from .errors import ConfigError, excerpt
-
-        raise ConfigError(f"{TIMEOUT_ENV}={excerpt(text, 40)}: give a number of seconds > 0")
-    return value
 
 
 def apply_hub_timeout() -> float:

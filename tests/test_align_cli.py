@@ -7,10 +7,10 @@ from itertools import islice
 import pytest
 from click.testing import CliRunner
 
-from nerxl_data.align.corpus import align_corpus
 from nerxl_data.align.pharaoh import read_links
 from nerxl_data.cli import main
 from nerxl_data.corpora.conll import read_conll
+from nerxl_data.pipeline import align_corpus
 from nerxl_data.testing.encoders import build_tiny_bert
 
 N = 12

@@ -106,7 +106,7 @@ def test_a_killed_run_leaves_a_temp_file_that_the_next_run_removes(tmp_path):
 
 
 def test_the_align_cache_removes_temp_files_of_killed_runs(tmp_path):
-    from nerxl_data.align.corpus import align_corpus
+    from nerxl_data.pipeline import align_corpus
 
     pytest.importorskip("eflomal")
     src = [["a", "b"], ["c", "d"], ["a", "d"]]

@@ -16,7 +16,7 @@ from ..errors import ConfigError
 from ..options import KINDS, fits, option_kind
 from ..registry import Registry
 from ..schema import Link
-from .corpus import align_corpus, read_pair_files, run_aligner
+from .corpus import read_pair_files, run_aligner
 from .pharaoh import format_links, parse_links, read_links, write_links
 
 ALIGNERS: Registry[str] = Registry("aligner", {
@@ -81,7 +81,6 @@ def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] =
 __all__ = [
     "ALIGNERS",
     "Link",
-    "align_corpus",
     "format_links",
     "get_aligner",
     "parse_links",

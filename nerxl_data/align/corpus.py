@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..schema import Link
-from .pharaoh import parse_links
 
 log = logging.getLogger(__name__)
 
@@ -85,44 +84,3 @@ def run_aligner(aligner, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[st
             bar.update(min(chunk, len(src) - start))
     return out
 
-
-def align_corpus(
-    src: Sequence[Sequence[str]],
-    tgt: Sequence[Sequence[str]],
-    aligner: str = "simalign-itermax",
-    model: str = "e5-small",
-    layer: int = 8,
-    *,
-    cache_dir: str | os.PathLike | None = None,
-    progress: bool = False,
-    **opts,
-) -> list[list[Link]]:
-    """Links for every sentence pair; with ``cache_dir``, computed once and kept in the build
-    pipeline's step cache (:func:`nerxl_data.pipeline.run_steps`, ``cache_dir/align/*.arrow``,
-    keyed by the aligner config and the sentences' content), the one link cache of the project.
-
-    Args:
-        src, tgt: sentences as word lists (same number of sentences).
-        aligner, model, layer, **opts: as :func:`nerxl_data.align.get_aligner`.
-        cache_dir: the step cache folder (e.g. ``/tmp/nerxl-steps``).
-        progress: show a tqdm progress bar (uncached runs).
-    """
-    from . import get_aligner
-
-    if len(src) != len(tgt):
-        raise InputError(f"{len(src)} source sentences but {len(tgt)} target sentences")
-    kwargs = {} if aligner == "eflomal" else {"model": model, "layer": layer}
-    if cache_dir is None or not src:
-        with get_aligner(aligner, **kwargs, **opts) as al:
-            return run_aligner(al, src, tgt, progress=progress)
-    from datasets import Dataset
-
-    from ..pipeline import AlignConfig, AlignStep, run_steps
-
-    src_c, _ = clip_sentences(src, "source")
-    tgt_c, _ = clip_sentences(tgt, "target")
-    config = AlignConfig(aligner, kwargs.pop("model", ""), {**kwargs, **opts})
-    rows = Dataset.from_dict({"source_tokens": src_c, "tokens": tgt_c})
-    done = run_steps(rows, [AlignStep(config)], cache_dir, shard_size=len(rows))
-    return [parse_links(r, len(s), len(t), source=str(cache_dir), lineno=i + 1)
-            for i, (r, s, t) in enumerate(zip(done["alignment"], src_c, tgt_c, strict=True))]

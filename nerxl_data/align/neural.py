@@ -10,8 +10,17 @@ import numpy as np
 
 from ..errors import ConfigError, unknown_name
 from ..schema import Link
-from . import methods
 from .encoders import EncodedSentence, WordEncoder
+from .methods import (
+    awesome_extract,
+    awesome_scores,
+    itermax,
+    max_weight_match,
+    mean_by_word,
+    mutual_argmax,
+    simalign_similarity,
+    to_word_links,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,20 +77,20 @@ def align_encoded(src: EncodedSentence, tgt: EncodedSentence, config: EmbeddingA
         return []
     if config.method == "awesome":
         sim = src.vectors.astype(np.float64) @ tgt.vectors.astype(np.float64).T
-        links = methods.awesome_extract(sim, config.threshold)
-        return methods.to_word_links(links, methods.awesome_scores(sim), src.word_ids, tgt.word_ids)
+        links = awesome_extract(sim, config.threshold)
+        return to_word_links(links, awesome_scores(sim), src.word_ids, tgt.word_ids)
     if config.token_type == "word":
-        xs, src_ids = methods.mean_by_word(src.vectors, src.word_ids)
-        ys, tgt_ids = methods.mean_by_word(tgt.vectors, tgt.word_ids)
+        xs, src_ids = mean_by_word(src.vectors, src.word_ids)
+        ys, tgt_ids = mean_by_word(tgt.vectors, tgt.word_ids)
     else:
         xs, src_ids, ys, tgt_ids = src.vectors, src.word_ids, tgt.vectors, tgt.word_ids
-    sim = methods.simalign_similarity(xs, ys)
+    sim = simalign_similarity(xs, ys)
     extract = {
-        "argmax": methods.mutual_argmax,
-        "itermax": methods.itermax,
-        "match": methods.max_weight_match,
+        "argmax": mutual_argmax,
+        "itermax": itermax,
+        "match": max_weight_match,
     }[config.method]
-    return methods.to_word_links(extract(sim), sim, src_ids, tgt_ids)
+    return to_word_links(extract(sim), sim, src_ids, tgt_ids)
 
 
 class EmbeddingAligner:

@@ -32,9 +32,9 @@ silver sets), :mod:`.run` (the Experiment), :mod:`.stats` (bootstrap intervals, 
 """
 
 from .config import METHODS, RECIPES, TS_METHODS, ExperimentConfig, source_spec
-from .plan import estimate_seconds, pick_caps
+from .plan import estimate_seconds
 from .report import write_outputs
-from .run import Experiment
+from .run import Experiment, pick_caps
 from .stats import (
     difference_interval,
     format_interval,

@@ -3,9 +3,7 @@ caps that make it fit a budget."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-from .config import TS_METHODS, ExperimentConfig, source_spec
+from .config import TS_METHODS, source_spec
 
 
 def cells(exp) -> list[dict]:
@@ -91,34 +89,3 @@ def estimate_seconds(plan_: dict, train_per_s: float | None = None, infer_per_s:
     feats = plan_.get("feature_sentences", 0) / feature_per_s if feature_per_s else 0.0
     return (plan_["train_sentence_passes"] / train_per_s + (plan_["eval_sentences"] + plan_["teacher_inference_sentences"]) / infer_per_s
             + plan_["silver_pairs_to_build"] / align_per_s + feats + 3 * models)
-
-
-LADDER = [(None, None, None, None), (2000, 2000, None, 2000), (1000, 1000, 1000, 1000), (500, 500, 500, 800),
-          (300, 300, 400, 600), (200, 200, 300, 400), (150, 150, 250, 300), (100, 100, 200, 200),
-          (60, 60, 150, 150), (40, 40, 100, 100), (24, 24, 60, 60)]
-
-
-def pick_caps(config: ExperimentConfig, minutes: float, rates: dict | None = None, *, user_set: set[str] = frozenset()):
-    """The largest caps of a fixed ladder whose estimated time fits ``minutes``. Every option
-    the user set (``user_set``: config field names, and any cap already not None) is kept as it
-    is: a budget never overrides what was asked for. Returns (config, estimated seconds, plan,
-    changed) where ``changed`` names the options the budget set."""
-    from .run import Experiment
-
-    best, raw = None, None
-    for tr, un, te, si in LADDER:
-        picks = {"max_sentences": tr, "max_unlabeled": un, "max_test_sentences": te, "max_silver": si}
-        changes = {k: v for k, v in picks.items()
-                   if k not in user_set and getattr(config, k) is None and v is not None}
-        if "max_silver" not in user_set and config.max_silver is not None and si is not None and si < config.max_silver:
-            changes["max_silver"] = si
-        cfg = replace(config, **changes)
-        exp = Experiment(cfg, raw=raw)
-        raw = exp.raw()
-        p = exp.plan()
-        est = estimate_seconds(p, **(rates or {}))
-        best = (cfg, est, p, sorted(changes))
-        if est <= 60 * minutes:
-            return best
-    return best  # the smallest rung: may still be over the budget (the caller says so)
-

@@ -16,6 +16,7 @@ from .stats import (
     differences,
     f1_from_counts,
     format_interval,
+    headline,
     in_group,
     mean_difference,
     mean_interval,
@@ -28,12 +29,6 @@ logger = logging.getLogger(__name__)
 
 CURVE_METHODS = [m for m in (*METHODS, "direct-budget") if m not in ("projection", "in-language")]
 PANELS_PER_ROW = 4
-
-
-def headline(exp) -> str:
-    """The order group the headline numbers (differences, mean panel) use: the random orders'
-    mean, or the first reference order when the run has no random order."""
-    return "random" if exp.cfg.orders > 0 or not exp.cfg.reference_orders else exp.cfg.reference_orders[0]
 
 
 def write_outputs(exp, rows: list[dict]) -> None:

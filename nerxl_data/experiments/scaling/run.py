@@ -8,15 +8,26 @@ import json
 import logging
 import os
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import ConfigError
-from . import store
 from .config import FREE_KEYS, TS_METHODS, ExperimentConfig, lang_of, source_spec
+from .plan import cells as plan_cells
+from .plan import estimate_seconds
+from .plan import plan as plan_counts
 from .silver import Silver
+from .store import (
+    Store,
+    direct_key,
+    in_language_key,
+    projection_key,
+    student_key,
+    weighting_of,
+    write_json,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +42,7 @@ class Experiment:
         from ...corpora.registry import data_root
 
         self.data_dir = data_root(config.data_dir)
-        self.store = store.Store(self.out)
+        self.store = Store(self.out)
         self.silver = Silver(self)
         self.trained: list[str] = []  # model keys trained by this call (the rest were on disk)
         self._data = None
@@ -189,7 +200,7 @@ class Experiment:
                 cent = self.centroids()
                 tgt = cent[target]
                 sims = {s: float(cent[s] @ tgt / (np.linalg.norm(cent[s]) * np.linalg.norm(tgt))) for s in self.sources_of(target)}
-                store.write_json(path, sims)
+                write_json(path, sims)
                 self._sim[target] = sims
         return self._sim[target]
 
@@ -260,7 +271,7 @@ class Experiment:
         distributions on the targets' unlabeled text are kept."""
         import datasets
 
-        key = store.direct_key(langs, seed, n)
+        key = direct_key(langs, seed, n)
         if (rec := self.store.read(key)) is not None:
             return rec
         data = self.data()
@@ -288,7 +299,7 @@ class Experiment:
         with ``in_language_whole``, else capped like a source and shared with its direct model)."""
         if not self.cfg.in_language_whole:
             return self.direct([target], seed, None)
-        key = store.in_language_key(target, seed, True)
+        key = in_language_key(target, seed, True)
         if (rec := self.store.read(key)) is not None:
             return rec
         train = self.data()["whole"][target]
@@ -318,7 +329,7 @@ class Experiment:
 
     def teacher_probs(self, lang: str, seed: int, n: int | None, target: str) -> list[np.ndarray]:
         """The teacher of ``lang``'s word distributions on ``target``'s unlabeled sentences (kept)."""
-        key = store.direct_key([lang], seed, n)
+        key = direct_key([lang], seed, n)
         path = self.store.probs_path(key, target)
         if path not in self._teacher_cache:
             if not path.exists():
@@ -333,8 +344,8 @@ class Experiment:
         """A student on ``target``'s unlabeled text from the teachers of ``langs`` (one per source)."""
         from ...train.distill import aggregate, soft_has_entity, teacher_weights
 
-        weighting = store.weighting_of(method, langs)
-        key = store.student_key(target, langs, weighting, seed, n)
+        weighting = weighting_of(method, langs)
+        key = student_key(target, langs, weighting, seed, n)
         if (rec := self.store.read(key)) is not None:
             return rec
         data = self.data()
@@ -370,7 +381,7 @@ class Experiment:
         silver = self.silver.mapped(target)
         if silver is None:
             return None
-        key = store.projection_key(target, seed)
+        key = projection_key(target, seed)
         if (rec := self.store.read(key)) is not None:
             return rec
         names = self.data()["names"]
@@ -392,18 +403,12 @@ class Experiment:
     # --- the whole run -----------------------------------------------------------------------
 
     def cells(self) -> list[dict]:
-        from .plan import cells
-
-        return cells(self)
+        return plan_cells(self)
 
     def plan(self) -> dict:
-        from .plan import plan
-
-        return plan(self)
+        return plan_counts(self)
 
     def estimate_seconds(self, plan: dict | None = None, **rates) -> float:
-        from .plan import estimate_seconds
-
         return estimate_seconds(plan or self.plan(), **rates)
 
     def check_config(self) -> None:
@@ -418,7 +423,7 @@ class Experiment:
             if changed:
                 raise ConfigError(f"{self.out} holds a run with other options ({', '.join(changed)}: the models "
                                   "there were trained with the old values); use another --out")
-        store.write_json(path, cfg)
+        write_json(path, cfg)
 
     def run(self, seeds: list[int] | None = None) -> list[dict]:
         """Train/evaluate everything missing, seed by seed (outputs rewritten after each stage).
@@ -429,13 +434,13 @@ class Experiment:
 
         self.check_config()
         data = self.data()
-        store.write_json(self.out / "labels.json", {"labels": data["names"], **data["report"].to_dict()})
+        write_json(self.out / "labels.json", {"labels": data["names"], **data["report"].to_dict()})
         self.silver.sets()
         recipe = self.recipe()
         if hasattr(recipe, "prepare"):
             recipe.prepare(self.all_sentences())
             logger.info("features of %d sentences computed in %.0f s", recipe.cache.computed, recipe.feature_seconds)
-            store.write_json(self.out / "features.json", {"computed": recipe.cache.computed,
+            write_json(self.out / "features.json", {"computed": recipe.cache.computed,
                                                           "seconds": round(recipe.feature_seconds, 1),
                                                           "dir": os.fspath(recipe.cache.dir)})
         cells = self.cells()
@@ -464,9 +469,9 @@ class Experiment:
         for c in cells:
             langs, n, seed, t = c["langs"], c["n"], c["seed"], c["target"]
             if c["method"] in ("direct", "direct-budget"):
-                r = self.store.read(store.direct_key(langs, seed, n))
+                r = self.store.read(direct_key(langs, seed, n))
             else:
-                r = self.store.read(store.student_key(t, langs, store.weighting_of(c["method"], langs), seed, n))
+                r = self.store.read(student_key(t, langs, weighting_of(c["method"], langs), seed, n))
             if r is None or t not in r["evals"]:
                 continue
             rows.append({**{k: c[k] for k in ("target", "method", "order", "k", "seed")}, "sources": "+".join(langs),
@@ -475,11 +480,39 @@ class Experiment:
                             if c["method"] in TS_METHODS else {})})
         for t in self.targets:
             for seed in range(self.cfg.seeds):
-                if "in-language" in self.cfg.methods and (r := self.store.read(store.in_language_key(t, seed, self.cfg.in_language_whole))):
+                if "in-language" in self.cfg.methods and (r := self.store.read(in_language_key(t, seed, self.cfg.in_language_whole))):
                     rows.append({"target": t, "method": "in-language", "order": "-", "k": 0, "seed": seed,
                                  "sources": t, "n_train": r["n_train"], **r["evals"][t], "model": r["key"]})
-                if "projection" in self.cfg.methods and (r := self.store.read(store.projection_key(t, seed))):
+                if "projection" in self.cfg.methods and (r := self.store.read(projection_key(t, seed))):
                     rows.append({"target": t, "method": "projection", "order": "-", "k": 0, "seed": seed,
                                  "sources": r["build"].get("source_language", ""), "n_train": r["n_train"],
                                  **r["evals"][t], "model": r["key"], "silver": r["silver"]})
         return rows
+
+
+LADDER = [(None, None, None, None), (2000, 2000, None, 2000), (1000, 1000, 1000, 1000), (500, 500, 500, 800),
+          (300, 300, 400, 600), (200, 200, 300, 400), (150, 150, 250, 300), (100, 100, 200, 200),
+          (60, 60, 150, 150), (40, 40, 100, 100), (24, 24, 60, 60)]
+
+
+def pick_caps(config: ExperimentConfig, minutes: float, rates: dict | None = None, *, user_set: set[str] = frozenset()):
+    """The largest caps of a fixed ladder whose estimated time fits ``minutes``. Every option
+    the user set (``user_set``: config field names, and any cap already not None) is kept as it
+    is: a budget never overrides what was asked for. Returns (config, estimated seconds, plan,
+    changed) where ``changed`` names the options the budget set."""
+    best, raw = None, None
+    for tr, un, te, si in LADDER:
+        picks = {"max_sentences": tr, "max_unlabeled": un, "max_test_sentences": te, "max_silver": si}
+        changes = {k: v for k, v in picks.items()
+                   if k not in user_set and getattr(config, k) is None and v is not None}
+        if "max_silver" not in user_set and config.max_silver is not None and si is not None and si < config.max_silver:
+            changes["max_silver"] = si
+        cfg = replace(config, **changes)
+        exp = Experiment(cfg, raw=raw)
+        raw = exp.raw()
+        p = exp.plan()
+        est = estimate_seconds(p, **(rates or {}))
+        best = (cfg, est, p, sorted(changes))
+        if est <= 60 * minutes:
+            return best
+    return best  # the smallest rung: may still be over the budget (the caller says so)

@@ -10,8 +10,8 @@ import time
 from pathlib import Path
 
 from ...errors import ConfigError
-from . import store
 from .config import source_spec
+from .store import write_json
 
 
 class Silver:
@@ -49,7 +49,7 @@ class Silver:
             if self.exp.cfg.silver_from:
                 raise ConfigError(f"{self.folder} holds no silver config for {target} (built by another run)")
             meta = self._build(target)
-            store.write_json(self._meta_path(target), meta)
+            write_json(self._meta_path(target), meta)
         if meta.get("config") is None:
             return None
         import datasets

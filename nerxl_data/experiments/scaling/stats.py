@@ -97,6 +97,12 @@ def resolved(d: float, lo: float, hi: float) -> str:
     return f"{d:+.1f} [{lo:+.1f}, {hi:+.1f}]" + (" *resolved*" if is_resolved(lo, hi) else " not resolved")
 
 
+def headline(exp) -> str:
+    """The order group the headline numbers (differences, mean panel) use: the random orders'
+    mean, or the first reference order when the run has no random order."""
+    return "random" if exp.cfg.orders > 0 or not exp.cfg.reference_orders else exp.cfg.reference_orders[0]
+
+
 def in_group(order: str, group: str) -> bool:
     return order.startswith("random-") if group == "random" else order == group
 
@@ -137,8 +143,6 @@ def runs_of(rows: list[dict], target: str, method: str, k: int | None = None, *,
 def contrasts(exp, rows: list[dict], target: str, K: int, *, group: str | None = None) -> dict[str, tuple[list, list]]:
     """The contrasts a reader asks about on ``target``: ``{name: (a_runs, b_runs)}`` (the headline
     order group unless ``group``), those with runs on both sides."""
-    from .report import headline
-
     g = group or headline(exp)
     pairs = {}
     for m in ("direct", *TS_METHODS):
