@@ -209,6 +209,16 @@ def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+def _fresh_temp_folder(path: Path) -> Path:
+    """This process's empty temporary folder next to ``path`` (stale ones of dead runs removed)."""
+    clean_stale(path)
+    tmp = temp_name(path)
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    tmp.mkdir()
+    return tmp
+
+
 @contextlib.contextmanager
 def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     """Yield an empty temporary folder next to ``path``; on success it replaces ``path``.
@@ -224,11 +234,7 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
         old.rename(path)
     elif old.is_dir():
         shutil.rmtree(old, ignore_errors=True)
-    clean_stale(path)
-    tmp = temp_name(path)
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    tmp = _fresh_temp_folder(path)
     try:
         yield tmp
         if path.exists():
@@ -270,12 +276,7 @@ def atomic_files(folder: str | os.PathLike) -> Iterator[Path]:
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    anchor = folder / "save"
-    clean_stale(anchor)
-    tmp = temp_name(anchor)
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    tmp.mkdir()
+    tmp = _fresh_temp_folder(folder / "save")
     try:
         yield tmp
         for p in sorted(tmp.iterdir()):
