@@ -322,24 +322,27 @@ class AlignConfig:
             ConfigError: an unknown aligner or option.
             HubUnreachableError: a Hub encoder, offline and not cached.
         """
-        from .align import get_aligner
+        from .align import ALIGNERS, get_aligner
         from .align.encoders import check_model
 
         get_aligner(self.aligner, model=self.model, **self.options)
-        if self.aligner != "eflomal":
+        if ALIGNERS.get(self.aligner).uses_model:
             check_model(self.model)
 
 
 class AlignStep(Step):
     """Aligns ``source_tokens`` with ``tokens`` into ``alignment`` (Pharaoh ``i-j:score``).
 
-    eflomal takes each shard whole (its statistics come from all the text it sees).
+    A ``whole_corpus`` aligner (eflomal) takes each shard whole (its statistics come from all
+    the text it sees).
     """
 
     name = "align"
 
     def __init__(self, config: AlignConfig, resources: Resources | None = None) -> None:
-        whole = config.aligner == "eflomal"
+        from .align import ALIGNERS
+
+        whole = ALIGNERS.get(config.aligner).whole_corpus
         super().__init__(config, resources or (Resources(num_cpus=1, batch_size=1 << 30) if whole
                                                else Resources(num_gpus=0.5, batch_size=512)))
         # 512 pairs a map batch: the encoder sorts its sequences by length within one call, so
@@ -358,11 +361,9 @@ class AlignStep(Step):
         return fingerprint(super().fingerprint(), content) if content else super().fingerprint()
 
     def setup(self) -> None:
-        from .align import get_aligner
+        from .align import get_aligner, model_options
 
-        kwargs = dict(self.config.options)
-        if self.config.aligner != "eflomal":
-            kwargs["model"] = self.config.model
+        kwargs = {**self.config.options, **model_options(self.config.aligner, self.config.model)}
         self._cm = get_aligner(self.config.aligner, **kwargs)
         self._aligner = self._cm.__enter__() if hasattr(self._cm, "__enter__") else self._cm
 
@@ -396,6 +397,13 @@ class ProjectConfig:
     options: dict = field(default_factory=dict)
     combine_with: str | None = None
     combine: str = "union"
+
+    @property
+    def uses_links(self) -> bool:
+        """Whether the method projects over word links (else: markers kept by the translator)."""
+        from .project import get_method
+
+        return get_method(self.method).uses_links
 
     def check(self) -> None:
         """Resolve the method and its options now.
@@ -473,7 +481,7 @@ class PipelineConfig:
         if self.mode not in MODES:
             raise unknown_name("mode", self.mode, MODES)
         self.projection.check()
-        if self.projection.method != "easyproject":
+        if self.projection.uses_links:
             self.aligner.check()
         if self.translator is not None:
             self.translator.check()
@@ -487,7 +495,7 @@ class PipelineConfig:
         p = {
             "mode": self.mode,
             "translator": "none (parallel text)" if t is None else t.backend + (f":{t.model}" if t.model else ""),
-            "aligner": (f"{self.aligner.aligner}:{self.aligner.model}" if self.projection.method != "easyproject"
+            "aligner": (f"{self.aligner.aligner}:{self.aligner.model}" if self.projection.uses_links
                         else "none (markers)"),
             "projection": self.projection.method,
         }
@@ -518,13 +526,13 @@ def make_steps(config: PipelineConfig) -> list[Step]:
 
     translate-train: [tag the source side, when a tagger is given] -> [translate, unless the
     input is a parallel corpus] -> align -> project. translate-test: translate the target into
-    the source language -> tag it -> align -> project back. ``easyproject``: [tag] ->
-    mark-then-translate -> project by the markers.
+    the source language -> tag it -> align -> project back. A method that uses no links
+    (``easyproject``): [tag] -> mark-then-translate -> project by the markers.
     """
     steps: list[Step] = []
-    if config.projection.method == "easyproject":  # markers instead of links: no aligner
+    if not config.projection.uses_links:  # markers instead of links: no aligner
         if config.mode != "translate-train" or config.translator is None:
-            raise ConfigError("easyproject projects through markers kept by a translator: it needs "
+            raise ConfigError(f"{config.projection.method} projects through markers kept by a translator: it needs "
                               "translate-train with a translator (e.g. backend easyproject, model "
                               "ychenNLP/nllb-200-distilled-600M-easyproject)")
         steps = [TagStep(config.tagger)] if config.tagger is not None else []
@@ -710,13 +718,13 @@ def align_corpus(
         cache_dir: the step cache folder (e.g. ``/tmp/nerxl-steps``).
         progress: show a tqdm progress bar (uncached runs).
     """
-    from .align import get_aligner
+    from .align import get_aligner, model_options
     from .align.corpus import clip_sentences, run_aligner
     from .align.pharaoh import parse_links
 
     if len(src) != len(tgt):
         raise InputError(f"{len(src)} source sentences but {len(tgt)} target sentences")
-    kwargs = {} if aligner == "eflomal" else {"model": model, "layer": layer}
+    kwargs = model_options(aligner, model, layer)
     if cache_dir is None or not src:
         with get_aligner(aligner, **kwargs, **opts) as al:
             return run_aligner(al, src, tgt, progress=progress)

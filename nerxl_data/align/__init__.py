@@ -12,6 +12,9 @@ Links print in Pharaoh format with :mod:`nerxl_data.align.pharaoh`.
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+
 from ..errors import ConfigError
 from ..options import KINDS, fits, option_kind
 from ..registry import Registry
@@ -19,15 +22,45 @@ from ..schema import Link
 from .corpus import read_pair_files, run_aligner
 from .pharaoh import format_links, parse_links, read_links, write_links
 
-ALIGNERS: Registry[str] = Registry("aligner", {
-    "awesome": "awesome",
-    "simalign-argmax": "argmax",
-    "simalign-itermax": "itermax",
-    "simalign-match": "match",
-    "eflomal": "eflomal",
+@dataclass(frozen=True)
+class AlignerSpec:
+    """What an aligner is and can do: callers ask these, never the aligner's name.
+
+    Attributes:
+        factory: ``"module:Class"`` (in this package) built with ``Class(config)``.
+        config: ``"module:ConfigClass"``: the options it accepts, checked before anything loads.
+        method: the similarity-matrix method of :mod:`.neural` (``""`` for the others).
+        uses_model: it encodes words with a model (``model``/``layer``/``device``/``batch_size``
+            apply, the model goes into its config name and cache keys); statistical aligners don't.
+        whole_corpus: its statistics come from all the text it sees, so it takes a corpus (or a
+            build shard) in one call instead of in chunks.
+    """
+
+    factory: str
+    config: str
+    method: str = ""
+    uses_model: bool = True
+    whole_corpus: bool = False
+
+
+_NEURAL = dict(factory="neural:EmbeddingAligner", config="neural:EmbeddingAlignerConfig")
+
+ALIGNERS: Registry[AlignerSpec] = Registry("aligner", {
+    "awesome": AlignerSpec(**_NEURAL, method="awesome"),
+    "simalign-argmax": AlignerSpec(**_NEURAL, method="argmax"),
+    "simalign-itermax": AlignerSpec(**_NEURAL, method="itermax"),
+    "simalign-match": AlignerSpec(**_NEURAL, method="match"),
+    "eflomal": AlignerSpec("eflomal:EflomalAligner", "eflomal:EflomalConfig", uses_model=False, whole_corpus=True),
 })
-"""Aligner names accepted by :func:`get_aligner` and ``nerxl align --aligner`` -> the
-similarity-matrix method of :mod:`.neural` (``eflomal``: the statistical aligner)."""
+"""Aligner names accepted by :func:`get_aligner` and ``nerxl align --aligner`` -> what each
+is and can do (:class:`AlignerSpec`). A new aligner is one entry here and one module."""
+
+_MODEL_OPTIONS = ("model", "layer", "device", "batch_size")
+
+
+def _load(target: str):
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), attr)
 
 
 def get_aligner(
@@ -42,8 +75,9 @@ def get_aligner(
 
     Args:
         name: one of :data:`ALIGNERS`.
-        model: encoder for the neural aligners: ``e5-small`` (built-in, offline), a local
-            directory or a Hub id; ignored by ``eflomal``.
+        model: encoder of an aligner that ``uses_model``: ``e5-small`` (built-in, offline), a
+            local directory or a Hub id; ignored by the others (like ``layer``, ``device``,
+            ``batch_size``).
         layer, device, batch_size: encoder options (see :class:`EmbeddingAlignerConfig`).
         **opts: method options: ``threshold``, ``token_type``, ``dtype``, ``max_length`` for the
             neural aligners; see :class:`~nerxl_data.align.eflomal.EflomalConfig` for eflomal.
@@ -51,19 +85,22 @@ def get_aligner(
     Raises:
         ConfigError: unknown name (listing the known ones) or an invalid option.
     """
-    method = ALIGNERS.get(name)
-    if method == "eflomal":
-        from .eflomal import EflomalAligner, EflomalConfig
+    spec = ALIGNERS.get(name)
+    config_cls = _load(spec.config)
+    if not spec.uses_model:
+        _check_options(name, config_cls, opts)
+        return _load(spec.factory)(config_cls(**opts))
+    _check_options(name, config_cls, opts, exclude=("method", *_MODEL_OPTIONS))
+    config = config_cls(method=spec.method, model=model, layer=layer, device=device, batch_size=batch_size, **opts)
+    return _load(spec.factory)(config)
 
-        _check_options(name, EflomalConfig, opts)
-        return EflomalAligner(EflomalConfig(**opts))
-    from .neural import EmbeddingAligner, EmbeddingAlignerConfig
 
-    _check_options(name, EmbeddingAlignerConfig, opts, exclude=("method", "model", "layer", "device", "batch_size"))
-    config = EmbeddingAlignerConfig(
-        method=method, model=model, layer=layer, device=device, batch_size=batch_size, **opts
-    )
-    return EmbeddingAligner(config)
+def model_options(name: str, model: str, layer: int | None = None) -> dict:
+    """The model keywords :func:`get_aligner` takes for ``name``: ``{}`` for an aligner that
+    uses no model, else ``model`` (and ``layer`` when given)."""
+    if not ALIGNERS.get(name).uses_model:
+        return {}
+    return {"model": model} if layer is None else {"model": model, "layer": layer}
 
 
 def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] = ()) -> None:
@@ -80,9 +117,11 @@ def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] =
 
 __all__ = [
     "ALIGNERS",
+    "AlignerSpec",
     "Link",
     "format_links",
     "get_aligner",
+    "model_options",
     "parse_links",
     "read_links",
     "read_pair_files",

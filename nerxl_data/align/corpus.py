@@ -68,13 +68,15 @@ def read_pair_files(src: str | os.PathLike, tgt: str | os.PathLike) -> tuple[lis
 
 
 def run_aligner(aligner, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], progress: bool = False) -> list[list[Link]]:
-    """Align all pairs with an aligner (loaded on first use; the caller closes it), in chunks (eflomal: all at once, since its
-    statistics come from the whole text), with a tqdm progress bar if asked."""
+    """Align all pairs with an aligner (loaded on first use; the caller closes it), in chunks (a ``whole_corpus`` aligner such as
+    eflomal: all at once, since its statistics come from the whole text), with a tqdm progress bar if asked."""
     from tqdm.auto import tqdm
 
     if len(src) != len(tgt):
         raise InputError(f"{len(src)} source sentences but {len(tgt)} target sentences")
-    chunk = (len(src) or 1) if getattr(aligner, "name", "") == "eflomal" else CHUNK
+    from . import ALIGNERS  # the package imports this module: looked up at call time
+
+    chunk = (len(src) or 1) if ALIGNERS.get(aligner.name).whole_corpus else CHUNK
     src, _ = clip_sentences(src, "source")
     tgt, _ = clip_sentences(tgt, "target")
     out: list[list[Link]] = []

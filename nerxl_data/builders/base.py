@@ -64,8 +64,8 @@ def parse_method(method: str, aligner_model: str | None = None) -> tuple[Project
     """
     from nerxl_data.project import METHODS
 
-    if method == "easyproject":  # projection by markers: no aligner, no model in the name
-        return ProjectConfig("easyproject"), AlignConfig()
+    if method in METHODS and not METHODS[method].uses_links:  # markers: no aligner, no model in the name
+        return ProjectConfig(method), AlignConfig()
     for name in sorted(METHODS, key=len, reverse=True):
         if method.startswith(name + "-"):
             rest = method[len(name) + 1:].split("-")
@@ -73,10 +73,11 @@ def parse_method(method: str, aligner_model: str | None = None) -> tuple[Project
     else:
         raise ConfigError(
             f"method {method!r} must read PROJECTION-MODEL[-VARIANT], e.g. {DEFAULT_METHOD!r}; "
-            f"projection methods: {', '.join(sorted(METHODS))} (easyproject alone: it uses no aligner)"
+            f"projection methods: {', '.join(sorted(METHODS))} (alone for those that use no aligner: "
+            f"{', '.join(sorted(n for n, m in METHODS.items() if not m.uses_links))})"
         )
-    if name == "easyproject":
-        raise ConfigError(f"easyproject uses no aligner: call the method 'easyproject', not {method!r}")
+    if not METHODS[name].uses_links:
+        raise ConfigError(f"{name} uses no aligner: call the method {name!r}, not {method!r}")
     if len(rest) > 2 or "" in rest:  # nothing is ignored: it would stay in the config name
         raise ConfigError(f"method {method!r} must read PROJECTION-MODEL[-VARIANT], e.g. "
                           f"{DEFAULT_METHOD!r}: {'-'.join(rest[2:]) or 'an empty part'!r} is not part of it")
@@ -328,15 +329,22 @@ class Builder:
             rows = ds.to_dict()
             tagger_dropped = Counter(t for ts in rows.get("source_tagger_dropped", []) for t in ts)
             gold = self.gold(opts, split)
-            if gold is not None:
-                from nerxl_data.evaluation import evaluate_tags
+            if gold is not None:  # travels with its rows: a held-out part is scored apart
+                gold = list(gold[: len(rows["ner_tags"])])
+                if len(gold) != len(rows["ner_tags"]):
+                    from nerxl_data.errors import InputError
 
-                micro = evaluate_tags(gold[: len(rows["ner_tags"])], rows["ner_tags"])["micro"]
-                info.score[f"{split} F1"] = micro["f1"] / 100
+                    raise InputError(f"{split}: {len(gold)} gold sentences but {len(rows['ner_tags'])} projected")
+                rows["_gold"] = gold
             parts = {split: rows}
             if split == "train" and not gold_splits and opts.validation_fraction > 0:
                 parts = _hold_out(rows, opts.validation_fraction)
             for name, part in parts.items():
+                if "_gold" in part:  # each split's F1 over that split's rows only
+                    from nerxl_data.evaluation import evaluate_tags
+
+                    micro = evaluate_tags(part.pop("_gold"), part["ner_tags"])["micro"]
+                    info.score[f"{name} F1"] = micro["f1"] / 100
                 stats = _stats(part, names)  # projection counts, over every type the source had
                 stats.dropped.update(_keep_types(part, self.types))
                 stats.entities = split_stats({"ner_tags": part["ner_tags"]}, names).entities

@@ -40,8 +40,8 @@ def align_cmd(src, tgt, aligner, model, layer, batch_size, device, options, scor
     extra = {k: str(opts[k]) for k in ("extra_src", "extra_tgt") if opts.get(k) is not None}
     check_distinct({"--out": out}, {"--src": src, "--tgt": tgt, **extra})
     check_output(out)  # a folder or an unwritable place fails now, not after aligning
-    if aligner == "eflomal":
-        built = get_aligner("eflomal", **opts)
+    if not ALIGNERS.get(aligner).uses_model:
+        built = get_aligner(aligner, **opts)
     else:
         from ..align.encoders import resolve_model
 

@@ -73,6 +73,7 @@ def parse_aligner(spec: str) -> tuple[str, dict[str, Any]]:
 def pipeline_config(setup: BenchSetup, lang: str):
     """The pipeline config of ``setup`` for en -> ``lang`` (parallel text: no translator), and
     the step list (one ``AlignStep`` per aligner, then ``ProjectStep``)."""
+    from ..align import ALIGNERS
     from ..pipeline import AlignConfig, AlignStep, PipelineConfig, ProjectConfig, ProjectStep
 
     aligners = setup.aligner.split("+")
@@ -83,9 +84,10 @@ def pipeline_config(setup: BenchSetup, lang: str):
     configs = []
     for i, spec in enumerate(aligners):
         name, opts = parse_aligner(spec)
-        if name != "eflomal":
+        uses_model = ALIGNERS.get(name).uses_model
+        if uses_model:
             opts = {"layer": setup.layer, **opts}
-        configs.append(AlignConfig(name, setup.model if name != "eflomal" else "", opts,
+        configs.append(AlignConfig(name, setup.model if uses_model else "", opts,
                                    "alignment" if i == 0 else f"alignment_{i}"))
     projection = ProjectConfig(setup.method, dict(setup.options),
                                "alignment_1" if len(configs) == 2 else None, setup.combine)
