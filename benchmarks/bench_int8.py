@@ -38,7 +38,7 @@ from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
 import nerxl_data.align.encoders as encoders
 from nerxl_data.align.encoders import WordEncoder
-from nerxl_data.project.bench import LANGS, RECOMMENDED, BenchSetup, bench_europarl, load_europarl
+from nerxl_data.bench import LANGS, RECOMMENDED, BenchSetup, bench_europarl, load_europarl
 
 
 def forward_seconds(encoder: WordEncoder, seqs: list[list[int]]) -> float:

@@ -32,7 +32,7 @@ import torch
 from nerxl_data.align import get_aligner
 from nerxl_data.align.encoders import resolve_model
 from nerxl_data.align.pharaoh import parse_links
-from nerxl_data.project.bench import load_europarl
+from nerxl_data.bench import load_europarl
 from nerxl_data.testing.encoders import build_tiny_bert
 
 SIMALIGN_KEYS = {"simalign-argmax": "inter", "simalign-itermax": "itermax", "simalign-match": "mwmf"}

@@ -23,7 +23,7 @@ from nerxl_data.align import get_aligner
 from nerxl_data.align.encoders import cache_root
 from nerxl_data.align.pharaoh import format_links, parse_links
 from nerxl_data.project import CandidatesConfig, HeuristicConfig, HullConfig, project
-from nerxl_data.project.bench import load_europarl
+from nerxl_data.bench import load_europarl
 from nerxl_data.schema import Link, tags_to_spans
 
 ROUNDS = 10  # passes over the 799 pairs per method (best pass is reported)

@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from nerxl_data.project.bench import RECOMMENDED, BenchSetup, bench_europarl
+from nerxl_data.bench import RECOMMENDED, BenchSetup, bench_europarl
 
 EFLOMAL = "eflomal@symmetrize=intersection"
 ALIGNERS = [

@@ -35,6 +35,16 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,199}")
 _TMP_MARK = ".nerxl-tmp-"
 
 
+def cache_root() -> Path:
+    """The user cache folder of every cache the tool keeps when none is named (converted models,
+    translations, the benchmark's step cache): ``$NERXL_CACHE``, else ``$XDG_CACHE_HOME/nerxl``,
+    else ``~/.cache/nerxl`` (next to the Hub's cache)."""
+    root = os.environ.get("NERXL_CACHE")
+    if root:
+        return Path(root).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache").expanduser() / "nerxl"
+
+
 def check_name(name: object, what: str = "name", source: str | None = None) -> str:
     """``name`` if it is a safe path component (:data:`NAME_PATTERN`), else a :class:`ConfigError`.
 
@@ -98,19 +108,29 @@ def temp_name(path: Path) -> Path:
     return path.with_name(f"{_tmp_stem(path.name)}{_TMP_MARK}{os.getpid()}")
 
 
-def clean_stale(path: str | os.PathLike) -> int:
-    """Remove temporaries of ``path`` left by processes that are gone; return how many."""
-    path = Path(path)
+def _remove_orphans(temporaries) -> int:
     n = 0
-    if not path.parent.is_dir():
-        return 0
-    for tmp in path.parent.glob(f"{glob_escape(_tmp_stem(path.name))}{_TMP_MARK}*"):
+    for tmp in temporaries:
         pid = tmp.name.rsplit(_TMP_MARK, 1)[-1].split(".")[0]
         if pid.isdigit() and (int(pid) == os.getpid() or not _pid_alive(int(pid))):
             with contextlib.suppress(OSError):
                 shutil.rmtree(tmp) if tmp.is_dir() and not tmp.is_symlink() else tmp.unlink()
                 n += 1
     return n
+
+
+def clean_stale(path: str | os.PathLike) -> int:
+    """Remove temporaries of ``path`` left by processes that are gone; return how many."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        return 0
+    return _remove_orphans(path.parent.glob(f"{glob_escape(_tmp_stem(path.name))}{_TMP_MARK}*"))
+
+
+def clean_stale_in(folder: str | os.PathLike) -> int:
+    """Remove the temporaries of every file of ``folder`` left by processes that are gone."""
+    folder = Path(folder)
+    return _remove_orphans(folder.glob(f".*{_TMP_MARK}*")) if folder.is_dir() else 0
 
 
 def glob_escape(name: str) -> str:
@@ -217,6 +237,28 @@ def _fresh_temp_folder(path: Path) -> Path:
         shutil.rmtree(tmp)
     tmp.mkdir()
     return tmp
+
+
+@contextlib.contextmanager
+def filled_once(path: str | os.PathLike, complete) -> Iterator[Path]:
+    """Yield an empty temporary folder next to ``path``, a cache folder filled once (a converted
+    model); on success it is renamed to ``path``. When another process finished ``path`` first
+    (``complete(path)`` true), ours is discarded; an incomplete leftover at ``path`` (files
+    deleted by hand) is replaced. Nothing half-written is ever at ``path``.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _fresh_temp_folder(path)
+    try:
+        yield tmp
+        try:
+            os.rename(tmp, path)
+        except OSError:
+            if not complete(path):
+                shutil.rmtree(path, ignore_errors=True)
+                os.rename(tmp, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager

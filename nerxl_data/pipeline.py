@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from .errors import ConfigError, InputError, unknown_name
+from .project import recommended
 from .schema import Link, tags_to_spans
 
 logger = logging.getLogger(__name__)
@@ -309,8 +310,8 @@ class AlignConfig:
     ensemble writes another, see ``ProjectConfig.combine_with``).
     """
 
-    aligner: str = "simalign-argmax"
-    model: str = "e5-small"
+    aligner: str = recommended.ALIGNER
+    model: str = recommended.MODEL
     options: dict = field(default_factory=dict)
     column: str = "alignment"
 
@@ -508,19 +509,6 @@ class PipelineConfig:
         return p
 
 
-def method_name(projection: str, model: str, aligner: str = "simalign-argmax") -> str:
-    """The ``{method}`` part of a config name: projection + aligner model (+ aligner variant).
-
-    >>> method_name("heuristic", "e5-small")
-    'heuristic-e5small'
-    >>> method_name("hull", "/models/e5-small", "simalign-itermax")
-    'hull-e5small-itermax'
-    """
-    short = Path(model.rstrip("/")).name.replace("-", "").replace("_", "").lower()
-    variant = "" if aligner == "simalign-argmax" else "-" + aligner.removeprefix("simalign-")
-    return f"{projection}-{short}{variant}"
-
-
 def make_steps(config: PipelineConfig) -> list[Step]:
     """The steps of a build, in order.
 
@@ -700,9 +688,9 @@ def run_pipeline(dataset, config: PipelineConfig, cache_dir: str | Path | None =
 def align_corpus(
     src: Sequence[Sequence[str]],
     tgt: Sequence[Sequence[str]],
-    aligner: str = "simalign-itermax",
-    model: str = "e5-small",
-    layer: int = 8,
+    aligner: str = recommended.ALIGNER,
+    model: str = recommended.MODEL,
+    layer: int = recommended.LAYER,
     *,
     cache_dir: str | os.PathLike | None = None,
     progress: bool = False,

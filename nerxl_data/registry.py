@@ -5,7 +5,9 @@ projection methods) is a :class:`Registry`: a read-only mapping, so ``name in RE
 ``sorted(REG)`` and ``REG[name]`` work as on a dict, plus :meth:`Registry.get` whose error
 reads like spaCy's ("Unknown aligner 'fastalign'. Known: ..."). An entry may be given lazily
 as ``"module:attribute"`` (relative to the registry's package) so that heavy modules are only
-imported when their entry is used (:meth:`Registry.load`).
+imported when their entry is used (:meth:`Registry.load`), or as a frozen spec dataclass that
+says what the named thing can do and names its classes the same way (:func:`load_target`), so
+callers ask capabilities, never names.
 
 >>> COLOURS = Registry("colour", {"red": 1, "green": 2})
 >>> COLOURS.get("red"), "blue" in COLOURS
@@ -51,8 +53,14 @@ class Registry(Mapping, Generic[T]):
         except KeyError:
             raise unknown_name(self.kind, name, self._entries) from None
 
-    def load(self, name: str, attribute: str | None = None) -> Any:
-        """Import a lazy ``"module:attribute"`` entry (or ``attribute`` of its module)."""
-        module, _, attr = str(self.get(name)).partition(":")
-        mod = importlib.import_module(module if self._package is None else f"{self._package}.{module}")
-        return getattr(mod, attribute or attr)
+    def load(self, name: str) -> Any:
+        """Import a lazy ``"module:attribute"`` entry."""
+        return load_target(str(self.get(name)), self._package)
+
+
+def load_target(target: str, package: str | None = None) -> Any:
+    """Import ``"module:attribute"`` (the module relative to ``package`` when given): the lazy
+    entries of a registry, or the ``"module:Class"`` fields of a spec entry (an aligner's
+    factory and config)."""
+    module, _, attr = target.partition(":")
+    return getattr(importlib.import_module(module if package is None else f"{package}.{module}"), attr)

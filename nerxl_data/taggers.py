@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .errors import ConfigError, NerxlError, require
-from .schema import Span, TypeMapping, spans_to_tags, tags_to_spans, validate_tags
+from .schema import Span, TypeMapping, tags_to_spans, validate_tags
 
 ONTONOTES_RENAME: dict[str, str] = {"PERSON": "PER", "GPE": "LOC", "FAC": "LOC"}
 """OntoNotes (and other tagger) types -> MasakhaNER/CoNLL types; types not named keep their
@@ -144,18 +143,6 @@ def tagger_types(spec: TaggerSpec) -> tuple[str, ...] | None:
         return None
 
 
-@dataclass
-class TaggingReport:
-    """What a tagger found and what the type mapping kept or dropped (by the tagger's type)."""
-
-    found: Counter = field(default_factory=Counter)
-    kept: Counter = field(default_factory=Counter)
-    dropped: Counter = field(default_factory=Counter)
-
-    def to_dict(self) -> dict:
-        return {"found": dict(self.found), "kept": dict(self.kept), "dropped": dict(self.dropped)}
-
-
 class Tagger:
     """IOB2 tags in the target label set for pre-tokenised sentences."""
 
@@ -165,17 +152,6 @@ class Tagger:
     def spans(self, sentences: Sequence[Sequence[str]]) -> list[list[Span]]:
         """The tagger's own entity spans (its own type names) per sentence."""
         raise NotImplementedError
-
-    def tag(self, sentences: Sequence[Sequence[str]], report: TaggingReport | None = None) -> list[list[str]]:
-        """IOB2 tags, one per word of each sentence; entity counts are added to ``report``."""
-        out = []
-        for words, spans in zip(sentences, self.spans(sentences), strict=True):
-            kept = self.mapping.map_spans(spans, report.dropped if report is not None else None)
-            if report is not None:
-                report.found.update(s.label for s in spans)
-                report.kept.update(s.label for s in kept)
-            out.append(spans_to_tags(kept, len(words)))
-        return out
 
     def close(self) -> None:  # noqa: B027 (optional hook)
         """Free the model."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nerxl_data.align import get_aligner
-from nerxl_data.align.eflomal import read_parallel_text
+from nerxl_data.align.eflomal import read_extra_text
 from nerxl_data.align.symmetrize import grow_diag_final, symmetrize
 from nerxl_data.errors import ConfigError, InputError
 from nerxl_data.schema import Link
@@ -103,5 +103,17 @@ def test_bad_options_and_files(tmp_path):
         get_aligner("eflomal", extra_src="x.en")
     (tmp_path / "a").write_text("a\nb\n")
     (tmp_path / "b").write_text("a\n")
-    with pytest.raises(InputError, match="has 2 lines but .* has 1"):
-        read_parallel_text(str(tmp_path / "a"), str(tmp_path / "b"))
+    with pytest.raises(InputError, match="has 2 lines, .* has 1"):
+        read_extra_text(str(tmp_path / "a"), str(tmp_path / "b"))
+
+
+def test_extra_text_is_read_like_every_other_pair_file(tmp_path):
+    """gzip, CRLF and a BOM are handled as for --src/--tgt (the old reader kept the BOM as a word
+    and read the gzip bytes as text)."""
+    import gzip
+
+    with gzip.open(tmp_path / "a.gz", "wt", encoding="utf-8") as f:
+        f.write("\ufeffthe house\r\nsmall  dog\r\n")
+    (tmp_path / "b").write_text("das Haus\nkleiner Hund\n", encoding="utf-8")
+    assert read_extra_text(str(tmp_path / "a.gz"), str(tmp_path / "b")) == (
+        ["the house", "small dog"], ["das Haus", "kleiner Hund"])

@@ -160,7 +160,7 @@ def test_killed_ray_build_resumes_with_every_id_once(europarl, tiny_bert, ray_ad
     assert marker["rows"] == N and marker["resumed"] == len(before)  # old parts kept, not redone
     written = [i for p in part_files(dst / "de") for i in pq.read_table(p, columns=["id"])["id"].to_pylist()]
     assert sorted(written) == sorted(ds["id"])  # every id exactly once on disk
-    assert not list((dst / "de").glob(".tmp-*"))
+    assert not list((dst / "de").glob(".*.nerxl-tmp-*"))
     # and the rows are those of an uninterrupted local run
     got, want = _by_id(out.to_dict()), _by_id(run_pipeline(ds, _config(tiny_bert), local_cache).to_dict())
     assert got.keys() == want.keys()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from seqeval.metrics import accuracy_score, classification_report
+from seqeval.scheme import IOB2
 
 from nerxl_data.train.data import load_source
 from nerxl_data.train.trainer import SEQEVAL_PATH, load_seqeval, make_compute_metrics, score_tags
@@ -43,8 +44,13 @@ def test_module_matches_seqeval_on_real_data(yor_dev):
     refs = yor_dev
     preds = corrupt(refs)
     assert preds != refs
+    # the default is the project's convention, strict IOB2 (what nerxl train reports) ...
     ours = load_seqeval().compute(predictions=preds, references=refs)
-    direct = classification_report(refs, preds, output_dict=True)
+    assert ours["overall_f1"] == pytest.approx(score_tags(refs, preds)["overall_f1"])
+    direct = classification_report(refs, preds, output_dict=True, mode="strict", scheme=IOB2)
+    # ... and scheme=None, mode=None is the Hub metric's lenient reading
+    lenient = load_seqeval().compute(predictions=preds, references=refs, scheme=None, mode=None)
+    assert lenient["overall_f1"] == pytest.approx(classification_report(refs, preds, output_dict=True)["micro avg"]["f1-score"])
     assert ours["overall_f1"] == pytest.approx(direct["micro avg"]["f1-score"])
     assert ours["overall_precision"] == pytest.approx(direct["micro avg"]["precision"])
     assert ours["overall_recall"] == pytest.approx(direct["micro avg"]["recall"])
@@ -62,8 +68,10 @@ def test_evaluate_load_by_path_and_strict_scheme(yor_dev):
     metric = evaluate.load(SEQEVAL_PATH)
     refs = yor_dev[:50]
     assert metric.compute(predictions=refs, references=refs)["overall_f1"] == 1.0
-    strict = metric.compute(predictions=[["I-PER", "O"]], references=[["B-PER", "O"]], scheme="IOB2", mode="strict")
-    assert strict["overall_f1"] == 0.0  # strict IOB2: a stray I- is no entity
+    strict = metric.compute(predictions=[["I-PER", "O"]], references=[["B-PER", "O"]])
+    assert strict["overall_f1"] == 0.0  # strict IOB2 by default: a stray I- is no entity
+    lenient = metric.compute(predictions=[["I-PER", "O"]], references=[["B-PER", "O"]], scheme=None, mode=None)
+    assert lenient["overall_f1"] == 1.0
     with pytest.raises(ValueError, match="Scheme"):
         metric.compute(predictions=refs, references=refs, scheme="NOPE")
 
@@ -83,8 +91,8 @@ def test_run_ner_style_compute_metrics(yor_dev):
     assert set(out) == {"precision", "recall", "f1", "accuracy"}
     # The project's one scorer (strict IOB2, nerxl_data.evaluation), argument order (gold, pred).
     assert out["f1"] == pytest.approx(score_tags(refs, preds)["overall_f1"])
-    strict = load_seqeval().compute(predictions=preds, references=refs, mode="strict", scheme="IOB2")
-    assert out["f1"] == pytest.approx(strict["overall_f1"], abs=1e-4)
+    default = load_seqeval().compute(predictions=preds, references=refs)  # as run_ner.py calls it
+    assert out["f1"] == pytest.approx(default["overall_f1"], abs=1e-4)
     entity = make_compute_metrics(names, return_entity_level_metrics=True)((logits, labels))
     types = {k.rsplit("_", 1)[0] for k in entity if not k.startswith("overall_")}
     assert types and types <= {"PER", "ORG", "LOC", "DATE"} and "overall_f1" in entity

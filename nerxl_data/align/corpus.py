@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..schema import Link
+from .aligners import ALIGNERS
 
 log = logging.getLogger(__name__)
 
@@ -74,8 +75,6 @@ def run_aligner(aligner, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[st
 
     if len(src) != len(tgt):
         raise InputError(f"{len(src)} source sentences but {len(tgt)} target sentences")
-    from . import ALIGNERS  # the package imports this module: looked up at call time
-
     chunk = (len(src) or 1) if ALIGNERS.get(aligner.name).whole_corpus else CHUNK
     src, _ = clip_sentences(src, "source")
     tgt, _ = clip_sentences(tgt, "target")

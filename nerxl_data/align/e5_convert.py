@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import struct
-import tempfile
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, require
+from ..paths import filled_once
 
 MAGIC = b"E5S1"
 QK = 32  # weights per Q4_0 block
@@ -230,24 +229,11 @@ def convert_e5_small(src: str | os.PathLike, out_dir: str | os.PathLike) -> Path
         mask_token=mask,
         model_max_length=config.max_position_embeddings,
     )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out_dir.name + ".tmp-", dir=out_dir.parent))
-    try:
+    with filled_once(out_dir, lambda p: (p / "model.safetensors").exists()) as tmp:
         model.save_pretrained(tmp, safe_serialization=True)
         tokenizer.save_pretrained(tmp)
         (tmp / "nerxl_source.json").write_text(
             json.dumps({"converted_from": str(src), "format": "E5S1"}, indent=1) + "\n"
         )
         os.chmod(tmp, 0o755)
-        try:
-            os.rename(tmp, out_dir)
-        except OSError:
-            if (out_dir / "model.safetensors").exists():  # another process finished first
-                shutil.rmtree(tmp, ignore_errors=True)
-            else:  # a broken leftover (e.g. files deleted by hand): replace it
-                shutil.rmtree(out_dir, ignore_errors=True)
-                os.rename(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir

@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..errors import ConfigError, InputError, require, unknown_name
+from ..errors import ConfigError, require, unknown_name
 from ..schema import Link
 from .pharaoh import parse_links
 from .symmetrize import SYMMETRIZATIONS, symmetrize
@@ -60,19 +60,19 @@ class EflomalConfig:
             raise ConfigError(f"eflomal model must be 1, 2 or 3, got {self.model}")
 
 
-def read_parallel_text(src_path: str, tgt_path: str, limit: int | None = None) -> tuple[list[str], list[str]]:
-    """Line-aligned parallel text files -> two lists of lines (whitespace-normalised).
+def read_extra_text(src_path: str, tgt_path: str, limit: int | None = None) -> tuple[list[str], list[str]]:
+    """The extra parallel text as eflomal lines, read by the aligners' one pair reader
+    (:func:`~nerxl_data.align.corpus.read_pair_files`: gzip, any line ending, a BOM, the line
+    of a bad byte named).
 
     Raises:
         InputError: the files have different numbers of lines (naming both counts).
     """
-    with open(src_path, encoding="utf-8") as f:
-        src = [" ".join(line.split()) for line in f]
-    with open(tgt_path, encoding="utf-8") as f:
-        tgt = [" ".join(line.split()) for line in f]
-    if len(src) != len(tgt):
-        raise InputError(f"{src_path} has {len(src)} lines but {tgt_path} has {len(tgt)}", source=src_path)
-    return (src[:limit], tgt[:limit]) if limit is not None else (src, tgt)
+    from .corpus import read_pair_files
+
+    src, tgt = read_pair_files(src_path, tgt_path)
+    src, tgt = (src[:limit], tgt[:limit]) if limit is not None else (src, tgt)
+    return [_line(s) for s in src], [_line(t) for t in tgt]
 
 
 _SPACE = re.compile(r"\s+")
@@ -108,7 +108,7 @@ class EflomalAligner:
         require("eflomal", "eflomal", "the eflomal aligner")
         c = self.config
         if self._extra is None:
-            self._extra = read_parallel_text(c.extra_src, c.extra_tgt, c.extra_limit) if c.extra_src else ([], [])
+            self._extra = read_extra_text(c.extra_src, c.extra_tgt, c.extra_limit) if c.extra_src else ([], [])
 
     def align_directions(
         self, src_words: Sequence[Sequence[str]], tgt_words: Sequence[Sequence[str]]

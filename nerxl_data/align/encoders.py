@@ -24,15 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ConfigError, require
+from ..paths import cache_root
 
 log = logging.getLogger(__name__)
 
 E5_SMALL = "e5-small"
-
-
-def cache_root() -> Path:
-    """``$NERXL_CACHE`` or ``~/.cache/nerxl``: where built-in models are converted to."""
-    return Path(os.environ.get("NERXL_CACHE") or Path.home() / ".cache" / "nerxl")
 
 
 def e5_small_path(cache: str | os.PathLike | None = None) -> Path:

@@ -75,11 +75,6 @@ def _argmax_matrices(sim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return forward, backward
 
 
-def forward_argmax(sim: np.ndarray) -> np.ndarray:
-    """Each source position linked to its most similar target position."""
-    return _argmax_matrices(sim)[0] if sim.size else np.zeros(sim.shape, dtype=bool)
-
-
 def mutual_argmax(sim: np.ndarray) -> np.ndarray:
     """Pairs that are the argmax of both their row and their column.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..pipeline import PipelineConfig, RunReport, run_pipeline
-from . import Runner
+from .base import Runner
 
 
 class LocalRunner(Runner):

@@ -24,8 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -34,6 +32,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ..errors import InputError
+from ..paths import atomic_path, clean_stale_in, write_text_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -75,19 +74,14 @@ def write_part(table: pa.Table, folder: str | Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     h = hashlib.sha256("\0".join(table.column("id").to_pylist()).encode()).hexdigest()[:20]
     path = folder / f"part-{h}.parquet"
-    tmp = folder / f".tmp-{uuid.uuid4().hex}.parquet"
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        pq.write_table(table, tmp)
     return path
 
 
 def clean_temporary(folder: str | Path) -> int:
     """Remove the temporary files an interrupted run left behind; returns how many."""
-    folder = Path(folder)
-    stale = list(folder.glob(".tmp-*")) if folder.is_dir() else []
-    for p in stale:
-        p.unlink(missing_ok=True)
-    return len(stale)
+    return clean_stale_in(folder)
 
 
 def read_ids(folder: str | Path) -> set[str]:
@@ -112,9 +106,7 @@ def is_complete(folder: str | Path) -> bool:
 def mark_complete(folder: str | Path, rows: int, **extra: Any) -> None:
     """Write the completion marker (atomically) once every id of the language is in a part."""
     folder = Path(folder)
-    tmp = folder / f".tmp-{MARKER}"
-    tmp.write_text(json.dumps({"rows": rows, "files": len(part_files(folder)), **extra}) + "\n")
-    os.replace(tmp, folder / MARKER)
+    write_text_atomic(folder / MARKER, json.dumps({"rows": rows, "files": len(part_files(folder)), **extra}) + "\n")
 
 
 def read_parts(folder: str | Path, order: Iterable[str] | None = None) -> pa.Table:

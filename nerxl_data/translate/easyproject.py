@@ -81,11 +81,12 @@ class MarkedTranslation:
 
 @dataclass
 class EasyProjectConfig(HFConfig):
-    """``hf`` options plus the markers; the tokenizer defaults to the original NLLB one."""
+    """``hf`` options with an EasyProject checkpoint; the tokenizer defaults to the original NLLB
+    one. The markers are ``[ ]``, the ones those checkpoints were trained to keep and the ones
+    :mod:`nerxl_data.project.easyproject` reads back (no option: a marker the projection
+    does not read would drop every entity)."""
 
     model: str = "ychenNLP/nllb-200-distilled-600M-easyproject"
-    open_marker: str = "["
-    close_marker: str = "]"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -94,10 +95,11 @@ class EasyProjectConfig(HFConfig):
 
 
 class EasyProjectTranslator(HFTranslator):
-    """Mark-then-translate; :meth:`translate_batch` takes sentences already marked.
+    """An EasyProject checkpoint; :meth:`translate_batch` takes sentences already marked
+    (:func:`translate_marked` marks them).
 
     >>> with EasyProjectTranslator(EasyProjectConfig()) as t:  # doctest: +SKIP
-    ...     t.translate_marked([["I", "met", "John", "."]], [[Span(2, 3, "PER")]], "en", "de")
+    ...     translate_marked(t, [["I", "met", "John", "."]], [[Span(2, 3, "PER")]], "en", "de")
     [MarkedTranslation(source='I met [John] .', translation='Ich traf [John].', ...)]
     """
 
@@ -112,24 +114,6 @@ class EasyProjectTranslator(HFTranslator):
         spec["tokenizer"] = self.config.tokenizer
         return spec
 
-    def translate_marked(
-        self,
-        tokens: Sequence[Sequence[str]],
-        spans: Sequence[Sequence[Span]],
-        src_lang: str,
-        tgt_lang: str,
-    ) -> list[MarkedTranslation]:
-        """Mark each sentence's entities, translate it, and translate each entity alone."""
-        return translate_marked(
-            self,
-            tokens,
-            spans,
-            src_lang,
-            tgt_lang,
-            open_=self.config.open_marker,
-            close=self.config.close_marker,
-        )
-
 
 def translate_marked(
     translator: Translator,
@@ -138,15 +122,13 @@ def translate_marked(
     src_lang: str,
     tgt_lang: str,
     *,
-    open_: str = "[",
-    close: str = "]",
     progress: Callable[[int], object] | None = None,
 ) -> list[MarkedTranslation]:
     """Mark-then-translate with any translator (an EasyProject model keeps the markers best).
 
     Each distinct entity string is translated once, alone, for the matching step.
     """
-    marked = [mark_entities(t, s, open_, close) for t, s in zip(tokens, spans, strict=True)]
+    marked = [mark_entities(t, s) for t, s in zip(tokens, spans, strict=True)]
     entities = [
         [" ".join(t[sp.start : sp.end]) for sp in sorted(s)]
         for t, s in zip(tokens, spans, strict=True)

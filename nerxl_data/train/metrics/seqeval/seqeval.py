@@ -10,6 +10,11 @@ Same inputs and output keys as the Hub's ``seqeval`` metric, so ``run_ner.py``-s
 
 Output: one dict per entity type (``precision``, ``recall``, ``f1``, ``number``) and
 ``overall_precision``, ``overall_recall``, ``overall_f1``, ``overall_accuracy``.
+
+One difference from the Hub metric, on purpose: the default is strict IOB2 (``scheme="IOB2",
+mode="strict"``), the project's one F1 convention (:func:`nerxl_data.evaluation.evaluate_tags`),
+so ``run_ner.py`` with this metric and ``nerxl train`` report the same F1 for one model. Pass
+``scheme=None, mode=None`` for the Hub metric's lenient (conlleval-style) default.
 """
 
 import importlib
@@ -37,9 +42,9 @@ Args:
     predictions: list of predicted tag sequences (strings, e.g. "B-PER").
     references: list of gold tag sequences.
     suffix: True if the type comes before the prefix ("PER-B").
-    scheme: None (conlleval-compatible default mode) or a seqeval.scheme name: IOB1, IOB2, IOE1,
-        IOE2, IOBES, BILOU (then strict mode applies when mode="strict").
-    mode: None or "strict".
+    scheme: a seqeval.scheme name: IOB2 (default), IOB1, IOE1, IOE2, IOBES, BILOU; or None
+        (conlleval-compatible lenient reading, the Hub metric's default).
+    mode: "strict" (default: a stray I- starts no entity) or None.
     sample_weight: per-sentence weights.
     zero_division: value when a division by zero happens ("warn", 0 or 1).
 Returns:
@@ -69,8 +74,8 @@ class Seqeval(evaluate.Metric):
         predictions,
         references,
         suffix: bool = False,
-        scheme=None,
-        mode=None,
+        scheme="IOB2",
+        mode="strict",
         sample_weight=None,
         zero_division="warn",
     ):

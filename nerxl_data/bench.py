@@ -14,17 +14,18 @@ config and the sentences' content) under ``$NERXL_CACHE/steps`` (default
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
-from ..evaluation import evaluate_tags
-from ..options import parse_value
-from ..schema import tags_to_spans
-from .links import COMBINE_MODES
-from .report import ProjectionReport
+from .errors import ConfigError
+from .evaluation import evaluate_tags
+from .options import parse_pairs
+from .paths import cache_root
+from .project import recommended
+from .project.links import COMBINE_MODES
+from .project.report import ProjectionReport
+from .schema import tags_to_spans
 
 log = logging.getLogger(__name__)
 
@@ -35,13 +36,11 @@ LANGS: tuple[str, ...] = ("de", "es", "it")
 class BenchSetup:
     """One benchmark configuration: which links, which method, which options."""
 
-    aligner: str = "simalign-itermax"
-    model: str = "e5-small"
-    layer: int = 8
-    method: str = "candidates-ngram"
-    options: dict[str, Any] = field(
-        default_factory=lambda: {"matching": "greedy", "scorers": ("links", "surface"), "weights": (1.0, 0.5)}
-    )
+    aligner: str = recommended.ALIGNER
+    model: str = recommended.MODEL
+    layer: int = recommended.LAYER
+    method: str = recommended.PROJECTION
+    options: dict[str, Any] = field(default_factory=lambda: dict(recommended.OPTIONS))
     combine: str = "union"
 
     def label(self) -> str:
@@ -50,31 +49,25 @@ class BenchSetup:
 
 
 RECOMMENDED = BenchSetup()
-"""The best configuration measured (see benchmarks/results/europarl.md)."""
+"""The best configuration measured (:mod:`nerxl_data.project.recommended`)."""
 
 
 def steps_cache_dir() -> Path:
-    """The benchmark's step cache (links and projections), under ``$NERXL_CACHE``."""
-    return Path(os.environ.get("NERXL_CACHE", Path.home() / ".cache" / "nerxl")) / "steps"
+    """The benchmark's step cache (links and projections), under :func:`nerxl_data.paths.cache_root`."""
+    return cache_root() / "steps"
 
 
 def parse_aligner(spec: str) -> tuple[str, dict[str, Any]]:
     """``"eflomal@symmetrize=intersection"`` -> ``("eflomal", {"symmetrize": "intersection"})``."""
     name, _, opts = spec.partition("@")
-    options: dict[str, Any] = {}
-    for item in filter(None, opts.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"aligner option {item!r} in {spec!r} is not KEY=VALUE")
-        options[key] = parse_value(value)
-    return name, options
+    return name, parse_pairs(filter(None, opts.split(",")), flag=f"aligner {name}:")
 
 
 def pipeline_config(setup: BenchSetup, lang: str):
     """The pipeline config of ``setup`` for en -> ``lang`` (parallel text: no translator), and
     the step list (one ``AlignStep`` per aligner, then ``ProjectStep``)."""
-    from ..align import ALIGNERS
-    from ..pipeline import AlignConfig, AlignStep, PipelineConfig, ProjectConfig, ProjectStep
+    from .align import ALIGNERS
+    from .pipeline import AlignConfig, AlignStep, PipelineConfig, ProjectConfig, ProjectStep
 
     aligners = setup.aligner.split("+")
     if len(aligners) > 2:
@@ -98,7 +91,7 @@ def pipeline_config(setup: BenchSetup, lang: str):
 
 
 def load_europarl(lang: str, data_dir: str | Path | None = None) -> list[dict]:
-    from ..corpora.registry import load_corpus
+    from .corpora.registry import load_corpus
 
     return list(load_corpus(f"europarl-ner:{lang}", data_dir=data_dir))
 
@@ -114,8 +107,8 @@ def bench_europarl(
     """
     from datasets import Dataset
 
-    from ..pipeline import run_steps, source_rows
-    from .base import Dropped, Projection, ScoredSpan
+    from .pipeline import run_steps, source_rows
+    from .project.base import Dropped, Projection, ScoredSpan
 
     steps_by_lang = {lang: pipeline_config(setup, lang)[1] for lang in langs}  # every name checked first
     en = load_europarl("en", data_dir)
