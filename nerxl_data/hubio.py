@@ -51,6 +51,10 @@ def apply_hub_timeout() -> float:
     for name in ("HF_HUB_ETAG_TIMEOUT", "HF_HUB_DOWNLOAD_TIMEOUT"):
         if not os.environ.get(name):
             setattr(constants, name, seconds)
+    from huggingface_hub import file_download
+
+    if hasattr(file_download, "_ETAG_RETRY_TIMEOUT"):  # its second try of a file not cached: 60 s,
+        file_download._ETAG_RETRY_TIMEOUT = seconds  # six times over (a model load by name took hours)
 
     def factory():
         client = _http.default_client_factory()
@@ -63,12 +67,34 @@ def apply_hub_timeout() -> float:
                 request.extensions["timeout"] = dict(default)
 
         hooks = client.event_hooks
-        client.event_hooks = {**hooks, "request": [*hooks["request"], fill]}
+        client.event_hooks = {**hooks, "request": [*hooks["request"], fill],
+                              "response": [*hooks.get("response", []), refuse_html]}
         return client
 
     huggingface_hub.set_client_factory(factory)
     _applied = seconds
     return seconds
+
+
+def refuse_html(response) -> None:
+    """A response hook: an HTML page answering a Hub request (a proxy's or a captive portal's
+    login page, say, sent with status 200) is one error naming the URL, not the JSON parser's
+    "invalid JSON at line 1" (which reads like a local file problem) or an HTML page saved as a
+    downloaded file. A file that is HTML itself (``*.html``) is let through.
+
+    Raises:
+        HubUnreachableError: naming the URL (credentials redacted when printed).
+    """
+    kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind not in ("text/html", "application/xhtml+xml") or not 200 <= response.status_code < 300:
+        return  # an error status is reported by huggingface_hub, with the server's message
+    url = response.request.url
+    if url.path.lower().endswith((".html", ".htm")):
+        return
+    raise HubUnreachableError(
+        f"the server returned an HTML page (HTTP {response.status_code}, {kind}) where the Hub answers "
+        "with data: a proxy or login page? Check HF_ENDPOINT and the proxy settings (HTTPS_PROXY), or "
+        "pass a local path", source=str(url))
 
 
 def _truthy(name: str) -> bool:

@@ -595,3 +595,326 @@ def test_the_step_cache_keys_a_local_aligner_model_by_its_files(tmp_path, tiny_b
     shutil.copy(other / "model.safetensors", model / "model.safetensors")
     after = AlignStep(AlignConfig(aligner="simalign-itermax", model=str(model))).fingerprint()
     assert before == same and after != before
+
+
+# --- 7. issue 23, the remaining cases -----------------------------------------------------
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and ".cache" not in p.parts and p.name != ".nerxl.lock"}
+
+
+def _full_disk_for(monkeypatch, name: str) -> None:
+    """Writing any file whose name holds ``name`` fails as on a full disk (ENOSPC)."""
+    import builtins
+    import errno
+    import io
+
+    real = io.open
+
+    def open_(file, mode="r", *args, **kwargs):
+        if name in str(file) and any(c in mode for c in "wax"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(file, mode, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", open_)
+    monkeypatch.setattr(io, "open", open_)  # Path.write_text's
+
+
+def test_a_full_disk_at_the_card_leaves_the_build_folder_as_it_was(tmp_path, monkeypatch):
+    """Config and card are one unit: the card failing (ENOSPC) after the parquet leaves no
+    config on disk that the card does not list, and the old config of that name whole."""
+    out = tmp_path / "out"
+    r = _run(*_generic(out))
+    assert r.exit_code == 0, r.output
+    before = _snapshot(out)
+    with monkeypatch.context() as m:
+        _full_disk_for(m, "README.md")
+        for extra in (("--config-name", "de.other"), ("--limit", "20")):  # a new config; a rebuild of one
+            _one_error(_run(*_generic(out), *extra), "No space left on device", str(out))
+            assert _snapshot(out) == before
+            assert sorted(p.name for p in out.iterdir() if p.name not in (".cache", ".nerxl.lock")) == [
+                "README.md", "de.hull-e5small"]
+    r = _run(*_generic(out), "--config-name", "de.other")  # disk free again: both listed
+    assert r.exit_code == 0, r.output
+    readme = (out / "README.md").read_text()
+    assert "config_name: de.other" in readme and "config_name: de.hull-e5small" in readme
+
+
+def test_a_full_disk_at_the_card_of_publish_to_leaves_the_folder_as_it_was(tmp_path, monkeypatch):
+    from test_hardening_paths import _write_build
+
+    build = tmp_path / "build"
+    _write_build(build, "de.x")
+    _write_build(build, "es.x")
+    to = tmp_path / "site"
+    assert _run("publish", build, "--to", to, "--config", "de.x").exit_code == 0
+    before = _snapshot(to)
+    with monkeypatch.context() as m:
+        _full_disk_for(m, "README.md")
+        _one_error(_run("publish", build, "--to", to), "No space left on device")
+    assert _snapshot(to) == before
+    assert not (to / "es.x").exists()
+
+
+def test_the_conll_generic_train_f1_is_scored_over_the_train_split_only(tmp_path):
+    """The card's "train F1" was scored over train plus the held-out validation rows."""
+    import json
+
+    from datasets import load_dataset
+
+    from nerxl_data.corpora import read_conll
+    from nerxl_data.evaluation import evaluate_tags
+
+    out = tmp_path / "out"
+    r = _run(*_generic(out))
+    assert r.exit_code == 0, r.output
+    name = "de.hull-e5small"
+    score = json.loads((out / name / "nerxl_build.json").read_text())["score"]
+    dd = load_dataset(str(out), name)
+    gold = {str(i): rec["ner_tags"] for i, rec in enumerate(read_conll(DE))}
+    names = dd["train"].features["ner_tags"].feature.names
+    for split in ("train", "validation"):
+        rows = dd[split]
+        f1 = evaluate_tags([gold[i] for i in rows["id"]], [[names[t] for t in ts] for ts in rows["ner_tags"]])
+        assert score[f"{split} F1"] == f1["micro"]["f1"] / 100, (split, score)
+    card = (out / "README.md").read_text()
+    assert f"train F1 {100 * score['train F1']:.1f}, validation F1 {100 * score['validation F1']:.1f}" in card
+
+
+@pytest.fixture
+def html_hub():
+    """A server that answers every request with a 200 HTML login page (a proxy's, say)."""
+    import http.server
+    import threading
+
+    class Login(http.server.BaseHTTPRequestHandler):
+        def _page(self):
+            body = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Proxy login</body></html>\n"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_POST = do_HEAD = do_PUT = _page
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Login)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield server.server_address[1]
+    server.shutdown()
+    server.server_close()
+
+
+def test_an_html_page_from_the_hub_is_named_as_such_with_the_url_redacted(html_hub, monkeypatch):
+    from huggingface_hub import constants
+
+    from nerxl_data.hubio import apply_hub_timeout
+
+    endpoint = f"http://proxyuser:s3cret-pw@127.0.0.1:{html_hub}"
+    monkeypatch.setattr(constants, "ENDPOINT", endpoint)
+    monkeypatch.setenv("HF_ENDPOINT", endpoint)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    apply_hub_timeout()
+    r = _run("list", "org/news")
+    _one_error(r, "returned an HTML page", f"127.0.0.1:{html_hub}/api/datasets/org/news", "proxy or login page")
+    assert "invalid JSON" not in r.output and "s3cret-pw" not in r.output and "proxyuser" not in r.output
+
+
+def test_an_html_answer_wrapped_by_a_library_is_still_one_line():
+    import json
+
+    from nerxl_data.errors import HubUnreachableError, describe
+
+    try:
+        json.loads("<!DOCTYPE html>\n<html><body>Sign in</body></html>")
+    except json.JSONDecodeError as exc:
+        assert "HTML page where JSON was expected" in describe(exc)
+    try:
+        try:
+            raise HubUnreachableError("the server returned an HTML page", source="http://h/x")
+        except HubUnreachableError as inner:
+            raise OSError("We couldn't connect to 'http://h' to load the files") from inner
+    except OSError as exc:
+        assert describe(exc) == "http://h/x: the server returned an HTML page"
+
+
+def test_a_model_by_hub_name_on_a_hub_that_never_answers_fails_within_the_timeout(silent_server, short_hub_timeout,
+                                                                                      monkeypatch, tmp_path):
+    """huggingface_hub retries a file that is not cached with 60 s timeouts, six times (train
+    waited for hours); its backoff sleeps are skipped here to keep the test short."""
+    import threading
+    import time
+
+    from huggingface_hub import constants, file_download
+    from huggingface_hub.utils import _http
+
+    monkeypatch.setattr(constants, "ENDPOINT", silent_server)
+    monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE", silent_server + "/{repo_id}/resolve/{revision}/{filename}")
+    monkeypatch.setenv("HF_ENDPOINT", silent_server)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    from nerxl_data import hubio
+
+    monkeypatch.setattr(file_download, "_ETAG_RETRY_TIMEOUT", 60)  # huggingface_hub's own value
+    monkeypatch.setattr(hubio, "_applied", None)  # as in a fresh process
+    monkeypatch.setattr(_http.time, "sleep", lambda s: None)
+    result = {}
+
+    def train():
+        result["r"] = _run("train", "org/no-such-model", "--train-file", EN, "--output-dir", tmp_path / "m")
+
+    start = time.monotonic()
+    t = threading.Thread(target=train, daemon=True)
+    t.start()
+    t.join(timeout=120)
+    assert not t.is_alive(), "still waiting on the Hub after 120 s"
+    _one_error(result["r"], "did not answer within 1 s", "NERXL_HUB_TIMEOUT")
+    assert time.monotonic() - start < 60
+
+
+# --- readers: NFC/NFD, compressed CoNLL, JSON lines and parquet where CoNLL is expected -------
+
+def _nfd(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFD", text)
+
+
+def test_evaluate_takes_nfc_and_nfd_tokens_as_the_same_and_counts_them(tmp_path, caplog):
+    gold = tmp_path / "gold.conll"
+    gold.write_text("Jürgen B-PER\nMüller I-PER\nkam O\n\n")
+    pred = tmp_path / "pred.conll"
+    pred.write_text(_nfd(gold.read_text()))
+    r = _run("evaluate", "--pred", pred, "--gold", gold, "--json")
+    assert r.exit_code == 0, r.output
+    assert "2 token(s) differ from the gold file's only in Unicode normalisation" in caplog.text
+    pred.write_text("J\u200brgen B-PER\nMüller I-PER\nkam O\n\n")  # a look-alike that is another token
+    _one_error(_run("evaluate", "--pred", pred, "--gold", gold), "row 0", "token 1 is 'J\\u200brgen'")
+
+
+def test_the_parallel_backend_matches_nfd_input_to_an_nfc_source_side(tmp_path, caplog):
+    from nerxl_data.translate import get_translator
+
+    src, tgt = tmp_path / "en.txt", tmp_path / "de.txt"
+    src.write_text("Jürgen Müller came .\nThe cat sat .\n")
+    tgt.write_text("Jürgen Müller kam .\nDie Katze saß .\n")
+    with get_translator("parallel", source=str(src), target=str(tgt)) as t:
+        assert t.translate_batch([_nfd("Jürgen Müller came ."), "The cat sat ."], "en", "de") == [
+            "Jürgen Müller kam .", "Die Katze saß ."]
+    assert "1 sentence(s) matched the source side only after Unicode normalisation" in caplog.text
+
+
+def _gz(path: Path, to: Path) -> Path:
+    import gzip
+
+    to.write_bytes(gzip.compress(Path(path).read_bytes()))
+    return to
+
+
+def test_a_compressed_conll_target_is_read_as_conll(tmp_path):
+    from nerxl_data.corpora import read_conll
+
+    tgt = _gz(DE, tmp_path / "de.conll.gz")
+    links = tmp_path / "links.txt"
+    links.write_text("0-0\n" * 40)
+    out = tmp_path / "o.conll"
+    r = _run("project", "--src-conll", EN, "--tgt", tgt, "--links", links, "--method", "hull", "--out", out)
+    assert r.exit_code == 0, r.output
+    assert [x["tokens"] for x in read_conll(out)] == [x["tokens"] for x in read_conll(DE)]
+
+
+def test_the_parallel_backend_reads_compressed_sides_and_names_a_bad_line(tmp_path):
+    from nerxl_data.corpora import read_conll
+    from nerxl_data.errors import InputError
+    from nerxl_data.translate import get_translator
+
+    src, tgt = _gz(EN, tmp_path / "en.conll.gz"), _gz(DE, tmp_path / "de.conll.gz")
+    first = [" ".join(next(read_conll(p))["tokens"]) for p in (EN, DE)]
+    with get_translator("parallel", source=str(src), target=str(tgt)) as t:
+        assert t.translate_batch([first[0]], "en", "de") == [first[1]]
+    bad, other = tmp_path / "bad.txt", tmp_path / "other.txt"
+    bad.write_bytes(b"a b\nc \xff d\n")
+    other.write_text("A B\nC D\n")
+    with pytest.raises(InputError, match=r"bad.txt, line 2: byte 0xff at column 3"):
+        get_translator("parallel", source=str(bad), target=str(other))
+
+
+def _as_jsonl_and_parquet(tmp_path: Path, suffix: str) -> list[Path]:
+    from nerxl_data.corpora import read_conll, write_jsonl, write_parquet
+
+    records = list(read_conll(DE))
+    jsonl, parquet = tmp_path / f"jsonl{suffix}", tmp_path / f"parquet{suffix}"
+    write_jsonl(records, jsonl)
+    write_parquet(records, parquet)
+    return [jsonl, parquet]
+
+
+@pytest.mark.parametrize("suffix", [".conll", ".jsonl", ".parquet"])
+def test_json_lines_or_parquet_where_conll_is_expected_is_one_error(tmp_path, suffix):
+    import re
+
+    from nerxl_data.corpora import read_conll
+    from nerxl_data.errors import InputError
+
+    jsonl, parquet = _as_jsonl_and_parquet(tmp_path, suffix)
+    for path, kind in ((jsonl, "a JSON lines file (line 1 is a JSON object)"), (parquet, "a parquet file")):
+        with pytest.raises(InputError, match=rf"{re.escape(path.name)}: is {re.escape(kind)}.*not CoNLL columns") as info:
+            next(read_conll(path))
+        assert "line 2" not in str(info.value)
+        _one_error(_run("project", "--src-conll", path, "--tgt", DE, "--out", tmp_path / "o.conll"),
+                   path.name, kind, "not CoNLL columns")
+        _one_error(_run("evaluate", "--pred", path, "--gold", DE), path.name, kind)
+    assert not (tmp_path / "o.conll").exists()
+
+
+def test_json_lines_or_parquet_as_a_text_target_is_refused_not_projected(tmp_path):
+    links = tmp_path / "links.txt"
+    links.write_text("0-0\n" * 40)
+    for path in _as_jsonl_and_parquet(tmp_path, ""):
+        out = tmp_path / "o.conll"
+        _one_error(_run("project", "--src-conll", EN, "--tgt", path, "--links", links, "--method", "hull",
+                        "--out", out), path.name, "not text (one sentence a line)")
+        assert not out.exists()
+
+
+def test_read_path_still_reads_json_lines_and_parquet_by_name_and_conll_starting_with_a_brace(tmp_path):
+    from nerxl_data.corpora import read_conll, read_path
+
+    want = [r["tokens"] for r in read_conll(DE)]
+    for path in _as_jsonl_and_parquet(tmp_path, ""):
+        renamed = path.rename(path.with_name(path.name + (".jsonl" if "jsonl" in path.name else ".parquet")))
+        assert [r["tokens"] for r in read_path(renamed)] == want
+    gz = _gz(DE, tmp_path / "de.conll.gz")
+    assert [r["tokens"] for r in read_path(gz)] == want
+    brace = tmp_path / "brace.conll"
+    brace.write_text("{ O\nAde B-PER\n}\tO\n\n")
+    assert next(read_conll(brace))["tokens"] == ["{", "Ade", "}"]
+
+
+def test_a_full_disk_at_the_report_leaves_no_projection_behind(tmp_path, monkeypatch):
+    links = tmp_path / "links.txt"
+    links.write_text("0-0\n" * 40)
+    out, report = tmp_path / "o.conll", tmp_path / "r.json"
+    _full_disk_for(monkeypatch, "r.json")
+    _one_error(_run("project", "--src-conll", EN, "--tgt", DE, "--links", links, "--method", "hull",
+                    "--out", out, "--report-json", report), "No space left on device", "r.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["links.txt"]
+
+
+def test_a_full_disk_while_writing_a_config_names_the_folder(tmp_path, monkeypatch):
+    import errno
+
+    from datasets import Dataset
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Dataset, "to_parquet", full)
+    out = tmp_path / "out"
+    _one_error(_run(*_generic(out)), f"{out / 'de.hull-e5small'}: No space left on device", "free some disk space")
+    assert not (out / "de.hull-e5small").exists() and not (out / "README.md").exists()

@@ -283,7 +283,7 @@ class Builder:
         from datasets import Dataset, DatasetDict
 
         from nerxl_data.hub.features import COLUMNS, ner_features
-        from nerxl_data.hub.publish import write_card, write_config
+        from nerxl_data.hub.publish import write_config_and_card
 
         self.check(opts)  # names become paths: checked before resolve() looks for files
         self.check_options(opts)
@@ -367,8 +367,7 @@ class Builder:
             from nerxl_data.paths import folder_lock
 
             with folder_lock(out):  # config and card as one unit: concurrent builds lose no config
-                write_config(out, info, dd)
-                write_card(out)
+                write_config_and_card(out, info, dd)
         return dd, info
 
 

@@ -43,8 +43,11 @@ def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _is_text(path: Path, fmt: str) -> bool:
-    """Whether the target is read as tokenised text (one sentence a line) rather than CoNLL."""
-    return fmt == "text" or (fmt == "auto" and path.suffix not in (".conll", ".tsv", ".iob", ".bio"))
+    """Whether the target is read as tokenised text (one sentence a line) rather than CoNLL (by
+    its name, under a compression suffix: ``de.conll.gz`` is CoNLL)."""
+    from ..corpora._io import format_suffix
+
+    return fmt == "text" or (fmt == "auto" and format_suffix(path) not in (".conll", ".tsv", ".iob", ".bio"))
 
 
 def _read_target(path: Path, fmt: str) -> list[list[str]]:
@@ -95,7 +98,7 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
     """Project the entities of SRC onto TGT through word links; print the projection report."""
     from ..align.pharaoh import parse_links, read_link_lines
     from ..corpora.conll import read_conll, write_conll
-    from ..paths import check_distinct, check_output, write_text_atomic
+    from ..paths import atomic_path, check_distinct, check_output
     from ..project import LinkCombination, ProjectionReport, get_method, project_batch
 
     m = get_method(method)
@@ -138,10 +141,13 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
                          combination=LinkCombination(combine), report=report.update)
     records = [{"id": str(i), "tokens": words, "ner_tags": tags}
                for i, (words, tags) in enumerate(zip(done["tokens"], done["ner_tags"], strict=True))]
-    write_conll(records, out)
+    if report_json is None:
+        write_conll(records, out)
+    else:  # both or neither: the report is written first and renamed in after the output
+        with atomic_path(report_json) as tmp:
+            tmp.write_text(json.dumps(report.to_dict(), indent=1) + "\n", encoding="utf-8")
+            write_conll(records, out)
     click.echo(report.format())
-    if report_json:
-        write_text_atomic(report_json, json.dumps(report.to_dict(), indent=1) + "\n")
 
 
 @click.command("evaluate")
@@ -151,7 +157,11 @@ def project_cmd(src_conll, tgt, tgt_format, links, back_links, combine, method, 
 def evaluate_cmd(pred, gold, as_json):
     """Exact span+type precision, recall and F1 (micro and per type) of PRED against GOLD (CoNLL).
 
-    The two files must hold the same sentences: same count, same tokens in each."""
+    The two files must hold the same sentences: same count, same tokens in each (tokens that
+    differ only in Unicode normalisation, NFC and NFD, are the same token; they are counted)."""
+    import logging
+
+    from ..corpora._io import nfc
     from ..corpora.conll import read_conll
     from ..evaluation import evaluate_tags, format_scores
 
@@ -159,18 +169,26 @@ def evaluate_cmd(pred, gold, as_json):
     p = list(read_conll(pred, policy="repair"))
     if len(g) != len(p):
         raise InputError(f"{len(p)} sentences, but the gold file has {len(g)}", source=str(pred))
+    normalised = 0
     for i, (a, b) in enumerate(zip(g, p, strict=True)):
         if len(a["tokens"]) != len(b["tokens"]):
             raise InputError(
                 f"{len(b['tokens'])} tokens, but the gold sentence has {len(a['tokens'])}", source=str(pred), row=i
             )
-        diff = next((k for k, (x, y) in enumerate(zip(a["tokens"], b["tokens"], strict=True)) if x != y), None)
-        if diff is not None:
+        for k, (x, y) in enumerate(zip(a["tokens"], b["tokens"], strict=True)):
+            if x == y:
+                continue
+            if nfc(x) == nfc(y):
+                normalised += 1
+                continue
             raise InputError(
-                f"token {diff + 1} is {excerpt(b['tokens'][diff], 40)} but the gold sentence has "
-                f"{excerpt(a['tokens'][diff], 40)}: the files do not hold the same sentences",
-                source=str(pred), row=i,
+                f"token {k + 1} is {excerpt(y, 40)} but the gold sentence has {excerpt(x, 40)}: the files "
+                "do not hold the same sentences", source=str(pred), row=i,
             )
+    if normalised:
+        logging.getLogger(__name__).warning(
+            "%s: %d token(s) differ from the gold file's only in Unicode normalisation (NFC and NFD forms of "
+            "the same text): compared as the same tokens", pred, normalised)
     scores = evaluate_tags([x["ner_tags"] for x in g], [x["ner_tags"] for x in p])
     click.echo(json.dumps(scores, indent=1) if as_json else format_scores(scores))
 

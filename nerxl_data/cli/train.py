@@ -53,6 +53,9 @@ def train_cmd(model, datasets_, dataset_config, train_file, validation_file, tes
     --lr 5e-4 --num-layers 4 --max-length 64 --empty-ratio 0 --min-steps 60 --epochs 12."""
     from ..corpora._io import check_file  # a missing local file is "no such file", not a Hub error
     [check_file(f) for f in (train_file, validation_file, test_file) if f]
+    from ..hubio import apply_hub_timeout
+
+    apply_hub_timeout()  # a model or dataset by Hub name: timeouts, an HTML answer refused
     from transformers import TrainingArguments
 
     from ..train.recipe import FitRecipe
@@ -98,10 +101,12 @@ def train_cmd(model, datasets_, dataset_config, train_file, validation_file, tes
 @click.option("--json", "as_json", is_flag=True, help="Print the full seqeval result as JSON.")
 def evaluate_cmd(model, dataset, dataset_config, split, max_sentences, max_length, as_json) -> None:
     """Score a token classification MODEL on a dataset split (entity-level seqeval F1)."""
+    from ..hubio import apply_hub_timeout
     from ..train.data import cap, load_source
     from ..train.models import resolve_model
     from ..train.trainer import evaluate_model
 
+    apply_hub_timeout()  # a model or dataset by Hub name: timeouts, an HTML answer refused
     ds = load_source(dataset, dataset_config_name=dataset_config)
     if split not in ds:
         raise ConfigError(f"{dataset} has no split {split!r} (splits: {', '.join(ds)})")
@@ -180,7 +185,9 @@ def scaling_cmd(ctx, targets, sources, seeds, orders, order_seed, model, out, me
                 threads, plan_only) -> None:
     """Target F1 vs number of sources k, per method, over targets, seeds and source orders."""
     from ..experiments.scaling import Experiment, ExperimentConfig, pick_caps
+    from ..hubio import apply_hub_timeout
 
+    apply_hub_timeout()  # models and corpora by Hub name: timeouts, an HTML answer refused
     if threads:
         import torch
 

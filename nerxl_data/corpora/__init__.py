@@ -17,14 +17,15 @@ from .tabular import read_jsonl, read_parquet, write_jsonl, write_parquet
 
 
 def read_path(path, **kwargs):
-    """Pick a reader by file suffix: ``.parquet``, ``.jsonl``/``.json``, else CoNLL columns."""
-    name = str(path).lower()
-    for ext in (".gz", ".bz2", ".xz"):  # compressed files are read transparently
-        name = name.removesuffix(ext)
-    suffix = name.rsplit(".", 1)[-1]
-    if suffix == "parquet":
+    """Pick a reader by file suffix: ``.parquet``, ``.jsonl``/``.json``, else CoNLL columns
+    (under a compression suffix: ``x.jsonl.gz`` is JSON lines; a parquet or JSON lines file
+    under another name is refused by the CoNLL reader, not parsed as columns)."""
+    from ._io import format_suffix
+
+    suffix = format_suffix(path)
+    if suffix == ".parquet":
         return read_parquet(path, **kwargs)
-    if suffix in ("jsonl", "json"):
+    if suffix in (".jsonl", ".json"):
         return read_jsonl(path, **kwargs)
     return read_conll(path, **kwargs)
 

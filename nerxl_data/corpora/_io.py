@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import json
 import logging
 import lzma
 import os
 import stat
+import unicodedata
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -145,6 +147,48 @@ def open_binary(path: str | Path) -> BinaryIO:
     return stream
 
 
+COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+
+
+def format_suffix(path: str | Path) -> str:
+    """The lower-case suffix that names a file's format, under a compression suffix (such files
+    are decompressed wherever they are read).
+
+    >>> format_suffix("de.conll.gz"), format_suffix("x/De.CONLL"), format_suffix("a.txt.xz"), format_suffix("gz")
+    ('.conll', '.conll', '.txt', '')
+    """
+    name = Path(path).name.lower()
+    for ext in COMPRESSED_SUFFIXES:
+        if name.endswith(ext) and len(name) > len(ext):
+            name = name[: -len(ext)]
+            break
+    return Path(name).suffix
+
+
+FORMATS = {"parquet": "parquet", "jsonl": "JSON lines"}
+"""Formats a line reader recognises from a file's first line, to refuse them where another
+format is expected (they would be parsed as columns or text)."""
+
+
+def other_format(raw: bytes) -> str | None:
+    """``"parquet"`` or ``"jsonl"`` when ``raw``, a file's first non-blank line, shows the file
+    is one (parquet's magic bytes ``PAR1`` with binary data; a JSON object), else ``None``.
+
+    >>> other_format(b'{"tokens": ["a"], "ner_tags": ["O"]}'), other_format(b"{ O"), other_format(b"PAR1 O")
+    ('jsonl', None, None)
+    """
+    if raw.startswith(b"PAR1") and b"\x00" in raw:
+        return "parquet"
+    text = raw.strip()
+    if text.startswith(b"{") and text.endswith(b"}"):
+        try:
+            if isinstance(json.loads(text), dict):
+                return "jsonl"
+        except ValueError:
+            pass
+    return None
+
+
 MAX_LINE_BYTES = 64 << 20
 """The longest line a reader accepts (bytes): a file without line breaks is not read whole."""
 
@@ -182,6 +226,17 @@ def iter_raw_lines(path: str | Path, chunk_size: int = 1 << 20) -> Iterator[byte
         yield pending
 
 
+def nfc(text: str) -> str:
+    """``text`` in Unicode NFC: the same word typed on two systems can differ in code points
+    (``ü`` as one, or ``u`` and a combining diaeresis, NFD) and look the same. Used where text of
+    two files is matched (never to change the data written).
+
+    >>> nfc("Mu\u0308ller") == "M\u00fcller"
+    True
+    """
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
 def bad_token(token: object) -> str | None:
     """Why ``token`` cannot be a token (empty, whitespace or a NUL byte inside), or ``None``.
 
@@ -198,19 +253,30 @@ def bad_token(token: object) -> str | None:
 
 
 def read_lines(
-    path: Path, report: ReadReport, fallback: str | None = "latin-1"
+    path: Path, report: ReadReport, fallback: str | None = "latin-1", *, expect: str | None = None,
 ) -> Iterator[tuple[int, str]]:
     """Yield ``(line_number, text)`` (1-based, newline stripped), decoding UTF-8 line by line.
 
     A line that is not valid UTF-8 is decoded with ``fallback`` and counted in ``report``; with
-    ``fallback=None`` it raises.
+    ``fallback=None`` it raises. ``expect`` names the format the caller reads (``"CoNLL
+    columns"``): a parquet or JSON lines file (:func:`other_format`) is then refused rather than
+    parsed as that format.
 
     Raises:
-        InputError: undecodable bytes and no fallback, naming the line and byte.
+        InputError: undecodable bytes and no fallback, naming the line and byte; a file of
+            another format than ``expect``, naming it.
     """
+    sniff = expect is not None
     for lineno, raw in enumerate(iter_raw_lines(path), 1):
         if raw.startswith(b"\xef\xbb\xbf"):  # also mid-file: files concatenated with cat
             raw = raw[3:]
+        if sniff and raw.strip():
+            sniff = False
+            kind = other_format(raw)
+            if kind is not None and FORMATS[kind] != expect:
+                shown = f"line {lineno} is a JSON object" if kind == "jsonl" else "it starts with parquet's magic bytes"
+                raise InputError(f"is a {FORMATS[kind]} file ({shown}), not {expect} (commands that read any "
+                                 f"format, such as nerxl stats, take it named *.{kind})", source=str(path))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -227,15 +293,15 @@ def read_lines(
         yield lineno, text
 
 
-def read_text(path: str | Path) -> list[str]:
+def read_text(path: str | Path, expect: str | None = "text (one sentence a line)") -> list[str]:
     """All lines of a UTF-8 text file (any line ending, gzip/bz2/xz transparently).
 
     Raises:
-        InputError: a missing or unreadable file, a directory, or bytes that are not UTF-8
-            (naming the line and column).
+        InputError: a missing or unreadable file, a directory, bytes that are not UTF-8
+            (naming the line and column), or a parquet or JSON lines file (see :func:`read_lines`).
     """
     path = check_file(path)
-    return [text for _, text in read_lines(path, ReadReport(), fallback=None)]
+    return [text for _, text in read_lines(path, ReadReport(), fallback=None, expect=expect)]
 
 
 def count_lines(path: Path) -> int:

@@ -75,7 +75,7 @@ def read_conll(
         report.sentences += 1
         return example
 
-    for lineno, line in read_lines(path, report, encoding_fallback):
+    for lineno, line in read_lines(path, report, encoding_fallback, expect="CoNLL columns"):
         if not line.strip():
             if tokens:
                 yield finish()

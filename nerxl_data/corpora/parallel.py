@@ -11,6 +11,8 @@ from typing import TypedDict
 from ..errors import InputError
 from ._io import ReadReport, check_seekable, count_lines, read_lines
 
+TEXT = "text (one sentence a line)"
+
 
 class SentencePair(TypedDict):
     """One parallel sentence pair."""
@@ -50,8 +52,8 @@ def read_parallel_text(
         raise InputError(f"empty file (and {tgt_path} too)", source=str(src_path))
     tgt_report = ReadReport()
     for (lineno, src), (_, tgt) in zip(
-        read_lines(src_path, report, encoding_fallback),
-        read_lines(tgt_path, tgt_report, encoding_fallback),
+        read_lines(src_path, report, encoding_fallback, expect=TEXT),
+        read_lines(tgt_path, tgt_report, encoding_fallback, expect=TEXT),
         strict=True,
     ):
         if not src.strip() or not tgt.strip():

@@ -108,7 +108,7 @@ def read_jsonl(
     report = report if report is not None else ReadReport()
     mark = report.mark()
     n = 0
-    for lineno, line in read_lines(path, report, fallback=None):
+    for lineno, line in read_lines(path, report, fallback=None, expect="JSON lines"):
         if not line.strip():
             continue
         try:

@@ -20,16 +20,26 @@ non-empty folder that is not a dataset folder unless ``force``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
+import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import ConfigError, InputError, NerxlError, excerpt
-from ..paths import atomic_folder, check_name, folder_lock, safe_join, write_text_atomic
+from ..paths import (
+    atomic_folder,
+    check_name,
+    clean_stale,
+    folder_lock,
+    safe_join,
+    temp_name,
+    write_text_atomic,
+)
 from .card import default_config, foreign_configs, readme_default, render_card
 from .features import check_labels, ner_features
 from .metadata import BUILD_FILE, ConfigInfo
@@ -52,19 +62,88 @@ def write_config(folder: str | Path, info: ConfigInfo, splits: Mapping) -> Path:
     """
     check_name(info.name, "config name")
     out = safe_join(folder, info.name)
-    features = ner_features(info.label_names)
+    _check_splits(info, splits)
+    with atomic_folder(out) as tmp:
+        _fill_config(tmp, info, splits)
+    return out
+
+
+def write_config_and_card(folder: str | Path, info: ConfigInfo, splits: Mapping) -> Path:
+    """:func:`write_config` and :func:`write_card` as one unit (see :func:`configs_and_card`):
+    a failure while writing either (a full disk at the card, say) leaves ``folder`` as it was.
+    Hold :func:`~nerxl_data.paths.folder_lock` around it when other processes may write there."""
+    _check_splits(info, splits)
+    with configs_and_card(folder, [info]) as tmps:
+        _fill_config(tmps[info.name], info, splits)
+    return Path(folder) / info.name
+
+
+def _check_splits(info: ConfigInfo, splits: Mapping) -> None:
     for split, ds in splits.items():
         check_name(split, "split name")
         check_token_column(ds["tokens"] if "tokens" in ds.column_names else [], f"{info.name} [{split}]")
+
+
+def _fill_config(tmp: Path, info: ConfigInfo, splits: Mapping) -> None:
+    """Write the splits and ``nerxl_build.json`` of ``info`` into the (temporary) folder ``tmp``;
+    sets ``info.fingerprint``."""
+    features = ner_features(info.label_names)
     digest = hashlib.sha256()
-    with atomic_folder(out) as tmp:
-        for split, ds in splits.items():
-            path = tmp / PARQUET.format(split=split)
-            ds.cast(features).to_parquet(str(path))
-            digest.update(path.read_bytes())
-        info.fingerprint = digest.hexdigest()[:16]
-        info.write(tmp)
-    return out
+    for split, ds in splits.items():
+        path = tmp / PARQUET.format(split=split)
+        ds.cast(features).to_parquet(str(path))
+        digest.update(path.read_bytes())
+    info.fingerprint = digest.hexdigest()[:16]
+    info.write(tmp)
+
+
+@contextlib.contextmanager
+def configs_and_card(folder: str | Path, infos: Sequence[ConfigInfo], repo_id: str | None = None,
+                     default: str | None = None, previous: str | None = None) -> Iterator[dict[str, Path]]:
+    """Write config folders and the card of ``folder`` as one unit.
+
+    Yields ``{config name: empty temporary folder}`` for the caller to fill. Then the card is
+    rendered with ``infos`` (as they are by then) and written to a temporary file; only when
+    both are complete are the config folders swapped in (each by :func:`atomic_folder`) and the
+    card renamed over ``README.md``. A failure before that (a full disk while writing a parquet
+    file or the card) leaves the folder as it was: no config on disk that the card does not
+    list, the old version of a rebuilt config whole. What is left is renames, in that order (a
+    kill between them leaves a config the next card lists, never a card naming a missing one).
+
+    Raises:
+        OSError: naming the file or folder being written.
+    """
+    folder = Path(folder)
+    card = folder / "README.md"
+    if card.is_dir():
+        raise InputError("is a directory, not the dataset card; remove it", source=str(card))
+    clean_stale(card)
+    card_tmp = temp_name(card)
+    where = folder
+    try:
+        with contextlib.ExitStack() as stack:
+            tmps = {}
+            for info in infos:
+                where = safe_join(folder, check_name(info.name, "config name"))
+                tmps[info.name] = stack.enter_context(atomic_folder(where))
+            where = folder / infos[0].name if len(infos) == 1 else folder
+            yield tmps
+            where = card
+            text = _card_text(folder, infos, repo_id, default=default, previous=previous)
+            with open(card_tmp, "w", encoding="utf-8") as f:
+                f.write(text)
+                f.flush()
+                os.fsync(f.fileno())
+            where = folder
+        os.replace(card_tmp, card)
+    except OSError as exc:
+        if exc.errno is None or exc.filename is not None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(where)) from None  # name what was written
+    finally:
+        with contextlib.suppress(OSError):
+            card_tmp.unlink()
+
 
 
 def check_token_column(rows, where: str) -> None:
@@ -180,13 +259,23 @@ def write_card(folder: str | Path, repo_id: str | None = None, pretty_name: str 
     one the README marked so far (else ``previous``, when it is there), unless ``default`` names
     another."""
     folder = Path(folder)
-    infos = list(read_configs(folder).values())
+    path = folder / "README.md"
+    write_text_atomic(path, _card_text(folder, (), repo_id, pretty_name, default, previous))
+    return path
+
+
+def _card_text(folder: Path, new: Iterable[ConfigInfo] = (), repo_id: str | None = None,
+               pretty_name: str | None = None, default: str | None = None, previous: str | None = None) -> str:
+    """The card of ``folder``'s configs, with ``new`` ones (not yet swapped in) added or replacing
+    theirs."""
+    configs = read_configs(folder) if folder.is_dir() else {}
+    configs.update({i.name: i for i in new})
+    infos = list(configs.values())
     path = folder / "README.md"
     extra = foreign_configs(path, (i.name for i in infos))
     # a local folder loads by its path: datasets.load_dataset("build/europarl", CONFIG)
     card = render_card(infos, repo_id or str(folder), pretty_name, extra, readme_default(path) or previous, default)
-    write_text_atomic(path, str(card))
-    return path
+    return str(card)
 
 
 def _select(build: dict[str, ConfigInfo], configs: Iterable[str] | None, where: str) -> list[ConfigInfo]:
@@ -245,14 +334,12 @@ def publish_local(build_dir: str | Path, to: str | Path, configs: Iterable[str] 
         default_config([*existing, *(i.name for i in new)], asked=default)
     files = {info.name: _config_files(build_dir, info.name) for info in new}
     to.mkdir(parents=True, exist_ok=True)
-    with folder_lock(to):  # configs and card as one unit (see nerxl_data.paths.folder_lock)
-        for info in new:
-            if build_dir.resolve() == to.resolve():
-                continue
-            with atomic_folder(safe_join(to, info.name)) as tmp:
-                for p in files[info.name]:
-                    shutil.copy2(p, tmp / p.name)
-        write_card(to, repo_id, default=default, previous=readme_default(build_dir / "README.md"))
+    copied = [] if build_dir.resolve() == to.resolve() else new
+    with folder_lock(to), configs_and_card(to, copied, repo_id, default=default,  # one unit, one writer
+                                           previous=readme_default(build_dir / "README.md")) as tmps:
+        for info in copied:
+            for p in files[info.name]:
+                shutil.copy2(p, tmps[info.name] / p.name)
     return [i.name for i in new]
 
 

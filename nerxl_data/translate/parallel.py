@@ -3,7 +3,9 @@
 Given a parallel corpus (LAFAND-MT line-aligned ``.src``/``.tgt`` files, or two sentence-aligned
 CoNLL files such as Europarl-NER's ``en.conll`` and ``de.conll``), each source sentence
 "translates" to its human target side, so alignment and projection run on real parallel text.
-Sentences are matched by their whitespace-normalised text.
+Sentences are matched by their whitespace- and Unicode-normalised (NFC) text: the same sentence
+typed on two systems may be NFC on one side and NFD on the other; such matches are counted and
+reported.
 """
 
 from __future__ import annotations
@@ -23,7 +25,15 @@ FORMATS = ("lines", "conll")
 
 
 def _norm(text: str) -> str:
-    return " ".join(text.split())
+    from ..corpora._io import nfc
+
+    return nfc(" ".join(text.split()))
+
+
+def _is_nfc(text: str) -> bool:
+    import unicodedata
+
+    return unicodedata.is_normalized("NFC", text)
 
 
 @dataclass
@@ -33,7 +43,7 @@ class ParallelConfig:
     Args:
         source, target: the two sides (line i of one is line/sentence i of the other).
         format: ``lines`` (one sentence a line) or ``conll`` (tokens joined by spaces);
-            ``None`` takes ``conll`` for ``.conll``/``.tsv`` files.
+            ``None`` takes ``conll`` for ``.conll``/``.tsv`` files (compressed or not).
         src_lang, tgt_lang: when given, a request for another pair is an error.
         model: unused (accepted so that ``get_translator("parallel", model)`` reads like the
             others); when given it must be ``None``.
@@ -57,10 +67,9 @@ def _read_side(path: str, fmt: str) -> list[str]:
         from ..corpora.conll import read_conll
 
         return [" ".join(ex["tokens"]) for ex in read_conll(path, policy="repair")]
-    from ..corpora._io import check_file
+    from ..corpora._io import read_text
 
-    with open(check_file(path), encoding="utf-8") as f:  # a BOM (first line or mid-file) is no text
-        return [line.rstrip("\n").removeprefix("\ufeff") for line in f]
+    return read_text(path)  # compressed or not; a BOM is no text; a bad byte names its line
 
 
 class ParallelTranslator(Translator):
@@ -79,16 +88,18 @@ class ParallelTranslator(Translator):
     def __init__(self, config: ParallelConfig, *, cache: str | Path | None = None) -> None:
         super().__init__(batch_size=config.batch_size, cache=cache, sort_by_length=False)
         self.config = config
-        fmt = config.format or (
-            "conll" if Path(config.source).suffix in (".conll", ".tsv") else "lines"
-        )
+        from ..corpora._io import format_suffix
+
+        fmt = config.format or ("conll" if format_suffix(config.source) in (".conll", ".tsv") else "lines")
         src, tgt = _read_side(config.source, fmt), _read_side(config.target, fmt)
         if len(src) != len(tgt):
             raise InputError(
                 f"{len(src)} sentences but {config.target} has {len(tgt)}", source=config.source
             )
         self.table: dict[str, str] = {}
+        self.source_nfc: dict[str, bool] = {}  # whether the source side's sentence was NFC
         self.conflicts = 0
+        self.normalised = 0  # sentences matched only after NFC (input and source side differ)
         for s, t in zip(src, tgt, strict=True):
             key = _norm(s)
             if not key:
@@ -96,7 +107,8 @@ class ParallelTranslator(Translator):
             if key in self.table and self.table[key] != t.strip():
                 self.conflicts += 1  # same source, another translation: the first one is kept
                 continue
-            self.table.setdefault(key, t.strip())
+            if key not in self.table:
+                self.table[key], self.source_nfc[key] = t.strip(), _is_nfc(s)
         if self.conflicts:
             logger.warning(
                 "%s: %d repeated source sentences with another translation (first kept)",
@@ -119,11 +131,22 @@ class ParallelTranslator(Translator):
     def _translate(self, texts: list[str], src_lang: str, tgt_lang: str) -> list[str]:
         out = []
         for text in texts:
-            found = self.table.get(_norm(text))
+            key = _norm(text)
+            found = self.table.get(key)
             if found is None:
                 raise InputError(
                     f"no human translation for {text[:80]!r}: not in the source side",
                     source=self.config.source,
                 )
+            if _is_nfc(text) != self.source_nfc[key]:
+                self.normalised += 1
             out.append(found)
         return out
+
+    def close(self) -> None:
+        if self.normalised:
+            logger.warning("%s: %d sentence(s) matched the source side only after Unicode normalisation "
+                           "(NFC and NFD forms of the same text); check that the input and this file are "
+                           "the same text", self.config.source, self.normalised)
+            self.normalised = 0
+        super().close()
