@@ -157,15 +157,18 @@ def agreement_configs(args, picked: dict):
                   reference_orders=["given"], methods=args.agree_methods.split(","), max_sentences=args.agree_sentences,
                   max_unlabeled=args.agree_sentences, max_test_sentences=args.agree_test, max_silver=args.silver_pairs,
                   silver_from=args.silver_from, model=args.model, max_length=args.max_length)
-    cached = ExperimentConfig(out=str(Path(args.work) / "agree-cached"), recipe="cached", batch_size=picked["batch_size"],
+    # run folders named by what differs between agreement runs (an older run's folder is kept)
+    n = args.agree_sentences
+    cached = ExperimentConfig(out=str(Path(args.work) / f"agree-cached-{n}"), recipe="cached", batch_size=picked["batch_size"],
                               cached_layer=picked["feature_layer"], train_layers=picked["train_layers"],
                               head_hidden=picked["head_hidden"], head_window=picked["head_window"],
                               learning_rate=picked["learning_rate"], epochs=picked["epochs"],
                               features_dir=args.features_dir, **common)
     # The same network: the encoder's bottom feature_layer + train_layers layers, every weight trained.
-    full = ExperimentConfig(out=str(Path(args.work) / "agree-finetune"), recipe="finetune", batch_size=16,
-                            num_layers=picked["feature_layer"] + picked["train_layers"],
-                            learning_rate=args.finetune_lr, epochs=args.finetune_epochs, min_steps=100, **common)
+    full = ExperimentConfig(out=str(Path(args.work) / f"agree-finetune-{n}-e{args.finetune_epochs:g}-lr{args.finetune_lr:g}"),
+                            recipe="finetune", batch_size=16, num_layers=picked["feature_layer"] + picked["train_layers"],
+                            learning_rate=args.finetune_lr, epochs=args.finetune_epochs, min_steps=args.finetune_min_steps,
+                            **common)
     return cached, full
 
 
@@ -174,7 +177,7 @@ def agreement(args) -> None:
 
     picked = json.loads((RESULTS / "recipe.json").read_text())["picked"]
     for cfg in agreement_configs(args, picked):
-        if args.only and not cfg.out.endswith(args.only):
+        if args.only and args.only not in Path(cfg.out).name:
             continue
         t0 = time.time()
         exp = Experiment(cfg)
@@ -209,7 +212,7 @@ def compare(args, picked: dict) -> list[str]:
              f"the committed run ({args.silver_pairs} LAFAND pairs), the same for both; {args.agree_test} test sentences per "
              f"target (seeded sample); {args.agree_seeds} seed(s); methods {args.agree_methods}. Full fine-tuning: every weight of the same network (the encoder's bottom "
              f"{picked['feature_layer'] + picked['train_layers']} layers, embeddings included, and a linear head) trained "
-             f"(Trainer, lr {args.finetune_lr:g}, {args.finetune_epochs:g} epochs, batch 16, at least 100 steps, "
+             f"(Trainer, lr {args.finetune_lr:g}, {args.finetune_epochs:g} epochs, batch 16, at least {args.finetune_min_steps} steps, "
              f"max_length {args.max_length}, `--recipe finetune`). Cached: the recipe picked above (`--recipe cached`).", "",
              "| target | cell | cached recipe | full fine-tuning |", "|---|---|---|---|"]
     for k, x, y in zip(keys, a, b, strict=True):
@@ -282,9 +285,10 @@ def main(argv=None) -> int:
     ap.add_argument("--max-dev", type=int, default=500)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--agree-targets", default="yor,ibo")
-    ap.add_argument("--agree-sentences", type=int, default=500)
+    ap.add_argument("--agree-sentences", type=int, default=1000)
     ap.add_argument("--agree-seeds", type=int, default=2)
-    ap.add_argument("--agree-methods", default=",".join(AGREE_METHODS))
+    ap.add_argument("--agree-methods", default="direct,in-language",
+                    help=f"Of {','.join(AGREE_METHODS)}; projection's silver training triples the fine-tuning cost.")
     ap.add_argument("--agree-test", type=int, default=500, help="Test sentences per target (seeded sample, the same in both runs).")
     ap.add_argument("--silver-from", default="/tmp/nerxl-scaling/masakhaner/silver",
                     help="The silver configs the committed MasakhaNER run built (benchmarks/scaling.py): both runs train on them.")
@@ -292,8 +296,10 @@ def main(argv=None) -> int:
                     help="Where the agreement's cached run keeps its states (shared with the committed run's).")
     ap.add_argument("--silver-pairs", type=int, default=3000, help="The LAFAND pairs those silver configs were built from.")
     ap.add_argument("--finetune-lr", type=float, default=1e-4)
-    ap.add_argument("--finetune-epochs", type=float, default=3.0)
-    ap.add_argument("--only", default=None, help="agreement: only the run folder ending so (agree-cached / agree-finetune)")
+    ap.add_argument("--finetune-epochs", type=float, default=6.0)
+    ap.add_argument("--finetune-min-steps", type=int, default=300,
+                    help="Steps every fine-tuned model takes at least (a one-source model at 1,000 sentences, 6 epochs: 375).")
+    ap.add_argument("--only", default=None, help="agreement: only the run whose folder name contains this (agree-cached / agree-finetune)")
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--work", default="/tmp/nerxl-recipe-cached")
     args = ap.parse_args(argv)

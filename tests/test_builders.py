@@ -151,6 +151,34 @@ def test_one_label_list_per_output_folder(tmp_path):
     assert not (tmp_path / f"de.{DEFAULT_METHOD}").exists()
 
 
+def test_a_second_build_under_the_same_name_with_other_parameters_is_refused(tmp_path):
+    """``{lang}.{method}`` names neither the translator nor the tagger nor a local aligner model:
+    a build whose parameters differ from the config of that name on disk is refused before any
+    work (it would replace the first), naming what differs and the way out."""
+    from datasets import Dataset
+
+    from nerxl_data.hub.metadata import ConfigInfo, SourceInfo, SplitStats
+    from nerxl_data.hub.publish import write_config
+    from nerxl_data.resources import demo_path
+
+    conll = label_names(LABEL_SETS["conll"])
+    params = {"mode": "translate-train", "translator": "none (parallel text)",
+              "aligner": "simalign-itermax:/models/another-e5", "projection": "candidates-ngram"}
+    info = ConfigInfo(f"de.{DEFAULT_METHOD}", "de", "en", "translate-train", DEFAULT_METHOD, params, conll,
+                      [SourceInfo("s")], {"train": SplitStats(1)})
+    rows = {"id": ["0"], "tokens": [["Ade"]], "ner_tags": [[1]], "source_lang": ["en"],
+            "source_tokens": [["Ade"]], "source_ner_tags": [[1]], "alignment": ["0-0"],
+            "projection_score": [1.0]}
+    write_config(tmp_path, info, {"train": Dataset.from_dict(rows)})
+    before = sorted(p.name for p in (tmp_path / f"de.{DEFAULT_METHOD}").rglob("*"))
+    r = CliRunner().invoke(main, ["build", "conll-generic", "--lang", "de", "--out", str(tmp_path),
+                                  "--source-file", str(demo_path("en")), "--target-file", str(demo_path("de"))])
+    assert r.exit_code == 2, r.output
+    assert "aligner=simalign-itermax:/models/another-e5" in r.output and "aligner=simalign-itermax:e5-small" in r.output
+    assert "--config-name" in r.output and "Traceback" not in r.output
+    assert sorted(p.name for p in (tmp_path / f"de.{DEFAULT_METHOD}").rglob("*")) == before
+
+
 def test_builders_and_cards_ship_in_the_wheel(tmp_path):
     """The wheel holds the builders and the card template as real files (no symlinks)."""
     import zipfile

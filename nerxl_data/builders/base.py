@@ -28,18 +28,15 @@ from nerxl_data.pipeline import (
     make_steps,
     run_pipeline,
 )
-from nerxl_data.project.bench import RECOMMENDED
+from nerxl_data.project import recommended
 from nerxl_data.schema import TypeMapping, label_names, tags_to_spans
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_METHOD = "candidates-ngram-e5small-itermax"
-"""The default ``{method}``: the best configuration measured on Europarl-NER en -> de, es, it
-(``nerxl bench europarl``, ``benchmarks/results/europarl.md``): e5-small itermax links,
-n-gram candidates, greedy matching with the link and surface scorers (de 93.6, es 92.8,
-it 90.1, mean 92.1)."""
+DEFAULT_METHOD = recommended.DEFAULT_METHOD
+"""The default ``{method}`` (:mod:`nerxl_data.project.recommended`)."""
 
-PROJECTION_OPTIONS: dict[str, dict] = {"candidates-ngram": dict(RECOMMENDED.options)}
+PROJECTION_OPTIONS: dict[str, dict] = {recommended.PROJECTION: dict(recommended.OPTIONS)}
 """Projection options a build uses for a method name (the benchmark's recommended options);
 they are written to each config's card parameters."""
 
@@ -302,9 +299,19 @@ class Builder:
             from nerxl_data.hub.features import check_labels
             from nerxl_data.hub.publish import read_configs
 
+            parameters = config.parameters()
             for other in read_configs(out).values():
                 if other.name != self.config_name(opts):
                     check_labels(self.config_name(opts), names, other.label_names, str(out))
+                elif other.parameters and other.parameters != parameters:
+                    # {lang}.{method} does not name the translator or the tagger: a second build
+                    # with another one would replace the first under the same name
+                    diff = sorted(k for k in {*other.parameters, *parameters}
+                                  if other.parameters.get(k) != parameters.get(k))
+                    was = ", ".join(f"{k}={other.parameters.get(k, '-')}" for k in diff)
+                    now = ", ".join(f"{k}={parameters.get(k, '-')}" for k in diff)
+                    raise ConfigError(f"config {other.name!r} in {out} was built with {was}; this build has {now}. "
+                                      "Give --config-name to keep both, or delete that config's folder to replace it")
         index = {n: i for i, n in enumerate(names)}
         info = ConfigInfo(
             name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,

@@ -67,7 +67,7 @@ def _with_recommended(method: str, options: dict[str, Any]) -> dict[str, Any]:
     """The options ``nerxl build`` and ``nerxl bench`` use for ``method`` (the benchmark's
     recommended setup, for its method), overridden by the user's; scorers given without weights
     drop the recommended weights."""
-    from ..project.bench import RECOMMENDED
+    from ..bench import RECOMMENDED
 
     base = dict(RECOMMENDED.options) if method == RECOMMENDED.method else {}
     if "scorers" in options:
@@ -215,7 +215,7 @@ def bench_europarl_cmd(aligner, model, layer, method, options, combine, langs, a
     """
     from dataclasses import replace
 
-    from ..project.bench import LANGS, RECOMMENDED, bench_europarl
+    from ..bench import LANGS, RECOMMENDED, bench_europarl
 
     setup = RECOMMENDED
     if method is not None and method != setup.method:
