@@ -155,6 +155,21 @@ def test_surface_scorer_projects_copied_names_without_links():
     assert project(SRC, [SPANS[1]], TGT, [], "candidates-ngram").dropped[0].reason == "no-links"
 
 
+def test_surface_scorer_takes_nfc_and_nfd_spellings_as_the_same_name():
+    """A name typed in NFC on the source side and NFD on the target side (``ü`` as one code point
+    or as ``u`` + U+0308) is a copied name: the same surface score as an identical spelling."""
+    import unicodedata
+
+    src = ["Herr", "Müller", "kommt"]
+    nfd = [unicodedata.normalize("NFD", w) for w in src]
+    assert nfd[1] != src[1]
+    cfg = CandidatesConfig(scorers=("links", "surface"))
+    same = project(src, [Span(1, 2, "PER")], src, [], "candidates-ngram", cfg)
+    other = project(src, [Span(1, 2, "PER")], nfd, [], "candidates-ngram", cfg)
+    assert [s.span for s in other.spans] == [Span(1, 2, "PER")]
+    assert [s.score for s in other.spans] == [s.score for s in same.spans]
+
+
 def test_back_translation_combination_filters_a_wrong_forward_link():
     fwd = L((1, 1), (2, 2), (2, 7))
     back = L((1, 1), (2, 2))

@@ -10,7 +10,7 @@ import pytest
 from nerxl_data.errors import ConfigError, InputError
 from nerxl_data.schema import Span, tags_to_spans
 from nerxl_data.translate import get_translator, word_tokenize
-from nerxl_data.translate.easyproject import extract_marked, mark_entities
+from nerxl_data.translate.easyproject import extract_marked, mark_entities, translate_marked
 from nerxl_data.translate.langs import LANGUAGES, iso639_3, m2m100_code, nllb_code
 
 
@@ -189,8 +189,8 @@ def test_easyproject_loads_tokenizer_from_another_folder(tmp_path, europarl_en):
     with get_translator(
         "easyproject", str(model_dir), tokenizer=str(tok_dir), num_beams=1, max_new_tokens=10
     ) as t:
-        results = t.translate_marked(
-            [tok for tok, _ in sample], [tags_to_spans(tags) for _, tags in sample], "en", "sw"
+        results = translate_marked(
+            t, [tok for tok, _ in sample], [tags_to_spans(tags) for _, tags in sample], "en", "sw"
         )
         per_entity = t.stats.translated
     with_entities = [r for r in results if r.entities]

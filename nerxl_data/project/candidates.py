@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Literal
 
+from ..corpora._io import nfc
 from ..errors import ConfigError, InputError, unknown_name
 from ..schema import Link, Span
 from .alignment import entity_link_counts, outside_link_counts
@@ -227,10 +228,13 @@ def links_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) ->
     return 2 * n / (len(inp.src_spans[k]) + end - start + inp.outside * out)
 
 
-# str.casefold maps each character on its own (no context), so the casefold of words joined by
-# spaces is the casefolded words joined by spaces: the scorers rely on it (the method itself, not
-# a wrapper function: it is called for every entity word)
-_norm: Callable[[str], str] = str.casefold
+def _norm(text: str) -> str:
+    """``text`` in NFC, casefolded: the same name typed on two systems (``ü`` as one code point
+    or as ``u`` + a combining mark) scores as the same. str.casefold maps each character on its
+    own and NFC composes only a word's letters with the marks after them (no composite starts
+    with a space or NUL), so the norm of words joined by spaces is their norms joined by spaces:
+    the scorers rely on it."""
+    return nfc(text).casefold()
 
 
 def similarity(a: str, b: str, floor: float = 0.0) -> float:
