@@ -123,9 +123,9 @@ def test_card_metadata_is_truthful(tmp_path):
     # the description reads as words, and still carries the data fingerprint (datasets' cache key)
     desc = meta["configs"][0]["description"]
     assert desc.startswith("hau NER projected from en (translate-train, m)") and info.fingerprint in desc
-    # --limit is recorded in the build file and said on the card
+    # --max-silver-sentences (was --limit) is recorded in the build file and said on the card
     assert ConfigInfo.read(build / "hau.m" / "nerxl_build.json").limit == 200
-    assert "--limit 200" in text and "gold splits are whole" in text
+    assert "--max-silver-sentences 200" in text and "gold splits are whole" in text
     # a citation block: MasakhaNER 2.0, LAFAND and the method's paper
     block = text[text.index("```bibtex"):]
     for key in ("adelani-etal-2022-masakhaner", "adelani-etal-2022-thousand", "politov-etal-2025-revisiting"):
@@ -203,6 +203,76 @@ def test_build_help_explains_mode_and_limit():
     flat = " ".join(r.output.split())
     assert "translate-test: the target's own sentences translated" in flat
     assert "gold validation/test splits are not capped" in flat
+
+
+# caps: one scheme, --max-WHICH-sentences; the old spellings still work, hidden
+CAPS = {  # command: {new name: (parameter, old name or None)}
+    "build": {"--max-silver-sentences": ("limit", "--limit")},
+    "train": {"--max-train-sentences": ("max_train_samples", "--max-train-samples"),
+              "--max-eval-sentences": ("max_eval_samples", "--max-eval-samples")},
+    "evaluate-model": {"--max-eval-sentences": ("max_sentences", "--max-sentences")},
+    "scaling": {"--max-train-sentences": ("max_sentences", "--max-sentences"),
+                "--max-unlabeled-sentences": ("max_unlabeled", "--max-unlabeled"),
+                "--max-test-sentences": ("max_test_sentences", None),
+                "--max-silver-sentences": ("max_silver", "--max-silver")},
+}
+REQUIRED = {"build": ["europarl-ner", "--lang", "de"], "train": ["m", "--output-dir", "x"],
+            "evaluate-model": ["m", "--dataset", "d"], "scaling": ["--targets", "yor", "--sources", "en", "--out", "x"]}
+
+
+def test_every_sentence_cap_is_named_max_which_sentences():
+    import click
+
+    commands = _all_commands()
+    for name, cmd in commands.items():
+        shown = {o for p in cmd.params if isinstance(p, click.Option) and not p.hidden for o in p.opts}
+        caps = {o for o in shown if o in ("--limit", "--max-sentences") or o.endswith("-samples")
+                or (o.startswith("--max-") and o.endswith("-sentences"))
+                or o in ("--max-unlabeled", "--max-silver")}
+        assert caps == set(CAPS.get(name, {})), name
+    for name, caps in CAPS.items():
+        hidden = {o for p in commands[name].params if getattr(p, "hidden", False) for o in p.opts}
+        assert {old for _, old in caps.values() if old} == hidden, name
+
+
+@pytest.mark.parametrize("command", sorted(CAPS))
+def test_old_cap_names_still_work_and_say_the_new_one(command, capsys):
+    from click.core import ParameterSource
+
+    cmd = _all_commands()[command]
+    for new, (param, old) in CAPS[command].items():
+        ctx = cmd.make_context(command, [*REQUIRED[command], new, "7"])
+        assert ctx.params[param] == 7 and ctx.get_parameter_source(param) == ParameterSource.COMMANDLINE
+        assert "old name" not in capsys.readouterr().err
+        if old is None:
+            continue
+        ctx = cmd.make_context(command, [*REQUIRED[command], old, "7"])
+        # the same value, and a user-given one (experiment scaling's --budget-minutes keeps it)
+        assert ctx.params[param] == 7 and ctx.get_parameter_source(param) == ParameterSource.COMMANDLINE
+        assert capsys.readouterr().err.strip() == f"Warning: {old} is an old name of {new}; use that"
+        for both in ([old, "7", new, "8"], [new, "8", old, "7"]):
+            with pytest.raises(click_usage_error(), match=f"{old} is an old name of {new}: give only {new}"):
+                cmd.make_context(command, [*REQUIRED[command], *both])
+        capsys.readouterr()
+        ctx = cmd.make_context(command, [*REQUIRED[command]])  # neither: the default, not a user value
+        assert ctx.get_parameter_source(param) == ParameterSource.DEFAULT
+    r = CliRunner().invoke(cli, ["build", "europarl-ner", "--lang", "de", "--limit", "0"])
+    assert r.exit_code == 2 and "--limit" in r.output  # an old name's bad value names the old name
+
+
+def click_usage_error():
+    import click
+
+    return click.UsageError
+
+
+def test_build_help_says_what_the_silver_cap_caps():
+    r = CliRunner().invoke(cli, ["build", "--help"])
+    flat = " ".join(r.output.split())
+    assert "--max-silver-sentences N Project only the first N sentences of each silver split" in flat
+    assert "--limit" not in flat
+    readme = (ROOT / "README.md").read_text()
+    assert "--max-silver-sentences" in readme and "nerxl build masakhaner2 --lang yor --limit" not in readme
 
 
 # --- item 9: a local Hub as a command -------------------------------------------------------------

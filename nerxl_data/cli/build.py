@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .types import POSITIVE
+from .types import POSITIVE, cap_option
 
 
 def _builder(family: str):
@@ -39,9 +39,9 @@ def _builder(family: str):
                    "folder); default: the source language's spaCy pipeline.")
 @click.option("--config-name", default=None, help="Config name (default: LANG.METHOD).")
 @click.option("--split", "splits", multiple=True, help="Splits to build (family default).")
-@click.option("--limit", type=POSITIVE, default=None,
-              help="Only the first N sentences of each silver split (gold validation/test splits are not capped); "
-                   "recorded on the card.")
+@cap_option("--max-silver-sentences", "limit", old=("--limit",), type=POSITIVE, default=None, metavar="N",
+            help="Project only the first N sentences of each silver split (gold validation/test splits are not "
+                 "capped: they stay whole); recorded in nerxl_build.json and on the card.")
 @click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
 @click.option("--source-file", default=None, help="conll-generic: source CoNLL file.")
 @click.option("--target-file", default=None, help="conll-generic: sentence-aligned target CoNLL file.")

@@ -8,7 +8,7 @@ import json
 import click
 
 from ..errors import ConfigError
-from .types import POSITIVE, POSITIVE_FLOAT
+from .types import COUNT, POSITIVE, POSITIVE_FLOAT, cap_option
 
 
 def _cap(n: int | None) -> int | None:
@@ -32,8 +32,10 @@ def _cap(n: int | None) -> int | None:
 @click.option("--lr", type=POSITIVE_FLOAT, default=5e-5, show_default=True)
 @click.option("--batch-size", type=POSITIVE, default=16, show_default=True)
 @click.option("--max-length", type=POSITIVE, default=128, show_default=True)
-@click.option("--max-train-samples", type=POSITIVE, default=None, help="Cap per source.")
-@click.option("--max-eval-samples", type=POSITIVE, default=None)
+@cap_option("--max-train-sentences", "max_train_samples", old=("--max-train-samples",), type=POSITIVE, default=None,
+            metavar="N", help="Train on N sentences of each source's train split (a seeded random sample; default: all).")
+@cap_option("--max-eval-sentences", "max_eval_samples", old=("--max-eval-samples",), type=POSITIVE, default=None,
+            metavar="N", help="Score N sentences of each validation and test split (a seeded random sample; default: all).")
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--do-eval/--no-eval", default=True, show_default=True)
 @click.option("--do-predict/--no-predict", default=True, show_default=True)
@@ -96,7 +98,8 @@ def train_cmd(model, datasets_, dataset_config, train_file, validation_file, tes
 @click.option("--dataset", required=True, help="NAME:lang (masakhaner2:yor, conll2003:en, europarl-ner:de), a local file/folder, or a Hub dataset.")
 @click.option("--dataset-config", default=None, help="Config of a Hub-layout folder or Hub dataset (run_ner.py's --dataset_config_name).")
 @click.option("--split", default="test", show_default=True)
-@click.option("--max-sentences", type=int, default=None, help="Score only this many sentences (seeded shuffle).")
+@cap_option("--max-eval-sentences", "max_sentences", old=("--max-sentences",), type=COUNT, default=0, show_default=True,
+            metavar="N", help="Score N sentences of the split (a seeded random sample); 0 = all.")
 @click.option("--max-length", type=int, default=128, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the full seqeval result as JSON.")
 def evaluate_cmd(model, dataset, dataset_config, split, max_sentences, max_length, as_json) -> None:
@@ -152,10 +155,14 @@ def experiment() -> None:
 @click.option("--head-hidden", type=click.IntRange(min=0), default=0, show_default=True, help="cached: 0 a linear head, else a hidden layer of this size.")
 @click.option("--head-window", type=click.IntRange(min=1), default=1, show_default=True, help="cached: positions the hidden layer sees at once (odd).")
 @click.option("--features-dir", default=None, type=click.Path(file_okay=False), help="cached: where states are kept (default OUT/features; runs may share one).")
-@click.option("--max-sentences", type=click.IntRange(min=0), default=0, show_default=True, help="Training sentences per source; 0 = all (or --budget-minutes).")
-@click.option("--max-unlabeled", type=click.IntRange(min=0), default=0, show_default=True, help="Unlabeled student sentences per target; 0 = all.")
-@click.option("--max-test-sentences", type=click.IntRange(min=0), default=0, show_default=True, help="0 = the whole gold test set.")
-@click.option("--max-silver", type=click.IntRange(min=0), default=2000, show_default=True, help="LAFAND pairs the builder projects per target; 0 = all.")
+@cap_option("--max-train-sentences", "max_sentences", old=("--max-sentences",), type=COUNT, default=0, show_default=True,
+            metavar="N", help="Training sentences per source; 0 = all (or --budget-minutes).")
+@cap_option("--max-unlabeled-sentences", "max_unlabeled", old=("--max-unlabeled",), type=COUNT, default=0,
+            show_default=True, metavar="N", help="Unlabeled student sentences per target; 0 = all.")
+@cap_option("--max-test-sentences", "max_test_sentences", type=COUNT, default=0, show_default=True, metavar="N",
+            help="Gold test sentences scored per target; 0 = the whole gold test set.")
+@cap_option("--max-silver-sentences", "max_silver", old=("--max-silver",), type=COUNT, default=2000, show_default=True,
+            metavar="N", help="LAFAND pairs the builder projects per target (nerxl build --max-silver-sentences); 0 = all.")
 @click.option("--in-language-whole", is_flag=True, help="Train the in-language reference on the whole gold train split (not capped like a source).")
 @click.option("--budget-sentences", type=click.IntRange(min=1), default=None, help="direct-budget: the k sources of a cell share this many training sentences.")
 @click.option("--budget-minutes", type=click.FloatRange(min=0, min_open=True), default=None,

@@ -29,3 +29,47 @@ class FiniteFloat(click.FloatRange):
 
 POSITIVE_FLOAT = FiniteFloat(min=0, min_open=True)
 """A finite number > 0 (learning rates, epochs)."""
+
+
+def cap_option(name: str, dest: str, *, old: tuple[str, ...] = (), **kwargs):
+    """A click option that caps a number of sentences, named ``--max-WHICH-sentences`` (WHICH says
+    which sentences: ``train``, ``eval``, ``test``, ``silver``, ``unlabeled``), with the option's
+    earlier spellings ``old`` still accepted: hidden from ``--help``, and when used they print one
+    ``Warning:`` line naming ``name``. Giving both spellings is a usage error.
+
+    >>> @click.command()
+    ... @cap_option("--max-silver-sentences", "limit", old=("--limit",), type=POSITIVE)
+    ... def build(limit):
+    ...     click.echo(limit)
+    >>> from click.testing import CliRunner
+    >>> CliRunner().invoke(build, ["--limit", "5"]).output
+    'Warning: --limit is an old name of --max-silver-sentences; use that\\n5\\n'
+    """
+    from click.core import ParameterSource
+
+    key = f"nerxl.cap-alias.{dest}"
+
+    def take_alias(ctx: click.Context, param: click.Parameter, value):
+        if key not in ctx.meta:
+            return value
+        spelled, alias_value = ctx.meta[key]
+        if ctx.get_parameter_source(dest) == ParameterSource.COMMANDLINE:
+            raise click.UsageError(f"{spelled} is an old name of {name}: give only {name}", ctx)
+        ctx.set_parameter_source(dest, ParameterSource.COMMANDLINE)  # as if given by its name
+        return alias_value
+
+    def store_alias(ctx: click.Context, param: click.Parameter, value):
+        if value is None or ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+            return
+        if ctx.get_parameter_source(dest) == ParameterSource.COMMANDLINE:  # the new name came first
+            raise click.UsageError(f"{param.opts[0]} is an old name of {name}: give only {name}", ctx)
+        click.echo(f"Warning: {param.opts[0]} is an old name of {name}; use that", err=True)
+        ctx.meta[key] = (param.opts[0], value)
+
+    def decorator(f):
+        for i, spelling in enumerate(old):
+            f = click.option(spelling, f"_{dest}_old{i}", type=kwargs.get("type"), default=None, hidden=True,
+                             expose_value=False, callback=store_alias)(f)
+        return click.option(name, dest, callback=take_alias, **kwargs)(f)
+
+    return decorator
