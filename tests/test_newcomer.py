@@ -275,6 +275,68 @@ def test_build_help_says_what_the_silver_cap_caps():
     assert "--max-silver-sentences" in readme and "nerxl build masakhaner2 --lang yor --limit" not in readme
 
 
+# --- item 8: evaluate-model is batched by subword length, in inference mode -----------------------
+
+def test_word_logits_batches_by_subword_length_and_equals_one_at_a_time(tmp_path, data_dir):
+    import numpy as np
+    import torch
+    from transformers import AutoModelForTokenClassification, AutoTokenizer
+
+    from nerxl_data.testing.encoders import build_tiny_bert
+    from nerxl_data.train.data import load_source
+    from nerxl_data.train.trainer import word_logits
+
+    sents = [list(s) for s in load_source("masakhaner2:hau", data_dir=data_dir)["test"]["tokens"][:48]]
+    # a vocabulary from a few sentences: the others' words split into many subwords, so subword
+    # counts do not follow word counts
+    path = build_tiny_bert(tmp_path / "bert", [" ".join(s) for s in sents[:6]], vocab_size=200, labels=LABELS)
+    model, tok = AutoModelForTokenClassification.from_pretrained(path), AutoTokenizer.from_pretrained(path)
+    seen = []
+    model.register_forward_pre_hook(
+        lambda m, args, kw: seen.append((kw["attention_mask"].numel(), torch.is_inference_mode_enabled())),
+        with_kwargs=True)
+    batched, _ = word_logits(model, tok, sents, batch_size=8)
+    assert len(seen) == 6 and all(mode for _, mode in seen)
+    subwords = [len(ids) for ids in tok(sents, is_split_into_words=True, truncation=True, max_length=128)["input_ids"]]
+
+    def padded(order):
+        n = [subwords[i] for i in order]
+        return sum(max(n[i:i + 8]) * len(n[i:i + 8]) for i in range(0, len(n), 8))
+
+    by_subwords = padded(sorted(range(48), key=lambda i: subwords[i]))
+    by_words = padded(sorted(range(48), key=lambda i: len(sents[i])))
+    assert sum(n for n, _ in seen) == by_subwords < by_words  # the least padding batches of 8 can have
+    for i, s in enumerate(sents):  # a sentence's logits do not depend on its batch
+        alone, _ = word_logits(model, tok, [s])
+        np.testing.assert_allclose(batched[i], alone[0], atol=1e-4)
+        assert batched[i].shape == (len(s), len(LABELS))
+    cut, truncated = word_logits(model, tok, sents[:4], max_length=8)  # words past max_length: O only
+    enc = tok(sents[:4], is_split_into_words=True, truncation=True, max_length=8)
+    kept = [len({w for w in enc.word_ids(i) if w is not None}) for i in range(4)]
+    assert truncated == sum(len(s) - k for s, k in zip(sents[:4], kept, strict=True)) > 0
+    for row, k in zip(cut, kept, strict=True):
+        assert (row[k:, 0] == 0).all() and (row[k:, 1:] < -1e3).all() and (row[:k, 1:] > -1e3).all()
+
+
+def test_evaluate_model_options(tmp_path, data_dir, monkeypatch):
+    import json
+
+    from nerxl_data.testing.encoders import build_tiny_bert
+    from nerxl_data.train.data import load_source
+
+    monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
+    sents = load_source("masakhaner2:hau", data_dir=data_dir)["test"]["tokens"][:20]
+    path = build_tiny_bert(tmp_path / "bert", [" ".join(s) for s in sents], labels=LABELS)
+    runs = {}
+    for dtype in ("float32", "bfloat16"):
+        r = CliRunner().invoke(cli, ["evaluate-model", str(path), "--dataset", "masakhaner2:hau", "--max-eval-sentences", "16",
+                                     "--dtype", dtype, "--threads", "1", "--device", "cpu", "--batch-size", "4", "--json"])
+        assert r.exit_code == 0, r.output
+        runs[dtype] = json.loads(r.output[r.output.index("{"):])
+    assert runs["float32"]["n_sentences"] == runs["bfloat16"]["n_sentences"] == 16
+    assert abs(runs["float32"]["overall_accuracy"] - runs["bfloat16"]["overall_accuracy"]) < 0.1
+
+
 # --- item 9: a local Hub as a command -------------------------------------------------------------
 
 def test_hub_serve_prints_its_url_and_keeps_repos_on_disk(tmp_path):

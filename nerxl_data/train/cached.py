@@ -218,6 +218,8 @@ class FeatureCache:
 
         import torch
 
+        from .data import first_subword_positions
+
         t0 = time.time()
         model, tok = self._encoder()
         device = next(model.parameters()).device
@@ -239,16 +241,9 @@ class FeatureCache:
             h = h.float().cpu().numpy().astype(np.float16)
             for b, i in enumerate(idx):
                 vec[offsets[i]:offsets[i] + lengths[i]] = h[b, :lengths[i]]
-        firsts, first_offsets = [], [0]
-        for i, words in enumerate(sents):
-            first = np.full(len(words), -1, dtype=np.int32)
-            prev = None
-            for pos, w in enumerate(enc.word_ids(batch_index=i)):
-                if w is not None and w != prev:
-                    first[w] = pos
-                prev = w
-            firsts.append(first)
-            first_offsets.append(first_offsets[-1] + len(first))
+        firsts = [first_subword_positions(enc.word_ids(batch_index=i), len(words)).astype(np.int32)
+                  for i, words in enumerate(sents)]
+        first_offsets = np.concatenate([[0], np.cumsum([len(f) for f in firsts])])
         name = f"chunk-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{len(self._seen):05d}"
         with atomic_write(self.dir / f"{name}.npy", "wb") as f:
             np.save(f, vec)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import datasets
+import numpy as np
 
 from ..corpora import ReadReport, read_conll
 from ..errors import ConfigError, InputError
@@ -314,6 +315,22 @@ def tokenize_and_align_labels(
         labels.append(row)
     enc["labels"] = labels
     return enc
+
+
+def first_subword_positions(word_ids: Sequence[int | None], n_words: int) -> np.ndarray:
+    """The position of each word's first subword in a tokenised sentence (``word_ids`` of a fast
+    tokenizer's encoding); -1 for a word with no subword there (cut off by ``max_length``).
+
+    >>> first_subword_positions([None, 0, 0, 1, None], 3).tolist()
+    [1, 3, -1]
+    """
+    first = np.full(n_words, -1, dtype=np.int64)
+    prev = None
+    for pos, w in enumerate(word_ids):
+        if w is not None and w != prev:
+            first[w] = pos
+        prev = w
+    return first
 
 
 def first_subword_mask(word_ids: Sequence[int | None]) -> list[int]:

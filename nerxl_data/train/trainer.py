@@ -24,6 +24,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
+from ..errors import ConfigError
 from .data import tokenize_and_align_labels
 
 logger = logging.getLogger(__name__)
@@ -163,33 +164,44 @@ def word_logits(model, tokenizer, sentences: Sequence[Sequence[str]], *, max_len
     Returns a list of float32 arrays ``[n_words, n_labels]``; words cut off by ``max_length``
     get the logits of ``O`` only (a row of -inf except ``O`` = 0), so tag sequences keep their
     length for scoring (counted in the return's second item).
+
+    The sentences are tokenised once, sorted by subword count and run in batches padded to
+    their own longest member, under ``torch.inference_mode``; each batch's first-subword logits
+    are written into one array with one gather. A sentence's logits do not depend on the batch it
+    ran in (padding is masked): ``tests/test_newcomer.py`` checks batched against one at a time.
     """
     import torch
+
+    from .data import first_subword_positions
 
     model.eval()
     device = next(model.parameters()).device
     o_index = model.config.label2id.get("O", 0)
-    out: list = [None] * len(sentences)
-    truncated = 0
-    # Batches of similar length (dynamic padding: each batch padded to its own longest sentence).
-    order = sorted(range(len(sentences)), key=lambda i: len(sentences[i]))
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        chunk = [list(sentences[i]) for i in idx]
-        enc = tokenizer(chunk, truncation=True, max_length=max_length, is_split_into_words=True, padding=True, return_tensors="pt")
-        with torch.no_grad():
-            logits = model(**{k: v.to(device) for k, v in enc.items()}).logits.float().cpu().numpy()
-        for i, words in enumerate(chunk):
-            rows = np.full((len(words), logits.shape[-1]), -1e4, dtype=np.float32)
-            rows[:, o_index] = 0.0
-            seen = set()
-            for pos, w in enumerate(enc.word_ids(batch_index=i)):
-                if w is not None and w not in seen:
-                    seen.add(w)
-                    rows[w] = logits[i, pos]
-            truncated += len(words) - len(seen)
-            out[idx[i]] = rows
-    return out, truncated
+    sents = [list(s) for s in sentences]
+    if not sents:
+        return [], 0
+    enc = tokenizer(sents, truncation=True, max_length=max_length, is_split_into_words=True)
+    ids, mask = enc["input_ids"], enc["attention_mask"]
+    firsts = [first_subword_positions(enc.word_ids(batch_index=i), len(s)) for i, s in enumerate(sents)]
+    n_words = np.array([len(s) for s in sents], dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(n_words)])
+    flat = np.full((int(offsets[-1]), model.config.num_labels), -1e4, dtype=np.float32)
+    flat[:, o_index] = 0.0
+    # Batches of similar subword length (dynamic padding: each batch padded to its own longest).
+    order = np.argsort([len(x) for x in ids], kind="stable")
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start:start + batch_size]
+            batch = tokenizer.pad({"input_ids": [ids[i] for i in idx], "attention_mask": [mask[i] for i in idx]},
+                                  return_tensors="pt")
+            logits = model(**{k: v.to(device) for k, v in batch.items()}).logits.float().cpu().numpy()
+            pos = np.concatenate([firsts[i] for i in idx])
+            row = np.repeat(np.arange(len(idx)), n_words[idx])
+            dst = np.concatenate([np.arange(offsets[i], offsets[i + 1]) for i in idx])
+            kept = pos >= 0
+            flat[dst[kept]] = logits[row[kept], pos[kept]]
+    truncated = int(sum(int((f < 0).sum()) for f in firsts))
+    return [flat[offsets[i]:offsets[i + 1]] for i in range(len(sents))], truncated
 
 
 def predict_tags(model, tokenizer, sentences: Sequence[Sequence[str]], **kw) -> tuple[list[list[str]], int]:
@@ -220,13 +232,26 @@ def score_tags(gold: Sequence[Sequence[str]], pred: Sequence[Sequence[str]]) -> 
     return out
 
 
-def evaluate_model(model_dir: str | os.PathLike, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
-    """Score a saved token classification model on a dataset with string or ClassLabel tags."""
+def evaluate_model(model_dir: str | os.PathLike, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32,
+                   device: str | None = None, dtype: str = "float32") -> dict:
+    """Score a saved token classification model on a dataset with string or ClassLabel tags.
+
+    ``device``: default cuda when available (:func:`nerxl_data.align.encoders.pick_device`);
+    ``dtype="bfloat16"`` runs the model under bfloat16 autocast (faster on CPUs with bf16
+    instructions and on GPUs; logits move by rounding, so a score may differ slightly).
+    """
+    import torch
     from transformers import AutoModelForTokenClassification, AutoTokenizer
 
+    from ..align.encoders import pick_device
+
+    if dtype not in ("float32", "bfloat16"):
+        raise ConfigError(f"dtype must be float32 or bfloat16, got {dtype!r}")
+    device = pick_device(device)
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForTokenClassification.from_pretrained(model_dir)
-    return evaluate_loaded(model, tokenizer, dataset, max_length=max_length, batch_size=batch_size)
+    model = AutoModelForTokenClassification.from_pretrained(model_dir).to(device)
+    with torch.autocast(torch.device(device).type, dtype=torch.bfloat16, enabled=dtype == "bfloat16"):
+        return evaluate_loaded(model, tokenizer, dataset, max_length=max_length, batch_size=batch_size)
 
 
 def gold_tags(dataset: datasets.Dataset) -> list[list[str]]:
