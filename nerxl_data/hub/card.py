@@ -47,6 +47,44 @@ def config_entry(info: ConfigInfo, default: bool = False) -> dict:
     return entry
 
 
+def dataset_info(info: ConfigInfo):
+    """The card's ``dataset_info`` of one config, as a ``datasets.DatasetInfo``: the features every
+    split is written with (:func:`~nerxl_data.hub.features.ner_features`: ``tokens``, ``ner_tags``
+    as ClassLabel ids with the label names, and the provenance columns) and per split its rows
+    (``num_examples``) and Arrow size (``num_bytes``, as ``datasets`` counts it; 0 when the build
+    file predates it). ``datasets.load_dataset`` checks ``num_examples`` against the files.
+
+    >>> from nerxl_data.hub.metadata import SplitStats
+    >>> i = dataset_info(ConfigInfo("yo.m", "yo", "en", "translate-train", "m", {}, ["O", "B-PER", "I-PER"], [],
+    ...                             {"train": SplitStats(3, num_bytes=120)}))
+    >>> i.features["ner_tags"].feature.names, i.splits["train"].num_examples, i.dataset_size
+    (['O', 'B-PER', 'I-PER'], 3, 120)
+    """
+    from datasets import DatasetInfo, SplitDict, SplitInfo
+
+    from .features import ner_features
+
+    splits = SplitDict()
+    for name, st in info.splits.items():
+        splits.add(SplitInfo(name=name, num_bytes=st.num_bytes, num_examples=st.sentences))
+    known = all(st.num_bytes for st in info.splits.values())
+    return DatasetInfo(config_name=info.name, features=ner_features(info.label_names), splits=splits,
+                       dataset_size=sum(st.num_bytes for st in info.splits.values()) if known else None)
+
+
+def _dataset_info_yaml(infos: Sequence[ConfigInfo]) -> list[dict]:
+    """``dataset_info:`` of the card, one entry per config, written by ``datasets`` itself
+    (``DatasetInfosDict.to_dataset_card_data``: the form the Hub and ``load_dataset`` read)."""
+    from datasets.info import DatasetInfosDict
+    from huggingface_hub import DatasetCardData
+
+    holder = DatasetCardData()
+    DatasetInfosDict({i.name: dataset_info(i) for i in infos}).to_dataset_card_data(holder)
+    entries = holder["dataset_info"]
+    entries = entries if isinstance(entries, list) else [entries]
+    return [{k: v for k, v in e.items() if v is not None} for e in entries]
+
+
 def default_config(names: Sequence[str], extra_configs: Sequence[dict] = (), previous: str | None = None,
                    asked: str | None = None) -> str | None:
     """The config ``load_dataset(repo)`` loads without a name: ``asked`` when given; else one a
@@ -163,6 +201,7 @@ def render_card(infos: Sequence[ConfigInfo], repo_id: str, pretty_name: str | No
         tags=["silver-standard", "annotation-projection", "nerxl-data",
               *sorted({i.mode for i in infos})],
         configs=[config_entry(i, i.name == default) for i in infos] + list(extra_configs),
+        dataset_info=_dataset_info_yaml(infos),
         **license_extra,
     )
     return DatasetCard.from_template(

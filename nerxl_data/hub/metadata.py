@@ -42,7 +42,8 @@ class SplitStats:
     has no source entities); ``dropped`` counts entities not projected, by reason;
     ``tagger_dropped`` counts the source tagger's entities whose type the label set lacks (by
     type; never projected). ``kind`` is ``silver`` (projected labels) or ``gold`` (human labels
-    of the target corpus, for evaluation).
+    of the target corpus, for evaluation). ``num_bytes``: the split's Arrow size as ``datasets``
+    counts it (the card's ``dataset_info``), set when the split is written.
     """
 
     sentences: int = 0
@@ -53,6 +54,7 @@ class SplitStats:
     skipped_sentences: dict[str, int] = field(default_factory=dict)
     tagger_dropped: dict[str, int] = field(default_factory=dict)
     kind: str = "silver"
+    num_bytes: int = 0  # the split's Arrow size as datasets counts it (set when written; 0: not known)
 
     @property
     def projection_rate(self) -> float | None:
@@ -147,7 +149,7 @@ class ConfigInfo:
         for split, st in self.splits.items():
             checks.append(text(split, "a split name"))
             checks += [count(getattr(st, k), f"{split}.{k}")
-                       for k in ("sentences", "source_entities", "projected_entities")]
+                       for k in ("sentences", "source_entities", "projected_entities", "num_bytes")]
             if st.kind not in ("silver", "gold"):
                 checks.append(f"{split}.kind must be silver or gold, got {excerpt(repr(st.kind), 40)}")
             for k in ("entities", "dropped", "skipped_sentences", "tagger_dropped"):

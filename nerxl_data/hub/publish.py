@@ -92,7 +92,10 @@ def _fill_config(tmp: Path, info: ConfigInfo, splits: Mapping) -> None:
     for split, ds in splits.items():
         path = tmp / PARQUET.format(split=split)
         ds.cast(features).to_parquet(str(path))
-        digest.update(path.read_bytes())
+        data = path.read_bytes()
+        digest.update(data)
+        if split in info.splits:  # the card's dataset_info: the Arrow size of the file as datasets reads it
+            info.splits[split].num_bytes = parquet_nbytes(data)
     info.fingerprint = digest.hexdigest()[:16]
     info.write(tmp)
 
@@ -144,6 +147,15 @@ def configs_and_card(folder: str | Path, infos: Sequence[ConfigInfo], repo_id: s
         with contextlib.suppress(OSError):
             card_tmp.unlink()
 
+
+def parquet_nbytes(data: bytes) -> int:
+    """The Arrow size of a parquet file's rows once read (the ``num_bytes`` that ``datasets``
+    records for a split it loads from the file: the in-memory table before writing may differ by
+    a few bytes of validity bitmaps)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return pq.read_table(pa.BufferReader(data)).nbytes
 
 
 def check_token_column(rows, where: str) -> None:
