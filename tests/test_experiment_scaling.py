@@ -240,6 +240,8 @@ def test_cached_recipe_runs_every_method_over_two_seeds(cached_run, data_dir):
     md = (out / "results.md").read_text()
     assert "cached features: encoder layers 1-1 frozen" in md and "whole gold train split" in md
     assert "fixed-budget direct: k=2 minus k=1" in md
+    headers = [line.split("|")[1:-1] for line in md.splitlines() if line.startswith("| k |")]
+    assert headers and all(len(h) == len(set(h)) for h in headers)  # each method one column (direct-budget was twice)
 
 
 def test_cached_resume_reencodes_nothing_and_retrains_nothing(cached_run, tiny, data_dir):

@@ -89,6 +89,28 @@ def test_first_subword_labels(tiny, sources):
     assert sum(lab != -100 for lab in labels) == 4
 
 
+def test_label_all_tokens_relabels_b_as_i_on_later_subwords(tiny):
+    """run_ner.py's --label_all_tokens: a word's later subwords get I-X for B-X (the old code
+    repeated B-X, which reads as one entity per subword)."""
+    from transformers import AutoTokenizer
+
+    names = ["O", "B-PER", "I-PER"]
+    tok = AutoTokenizer.from_pretrained(tiny)
+    batch = {"tokens": [["Muhammadu", "Buhari", "ya", "ce"]], "ner_tags": [[1, 2, 0, 0]]}
+    enc = tokenize_and_align_labels(batch, tok, label_all_tokens=True, label_names=names)
+    words, labels = enc.word_ids(0), enc["labels"][0]
+    by_word: dict[int, list[int]] = {}
+    for w, lab in zip(words, labels, strict=True):
+        if w is not None:
+            by_word.setdefault(w, []).append(lab)
+    assert any(len(v) > 1 for v in by_word.values())  # some word was split
+    for w, labs in by_word.items():
+        first = [1, 2, 0, 0][w]
+        assert labs[0] == first and all(lab == (2 if first == 1 else first) for lab in labs[1:])
+    with pytest.raises(ConfigError, match="label names"):
+        tokenize_and_align_labels(batch, tok, label_all_tokens=True)
+
+
 def test_python_m_train_multi_source_learns(tiny, tmp_path, data_dir):
     from nerxl_data.train.__main__ import main
 

@@ -108,7 +108,7 @@ def default_config(names: Sequence[str], extra_configs: Sequence[dict] = (), pre
         return None
     if previous in names:
         return previous
-    from nerxl_data.builders.base import DEFAULT_METHOD
+    from ..project.recommended import DEFAULT_METHOD
 
     names = sorted(names)
     return next((n for n in names if n.endswith("." + DEFAULT_METHOD)), names[0] if names else None)

@@ -285,18 +285,42 @@ def cap(ds: datasets.Dataset, n: int | None, seed: int = 0) -> datasets.Dataset:
     return ds.shuffle(seed=seed).select(range(n))
 
 
+def b_to_i_label(label_names: Sequence[str]) -> list[int]:
+    """Each label id -> the id a word's later subwords get under ``label_all_tokens``: ``B-X``
+    becomes ``I-X`` (when the label set has it), every other label stays (run_ner.py's mapping).
+
+    >>> b_to_i_label(["O", "B-PER", "I-PER", "B-MISC"])
+    [0, 2, 2, 3]
+    """
+    index = {name: i for i, name in enumerate(label_names)}
+    return [index.get("I-" + name[2:], i) if name.startswith("B-") else i for i, name in enumerate(label_names)]
+
+
 def tokenize_and_align_labels(
     batch: dict,
     tokenizer,
     *,
     max_length: int | None = 128,
     label_all_tokens: bool = False,
+    label_names: Sequence[str] | None = None,
     label_column: str = "ner_tags",
 ) -> dict:
     """Tokenise pre-split words; label the first subword of each word, -100 elsewhere (run_ner.py).
 
+    With ``label_all_tokens`` a word's later subwords are labelled too, ``B-X`` as ``I-X``
+    (:func:`b_to_i_label`, as run_ner.py does: a ``B-`` on every subword would read as one
+    entity per subword); that needs ``label_names``.
+
     Works with ``datasets.map(batched=True)``. Needs a fast tokenizer (``word_ids``).
+
+    Raises:
+        ConfigError: ``label_all_tokens`` without ``label_names``.
     """
+    if label_all_tokens and label_names is None:
+        from ..errors import ConfigError
+
+        raise ConfigError("label_all_tokens needs the label names (B-X is relabelled I-X on later subwords)")
+    later = b_to_i_label(label_names) if label_all_tokens else None
     enc = tokenizer(batch["tokens"], truncation=True, max_length=max_length, is_split_into_words=True)
     if label_column not in batch:
         return enc
@@ -310,7 +334,7 @@ def tokenize_and_align_labels(
             elif w != prev:
                 row.append(tags[w])
             else:
-                row.append(tags[w] if label_all_tokens else -100)
+                row.append(later[tags[w]] if later is not None else -100)
             prev = w
         labels.append(row)
     enc["labels"] = labels

@@ -8,9 +8,9 @@ reported with the keys of the Hub's ``seqeval`` metric (``overall_f1`` ... as fr
 per type) so that ``run_ner.py``-style code reads it unchanged.
 
 The local ``evaluate`` module (``metrics/seqeval``, :func:`load_seqeval`) is kept for
-``run_ner.py --metric ...``: it is the Hub's seqeval (same output keys), lenient by default (the
-conlleval reading: a stray ``I-`` starts an entity) and strict with ``mode="strict",
-scheme="IOB2"`` (then equal to :func:`score_tags`).
+``run_ner.py --metric ...``: the Hub's seqeval contract (same output keys), strict IOB2 by
+default so that it equals :func:`score_tags` (``scheme=None, mode=None``: the Hub's lenient
+conlleval reading, where a stray ``I-`` starts an entity).
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ def fit(
     def prep(ds):
         return ds.map(
             tokenize_and_align_labels, batched=True, remove_columns=ds.column_names,
-            fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "label_all_tokens": label_all_tokens},
+            fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "label_all_tokens": label_all_tokens,
+                       "label_names": label_list},
         )
 
     train_tok = prep(train_dataset)

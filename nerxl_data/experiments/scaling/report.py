@@ -27,7 +27,7 @@ from .stats import (
 
 logger = logging.getLogger(__name__)
 
-CURVE_METHODS = [m for m in (*METHODS, "direct-budget") if m not in ("projection", "in-language")]
+CURVE_METHODS = [m for m in METHODS if m not in ("projection", "in-language")]  # direct-budget is one of METHODS
 PANELS_PER_ROW = 4
 
 
