@@ -170,3 +170,21 @@ def test_oom_lowers_batch_size_with_warning(tiny, sources, tmp_path, monkeypatch
     with pytest.warns(UserWarning, match="out of memory at batch size 8; retrying with batch size 4"):
         trainer = fit(str(tiny), mapped["h"]["train"], names, args)
     assert calls == [8, 4] and trainer.args.gradient_accumulation_steps == 2
+
+
+def test_train_files_go_through_the_one_reader(tmp_path):
+    """JSON lines with integer tags and no label names: one error naming file and line (was a
+    TypeError traceback: train read JSON its own way); string tags in JSON lines train as CoNLL does."""
+    from click.testing import CliRunner
+
+    from nerxl_data.cli import main
+    from nerxl_data.train.data import _read_file
+
+    bad = tmp_path / "int.jsonl"
+    bad.write_text('{"tokens": ["Ade", "went"], "ner_tags": [1, 0]}\n', encoding="utf-8")
+    r = CliRunner().invoke(main, ["train", str(tmp_path / "no-model"), "--train-file", str(bad),
+                                  "--output-dir", str(tmp_path / "out")])
+    assert r.exit_code == 2 and "int.jsonl, line 1" in r.output and "label names" in r.output, r.output
+    good = tmp_path / "ok.jsonl"
+    good.write_text('{"tokens": ["Ade", "went"], "ner_tags": ["B-PER", "O"]}\n', encoding="utf-8")
+    assert _read_file(good)[0]["ner_tags"] == ["B-PER", "O"]

@@ -29,7 +29,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 
-from ..corpora import ReadReport, read_conll
+from ..corpora import ReadReport, read_path
 from ..errors import ConfigError, InputError
 from ..schema import LABEL_SETS, TagRepairs, TypeMapping, label_names, types_of
 
@@ -37,19 +37,11 @@ SPLIT_NAMES = {"train": "train", "dev": "validation", "validation": "validation"
 
 
 def _read_file(path: Path, report: ReadReport | None = None) -> datasets.Dataset:
-    suffix = path.suffix.lower()
-    if suffix in (".json", ".jsonl"):
-        ds = datasets.Dataset.from_json(str(path))
-    elif suffix == ".parquet":
-        ds = datasets.Dataset.from_parquet(str(path))
-    else:
-        # The shared CoNLL reader (-DOCSTART- skipped, file + line in errors); invalid IOB2 is
-        # repaired as conlleval reads it (a stray I- starts an entity) and counted in ``report``.
-        return datasets.Dataset.from_list(list(read_conll(path, policy="repair", report=report)))
-    for col in ("tokens", "ner_tags"):
-        if col not in ds.column_names:
-            raise InputError(f"no {col!r} column (columns: {ds.column_names})", source=str(path))
-    return ds
+    """A CoNLL, JSON lines or parquet file through the project's one reader (``read_path``:
+    file and line in errors, integer tags without label names refused, ClassLabel ids named);
+    invalid IOB2 is repaired as conlleval reads it (a stray I- starts an entity) and counted in
+    ``report``."""
+    return datasets.Dataset.from_list(list(read_path(path, policy="repair", report=report)))
 
 
 def is_hub_layout(folder: Path) -> bool:
