@@ -277,46 +277,68 @@ class Builder:
         Returns:
             (DatasetDict, ConfigInfo)
         """
-        from datasets import Dataset, DatasetDict
-
-        from nerxl_data.hub.features import COLUMNS, ner_features
-        from nerxl_data.hub.publish import write_config_and_card
+        from datasets import DatasetDict
 
         self.check(opts)  # names become paths: checked before resolve() looks for files
         self.check_options(opts)
         opts = self.resolve(opts)
         config = self.pipeline_config(opts)
-        names = self.label_names
-        if out is not None:  # the card replaces README.md: only in a dataset folder
-            from nerxl_data.hub.publish import check_dataset_folder
+        if out is not None:
+            self.check_output(opts, config, out)  # before any work
+        info = self.config_info(opts, config)
+        gold = self.gold_splits(opts)  # read once
+        splits = self.silver_splits(opts, config, info, runner, run_report, hold_out=not gold)
+        splits.update(self.gold_datasets(gold, info))
+        for line in absent_types(info, tagger_target_types(config)):
+            logger.warning("%s: %s", info.name, line)
+            info.notes.append(line)
+        dd = DatasetDict(splits)
+        if out is not None:
+            from nerxl_data.hub.publish import write_config_and_card
+            from nerxl_data.paths import folder_lock
 
-            check_dataset_folder(out, None)
-            if opts.cache_dir is not None and Path(opts.cache_dir) == Path(out) / ".cache":
-                from nerxl_data.paths import safe_join
+            with folder_lock(out):  # config and card as one unit: concurrent builds lose no config
+                write_config_and_card(out, info, dd)
+        return dd, info
 
-                safe_join(out, ".cache")  # the default cache stays inside the folder (no link out)
-        if out is not None and Path(out).is_dir():  # one label list per repo: fail before the work
-            from nerxl_data.hub.features import check_labels
-            from nerxl_data.hub.publish import read_configs
+    def check_output(self, opts: BuildOptions, config: PipelineConfig, out: str | Path) -> None:
+        """What writing into ``out`` needs, checked before any work: a dataset folder (the card
+        replaces README.md), the default cache inside it, one label list per folder, and no
+        config of this name built with other parameters.
 
-            parameters = config.parameters()
-            for other in read_configs(out).values():
-                if other.name != self.config_name(opts):
-                    check_labels(self.config_name(opts), names, other.label_names, str(out))
-                elif other.parameters and other.parameters != parameters:
-                    # {lang}.{method} does not name the translator or the tagger: a second build
-                    # with another one would replace the first under the same name
-                    diff = sorted(k for k in {*other.parameters, *parameters}
-                                  if other.parameters.get(k) != parameters.get(k))
-                    was = ", ".join(f"{k}={other.parameters.get(k, '-')}" for k in diff)
-                    now = ", ".join(f"{k}={parameters.get(k, '-')}" for k in diff)
-                    raise ConfigError(f"config {other.name!r} in {out} was built with {was}; this build has {now}. "
-                                      "Give --config-name to keep both, or delete that config's folder to replace it")
-        index = {n: i for i, n in enumerate(names)}
+        Raises:
+            ConfigError: naming the folder and what is wrong.
+        """
+        from nerxl_data.hub.features import check_labels
+        from nerxl_data.hub.publish import check_dataset_folder, read_configs
+        from nerxl_data.paths import safe_join
+
+        check_dataset_folder(out, None)
+        if opts.cache_dir is not None and Path(opts.cache_dir) == Path(out) / ".cache":
+            safe_join(out, ".cache")  # the default cache stays inside the folder (no link out)
+        if not Path(out).is_dir():
+            return
+        name, parameters = self.config_name(opts), config.parameters()
+        for other in read_configs(out).values():
+            if other.name != name:
+                check_labels(name, self.label_names, other.label_names, str(out))
+            elif other.parameters and other.parameters != parameters:
+                # {lang}.{method} does not name the translator or the tagger: a second build
+                # with another one would replace the first under the same name
+                diff = sorted(k for k in {*other.parameters, *parameters}
+                              if other.parameters.get(k) != parameters.get(k))
+                was = ", ".join(f"{k}={other.parameters.get(k, '-')}" for k in diff)
+                now = ", ".join(f"{k}={parameters.get(k, '-')}" for k in diff)
+                raise ConfigError(f"config {other.name!r} in {out} was built with {was}; this build has {now}. "
+                                  "Give --config-name to keep both, or delete that config's folder to replace it")
+
+    def config_info(self, opts: BuildOptions, config: PipelineConfig) -> ConfigInfo:
+        """The config's record (name, languages, parameters, sources, notes), before its splits."""
         info = ConfigInfo(
             name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,
             mode=opts.mode, method=opts.method, parameters=config.parameters(),
-            label_names=names, sources=self.sources(opts), notes=self.notes(opts, config), limit=opts.limit,
+            label_names=self.label_names, sources=self.sources(opts), notes=self.notes(opts, config),
+            limit=opts.limit,
         )
         if config.projection.method == "easyproject":
             info.notes.append(
@@ -325,7 +347,20 @@ class Builder:
                 "checkpoint trained to keep the markers: the `ychenNLP/nllb-200-*-easyproject` family "
                 f"(translator used: `{config.parameters()['translator']}`); entities whose markers the "
                 "translation lost are counted as `unmatched-marker` / `unbalanced-markers`.")
-        gold_splits = self.gold_splits(opts)
+        return info
+
+    def silver_splits(self, opts: BuildOptions, config: PipelineConfig, info: ConfigInfo, runner,
+                      run_report: RunReport | None, hold_out: bool = True) -> dict:
+        """Run the steps over each silver input split; score each split against gold target tags
+        where the family has them; with ``hold_out`` (no gold evaluation split), hold a validation
+        split out of the silver train. Fills ``info`` (scores, statistics); returns the
+        ``datasets.Dataset`` per split."""
+        from datasets import Dataset
+
+        from nerxl_data.hub.features import COLUMNS, ner_features
+
+        names = self.label_names
+        index = {n: i for i, n in enumerate(names)}
         features = ner_features(names)
         splits = {}
         for split, cols in self.inputs(opts).items():
@@ -344,7 +379,7 @@ class Builder:
                     raise InputError(f"{split}: {len(gold)} gold sentences but {len(rows['ner_tags'])} projected")
                 rows["_gold"] = gold
             parts = {split: rows}
-            if split == "train" and not gold_splits and opts.validation_fraction > 0:
+            if split == "train" and hold_out and opts.validation_fraction > 0:
                 parts = _hold_out(rows, opts.validation_fraction)
             for name, part in parts.items():
                 if "_gold" in part:  # each split's F1 over that split's rows only
@@ -362,20 +397,22 @@ class Builder:
                 part["source_ner_tags"] = [[index[t] for t in tags] for tags in part["source_ner_tags"]]
                 n = len(part["id"])  # easyproject has no links: its alignment column is empty
                 splits[name] = Dataset.from_dict({c: part.get(c, [None] * n) for c in COLUMNS}, features=features)
-        for split, records in gold_splits.items():
-            info.splits[split] = split_stats({"ner_tags": [r["ner_tags"] for r in records]}, names)
-            info.splits[split].kind = "gold"
-            splits[split] = Dataset.from_dict(_gold_columns(records, index), features=features)
-        for line in absent_types(info, tagger_target_types(config)):
-            logger.warning("%s: %s", info.name, line)
-            info.notes.append(line)
-        dd = DatasetDict(splits)
-        if out is not None:
-            from nerxl_data.paths import folder_lock
+        return splits
 
-            with folder_lock(out):  # config and card as one unit: concurrent builds lose no config
-                write_config_and_card(out, info, dd)
-        return dd, info
+    def gold_datasets(self, gold: dict[str, list[dict]], info: ConfigInfo) -> dict:
+        """The family's gold target splits (:meth:`gold_splits`) as datasets (their statistics
+        added to ``info``)."""
+        from datasets import Dataset
+
+        from nerxl_data.hub.features import ner_features
+
+        index = {n: i for i, n in enumerate(self.label_names)}
+        out = {}
+        for split, records in gold.items():
+            info.splits[split] = split_stats({"ner_tags": [r["ner_tags"] for r in records]}, self.label_names)
+            info.splits[split].kind = "gold"
+            out[split] = Dataset.from_dict(_gold_columns(records, index), features=ner_features(self.label_names))
+        return out
 
 
 def tagger_target_types(config: PipelineConfig) -> tuple[str, ...] | None:
