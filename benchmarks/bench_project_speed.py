@@ -20,10 +20,10 @@ import time
 from pathlib import Path
 
 from nerxl_data.align import get_aligner
-from nerxl_data.align.encoders import cache_root
 from nerxl_data.align.pharaoh import format_links, parse_links
-from nerxl_data.project import CandidatesConfig, HeuristicConfig, HullConfig, project
 from nerxl_data.bench import load_europarl
+from nerxl_data.paths import cache_root
+from nerxl_data.project import CandidatesConfig, HeuristicConfig, HullConfig, project
 from nerxl_data.schema import Link, tags_to_spans
 
 ROUNDS = 10  # passes over the 799 pairs per method (best pass is reported)
@@ -61,8 +61,7 @@ def links_for(src, tgt, diagonal: bool = False) -> tuple[list[list[Link]], str]:
 
 def identical_to_reference(src, spans, tgt, links, config) -> tuple[int, int]:
     """(identical projections, pairs) of the shipped surface scorer against the difflib one."""
-    sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
-    from test_speed_project import reference_projection
+    from nerxl_data.testing.reference import reference_projection
 
     same = 0
     for s, sp, t, ln in zip(src, spans, tgt, links, strict=True):

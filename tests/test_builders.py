@@ -190,6 +190,29 @@ def test_builders_and_cards_ship_in_the_wheel(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {"nerxl_data/builders/masakhaner2.py", "nerxl_data/builders/base.py",
             "nerxl_data/cards/dataset_card.md"} <= names
+    # every folder with Python files is a listed package (packages.find cannot see the mapped
+    # builders/ and cards/, so pyproject.toml lists them all): the wheel holds each one's modules
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    mapped = {v: k for k, v in setuptools["package-dir"].items()}
+    folders = {p.parent for p in ROOT.glob("nerxl_data/**/*.py")} | {ROOT / "builders", ROOT / "cards"}
+    expected = {mapped.get(str(f.relative_to(ROOT)), str(f.relative_to(ROOT)).replace("/", ".")) for f in folders}
+    assert expected == set(setuptools["packages"])
+    for pkg in expected:
+        assert any(n.startswith(pkg.replace(".", "/") + "/") and n.endswith(".py") for n in names), pkg
+
+
+def test_the_top_level_is_the_designs():
+    """builders/ and cards/ sit beside nerxl_data/ in the repository and import as its subpackages."""
+    import nerxl_data.builders
+    import nerxl_data.cards
+    from nerxl_data.hub.card import template_path
+
+    assert (ROOT / "builders" / "masakhaner2.py").is_file() and (ROOT / "cards" / "dataset_card.md").is_file()
+    assert not (ROOT / "nerxl_data" / "builders").exists() and not (ROOT / "nerxl_data" / "cards").exists()
+    assert Path(nerxl_data.builders.__file__).parent == ROOT / "builders"
+    assert template_path().parent == Path(nerxl_data.cards.__file__).parent == ROOT / "cards"
 
 
 class _CopyTranslator:

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import networkx as nx
 
-ROOT = Path(__file__).resolve().parent.parent / "nerxl_data"
+REPO = Path(__file__).resolve().parent.parent
+ROOT = REPO / "nerxl_data"
+MAPPED = {REPO / "builders": "nerxl_data.builders", REPO / "cards": "nerxl_data.cards"}
+"""Top-level folders installed as subpackages (pyproject.toml: package-dir)."""
 
 LAYERS: list[set[str]] = [
     {"errors"},
-    {"hubio", "options", "paths", "registry", "schema", "evaluation", "resources"},
+    {"hubio", "options", "paths", "registry", "schema", "evaluation", "resources", "cards"},
     {"corpora", "taggers"},
     {"translate", "align"},
     {"project"},
@@ -34,7 +37,9 @@ LAYER = {unit: i for i, units in enumerate(LAYERS) for unit in units}
 
 
 def _module(path: Path) -> str:
-    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    folder = next((f for f in MAPPED if f in path.parents), None)
+    parts = (MAPPED[folder].split(".") + list(path.relative_to(folder).with_suffix("").parts) if folder
+             else list(path.relative_to(REPO).with_suffix("").parts))
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
@@ -59,7 +64,8 @@ def _imports(path: Path) -> set[str]:
     return {m for m in out if m == "nerxl_data" or m.startswith("nerxl_data.")}
 
 
-FILES = sorted(p for p in ROOT.rglob("*.py") if "metrics" not in p.parts)  # metrics/: evaluate's loader
+FILES = sorted(p for root in (ROOT, *MAPPED) for p in root.rglob("*.py")
+               if "metrics" not in p.parts)  # metrics/: evaluate's loader
 MODULES = {_module(p) for p in FILES}
 GRAPH = nx.DiGraph((_module(p), t) for p in FILES for t in _imports(p) if t != _module(p))
 
@@ -96,3 +102,4 @@ def test_the_checker_sees_a_cycle_and_an_upward_import():
         ["nerxl_data.align.a", "nerxl_data.align.b"]]
     assert any(LAYER[_unit(b)] > LAYER[_unit(a)] for a, b in g.edges)
     assert "nerxl_data.align.corpus" in MODULES and "nerxl_data.pipeline" in GRAPH["nerxl_data.bench"]
+    assert "nerxl_data.builders.base" in MODULES  # the top-level builders/ is read too

@@ -229,9 +229,9 @@ def test_short_o_means_option_everywhere():
 
 
 def test_project_defaults_to_the_build_and_bench_method():
+    from nerxl_data.bench import RECOMMENDED
     from nerxl_data.builders.base import PROJECTION_OPTIONS
     from nerxl_data.cli.project import _with_recommended, project_cmd
-    from nerxl_data.bench import RECOMMENDED
 
     method = next(p for p in project_cmd.params if p.name == "method").default
     assert method == RECOMMENDED.method == "candidates-ngram"

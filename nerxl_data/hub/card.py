@@ -1,4 +1,4 @@
-"""Dataset cards: typed ``DatasetCardData`` metadata plus the Jinja body in ``nerxl_data/cards/``
+"""Dataset cards: typed ``DatasetCardData`` metadata plus the Jinja body in ``cards/`` (installed as ``nerxl_data.cards``)
 (package data: it ships in the wheel).
 """
 
@@ -18,11 +18,13 @@ def template_path(name: str = TEMPLATE) -> Path:
     """The path of card template ``name``.
 
     Raises:
-        ConfigError: no such template in ``nerxl_data/cards``.
+        ConfigError: no such template in ``cards/``.
     """
-    path = Path(__file__).resolve().parent.parent / "cards" / name
+    import nerxl_data.cards as cards  # the top-level cards/ folder, installed as this package
+
+    path = Path(cards.__file__).resolve().parent / name
     if not path.is_file():
-        raise ConfigError(f"card template {name!r} not found in nerxl_data/cards")
+        raise ConfigError(f"card template {name!r} not found in {path.parent}")
     return path
 
 
