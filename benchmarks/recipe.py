@@ -181,7 +181,7 @@ def agreement(args) -> None:
             continue
         t0 = time.time()
         exp = Experiment(cfg)
-        exp.run()
+        exp.run([int(x) for x in args.seeds.split(",")] if args.seeds else None)
         print(f"{cfg.out}: {len(exp.trained)} models in {time.time() - t0:.0f} s", flush=True)
 
 
@@ -203,6 +203,12 @@ def compare(args, picked: dict) -> list[str]:
     if not all((Path(e.cfg.out) / "config.json").exists() for e in exps):
         return ["(the agreement runs have not run yet: `python benchmarks/recipe.py --part agreement`)"]
     rows = [e.collect(e.cells()) for e in exps]
+    # the same seeds on both sides: those with every cell finished in both runs
+    cells = {(r["target"], r["method"], r["order"], r["k"]) for r in rows[0]} | {(r["target"], r["method"], r["order"], r["k"]) for r in rows[1]}
+    def complete(rs, seed):
+        return {(r["target"], r["method"], r["order"], r["k"]) for r in rs if r["seed"] == seed} >= cells
+    seeds = sorted(s for s in {r["seed"] for r in rows[0]} if complete(rows[0], s) and complete(rows[1], s))
+    rows = [[r for r in rs if r["seed"] in seeds] for rs in rows]
     sums = [summarise(r, 1000) for r in rows]
     keys = sorted(set(sums[0]) & set(sums[1]))
     a = np.array([sums[0][k][0] for k in keys])
@@ -210,7 +216,7 @@ def compare(args, picked: dict) -> list[str]:
     lines = [f"Subsample: targets {args.agree_targets}; sources en, hau, swa, sna in the given order, k = 1..4; "
              f"{args.agree_sentences} training sentences per source (and in-language); projection: the silver configs of "
              f"the committed run ({args.silver_pairs} LAFAND pairs), the same for both; {args.agree_test} test sentences per "
-             f"target (seeded sample); {args.agree_seeds} seed(s); methods {args.agree_methods}. Full fine-tuning: every weight of the same network (the encoder's bottom "
+             f"target (seeded sample); seeds compared: {', '.join(map(str, seeds))} (of {args.agree_seeds}); methods {args.agree_methods}. Full fine-tuning: every weight of the same network (the encoder's bottom "
              f"{picked['feature_layer'] + picked['train_layers']} layers, embeddings included, and a linear head) trained "
              f"(Trainer, lr {args.finetune_lr:g}, {args.finetune_epochs:g} epochs, batch 16, at least {args.finetune_min_steps} steps, "
              f"max_length {args.max_length}, `--recipe finetune`). Cached: the recipe picked above (`--recipe cached`).", "",
@@ -248,8 +254,10 @@ def report(args) -> None:
     picked, lines = pick(_rows(Path(args.work)), langs)
     out = ["# The CPU training recipe: picked on source dev sets, checked against full fine-tuning", "",
            "`NERXL_DATA_DIR=../shared/data python benchmarks/recipe.py --part candidates|agreement|report` (this file: "
-           "the agreement and report parts with `--agree-seeds 1 --agree-methods direct,in-language`; hau's run of the "
-           "cached-layer-4 + 2-trained-layers candidate was stopped: that row cannot be eligible)", "",
+           f"the defaults, {args.agree_sentences} sentences per source, {args.agree_seeds} seeds, methods {args.agree_methods}, "
+           f"full fine-tuning {args.finetune_epochs:g} epochs at lr {args.finetune_lr:g}; a seed the fine-tuning run had not "
+           "finished is left out of both sides; hau's run of the cached-layer-4 + 2-trained-layers candidate was stopped: "
+           "that row cannot be eligible)", "",
            "## Candidates (source dev sets only)", "",
            f"Recipe: the cached-feature recipe (`nerxl_data.train.cached`). Model `{args.model}`, max_length {args.max_length}, "
            f"batch 32, seed 0; train: the first {args.max_sentences} sentences of each language's train split after the "
@@ -301,6 +309,7 @@ def main(argv=None) -> int:
                     help="Steps every fine-tuned model takes at least (a one-source model at 1,000 sentences, 6 epochs: 375).")
     ap.add_argument("--only", default=None, help="agreement: only the run whose folder name contains this (agree-cached / agree-finetune)")
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--seeds", default=None, help="agreement: only these seeds (e.g. 1 in a second process: one core each)")
     ap.add_argument("--work", default="/tmp/nerxl-recipe-cached")
     args = ap.parse_args(argv)
     if not os.environ.get("NERXL_DATA_DIR"):

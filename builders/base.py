@@ -513,7 +513,9 @@ def add_arguments(parser, builder: Builder) -> None:
     parser.add_argument("--translator", default=None)
     parser.add_argument("--tagger-model", default=None)
     parser.add_argument("--translator-model", default=None)
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--max-silver-sentences", "--limit", dest="limit", type=int, default=None,
+                        help="Silver sentences built per split (the first N; gold splits are never capped; "
+                             "--limit is the old name).")
     parser.add_argument("--cache-dir", default=None)
 
 

@@ -38,7 +38,7 @@ def test_europarl_build_with_e5_small_scores_against_gold(data_dir, e5_small_pat
     monkeypatch.setenv("NERXL_DATA_DIR", str(data_dir))
     n = 60
     out = tmp_path / "build"
-    result = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--limit", str(n),
+    result = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--max-silver-sentences", str(n),
                                        "--aligner-model", str(e5_small_path), "--out", str(out)])
     assert result.exit_code == 0, result.output
     name = f"de.{DEFAULT_METHOD}"

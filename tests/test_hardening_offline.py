@@ -74,7 +74,7 @@ def test_a_build_with_a_hub_model_fails_with_one_line_before_any_work_when_the_h
     lines; ``nerxl translate`` and the Python API check the same way when they load."""
     env = _env(tmp_path, NERXL_DATA_DIR=str(data_dir))
     family = ["masakhaner2", "--lang", "yor"] if "--tagger-model" in extra else ["europarl-ner", "--lang", "de"]
-    args = ["build", *family, "--limit", "5", "--out", str(tmp_path / "out"), *extra]
+    args = ["build", *family, "--max-silver-sentences", "5", "--out", str(tmp_path / "out"), *extra]
     line = _one_error_line(_nerxl(args, env, tmp_path))
     assert what in line and "unreachable" in line, line
     assert not any((tmp_path / "out").rglob("*.parquet"))

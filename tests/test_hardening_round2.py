@@ -630,7 +630,7 @@ def test_a_full_disk_at_the_card_leaves_the_build_folder_as_it_was(tmp_path, mon
     before = _snapshot(out)
     with monkeypatch.context() as m:
         _full_disk_for(m, "README.md")
-        for extra in (("--config-name", "de.other"), ("--limit", "20")):  # a new config; a rebuild of one
+        for extra in (("--config-name", "de.other"), ("--max-silver-sentences", "20")):  # a new config; a rebuild of one
             _one_error(_run(*_generic(out), *extra), "No space left on device", str(out))
             assert _snapshot(out) == before
             assert sorted(p.name for p in out.iterdir() if p.name not in (".cache", ".nerxl.lock")) == [

@@ -28,7 +28,7 @@ def built(data_dir, e5_small_path, tmp_path_factory):
     out = tmp_path_factory.mktemp("masakhaner2")
     outputs = {}
     for lang in ("hau", "ewe"):  # English pivot, French pivot
-        r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", lang, "--limit", str(N),
+        r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", lang, "--max-silver-sentences", str(N),
                                       "--aligner-model", str(e5_small_path), "--out", str(out)],
                                env={"NERXL_DATA_DIR": str(data_dir)})
         assert r.exit_code == 0, r.output

