@@ -11,6 +11,7 @@ import click
 
 from ..errors import ConfigError, InputError, excerpt
 from ..options import KINDS, fits, option_kind, parse_value
+from ..project.api import METHODS
 
 
 def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
@@ -60,7 +61,7 @@ def _read_target(path: Path, fmt: str) -> list[list[str]]:
     return read_tokenized(path)
 
 
-_method_names = ["hull", "heuristic", "candidates-ngram", "candidates-ner", "easyproject"]
+_method_names = list(METHODS)  # the registry, not a copy of its names
 
 
 def _with_recommended(method: str, options: dict[str, Any]) -> dict[str, Any]:
@@ -202,7 +203,8 @@ def bench_cmd():
 @click.option("--aligner", default=None, help="Aligner name, or two joined by '+' (e.g. simalign-argmax+eflomal).")
 @click.option("--model", default=None, help="Encoder of the neural aligners.")
 @click.option("--layer", default=None, type=int)
-@click.option("--method", default=None, help=f"One of: {', '.join(_method_names[:3])}.")
+@click.option("--method", default=None,
+              help=f"One of: {', '.join(n for n, m in METHODS.items() if m.uses_links)} (projection over links).")
 @click.option("-o", "--option", "options", multiple=True, metavar="KEY=VALUE", help="A method option.")
 @click.option("--combine", type=click.Choice(["intersection", "union", "weighted"]), default=None,
               help="How two aligners' links are combined.")
