@@ -83,9 +83,9 @@ def command(cfg) -> str:
     elif cfg.num_layers:
         parts.append(f"--num-layers {cfg.num_layers}")
     parts += [f"--max-length {cfg.max_length}", f"--batch-size {cfg.batch_size}", f"--epochs {cfg.epochs:g}",
-              f"--lr {cfg.learning_rate:g}", f"--max-sentences {cap(cfg.max_sentences)}",
-              f"--max-unlabeled {cap(cfg.max_unlabeled)}", f"--max-test-sentences {cap(cfg.max_test_sentences)}",
-              f"--max-silver {cap(cfg.max_silver)}"]
+              f"--lr {cfg.learning_rate:g}", f"--max-train-sentences {cap(cfg.max_sentences)}",
+              f"--max-unlabeled-sentences {cap(cfg.max_unlabeled)}", f"--max-test-sentences {cap(cfg.max_test_sentences)}",
+              f"--max-silver-sentences {cap(cfg.max_silver)}"]
     if cfg.min_steps:
         parts.append(f"--min-steps {cfg.min_steps}")
     if cfg.in_language_whole:

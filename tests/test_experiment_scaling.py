@@ -289,3 +289,9 @@ def test_the_report_warns_before_tables_of_weak_runs(run, tiny, data_dir):
     text = " ".join(warnings_for(one, weak) + warnings_for(one, inl_low))
     assert "One seed" in text and "Under-trained models" in text and "not a ceiling" in text
     assert not any("One seed" in w for w in warnings_for(exp, rows))  # 2 seeds: no such warning
+    # a stopped run: the seeds that finished count, not the ones planned
+    seed0 = [r for r in rows if r["seed"] == 0]
+    assert any("One seed" in w for w in warnings_for(exp, seed0))
+    from nerxl_data.experiments.scaling.report import header
+
+    assert "Seeds: 1 finished of 2 planned (seed 0" in header(exp, seed0) and "Seeds: 2;" in header(exp, rows)

@@ -58,7 +58,7 @@ def warnings_for(exp, rows: list[dict]) -> list[str]:
     out = []
     c = exp.cfg
     runs = c.seeds * max(c.orders, 1)
-    if c.seeds < 2:
+    if len({r["seed"] for r in rows}) < 2:  # the seeds that finished, not the ones planned
         out.append("**One seed:** the intervals hold only the test-sample noise, not the spread between training runs; "
                    "a difference marked resolved may not survive another seed (use --seeds 3).")
     weak = [r for r in rows if r["n_gold"] and r["n_pred"] < 0.1 * r["n_gold"]]
@@ -76,8 +76,11 @@ def warnings_for(exp, rows: list[dict]) -> list[str]:
     return out
 
 
-def header(exp) -> str:
+def header(exp, rows: list[dict] | None = None) -> str:
     c = exp.cfg
+    done = sorted({r["seed"] for r in rows}) if rows else []
+    seeds = (f"{c.seeds}" if not rows or len(done) == c.seeds
+             else f"{len(done)} finished of {c.seeds} planned (seed {', '.join(map(str, done))}; a stopped run)")
     data = exp.data()
     tests = ", ".join(f"{t} {len(d)}" for t, d in data["test"].items())
     caps = (f"test sentences per target: {tests} ({'whole gold test sets' if c.max_test_sentences is None else f'capped at {c.max_test_sentences}, seeded sample'}); "
@@ -86,7 +89,7 @@ def header(exp) -> str:
             f"sentences per target: {c.max_unlabeled or 'all'}; silver pairs built per target: {c.max_silver or 'all'}"
             + (f"; fixed budget (direct-budget): the k sources share {c.budget_sentences} sentences" if c.budget_sentences else ""))
     return (f"Caps: {caps}.\n\nRecipe: {c.describe_recipe()}; entity-less silver/student sentences kept: "
-            f"{c.empty_ratio:g} per entity sentence. Seeds: {c.seeds}; random source orders: {c.orders} "
+            f"{c.empty_ratio:g} per entity sentence. Seeds: {seeds}; random source orders: {c.orders} "
             f"(order seed {c.order_seed}). Scores: strict IOB2 entity-level micro F1 x 100 (`nerxl_data.evaluation`), "
             "mean over seeds (and random orders) with a 95% interval: two-level bootstrap (1,000 replicates "
             "resampling test sentences and runs).")
@@ -94,7 +97,7 @@ def header(exp) -> str:
 
 def markdown(exp, rows: list[dict], summary: dict) -> str:
     methods = [m for m in CURVE_METHODS if any(r["method"] == m for r in rows)]
-    lines = [header(exp), ""]
+    lines = [header(exp, rows), ""]
     warn = warnings_for(exp, rows)
     if warn:
         lines += ["Before reading the tables:", ""] + [f"- {w}" for w in warn] + [""]
