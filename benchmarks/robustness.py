@@ -27,8 +27,10 @@ import threading
 import time
 import unicodedata
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from nerxl_data.testing.servers import LoginPage, serving
 
 RESULTS = Path(__file__).parent / "results" / "robustness.md"
 DEMO = Path(__file__).resolve().parents[1] / "nerxl_data" / "resources" / "demo"
@@ -164,12 +166,10 @@ def issue12(w: Path) -> list[str]:
          lambda rc, o, e: "no" if (other / "README.md").read_text() == "# my notes\n" else "README overwritten")
     case("  ... the same with --force", ["publish", build, "--to", other, "--force"], w,
          lambda rc, o, e: "no (replaced as asked)")
-    server = HTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    case("a Hub server that echoes `Bearer hf_...` in its error", ["list", "org/name"], w,
-         lambda rc, o, e: "token shown!" if "hf_TopSecret" in o + e else "no (redacted)",
-         env={"HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}", "HF_TOKEN": "hf_TopSecret0123456789"})
-    server.shutdown()
+    with serving(Echo) as port:
+        case("a Hub server that echoes `Bearer hf_...` in its error", ["list", "org/name"], w,
+             lambda rc, o, e: "token shown!" if "hf_TopSecret" in o + e else "no (redacted)",
+             env={"HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_TOKEN": "hf_TopSecret0123456789"})
 
     # --- I/O failures ---
     case("translate --out under /proc", [*tr, "--in", w / "p.src", "--out", "/proc/nerxl/out.txt", *parallel], w,
@@ -333,24 +333,6 @@ class Silent:
                 return
 
 
-class LoginPage(BaseHTTPRequestHandler):
-    """Every request answered by a 200 HTML page, as a proxy's login page would."""
-
-    def _page(self):
-        body = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Proxy login</body></html>\n"
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
-
-    do_GET = do_POST = do_HEAD = do_PUT = _page  # noqa: N815
-
-    def log_message(self, *a):
-        pass
-
-
 def files_in(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and ".cache" not in p.parts and p.name != ".nerxl.lock"}
@@ -421,18 +403,14 @@ def issue23(w: Path) -> list[str]:
          nothing_lost(w / "o.conll", w / "r.json"), full_disk_for="r.json")
 
     # --- secrets ---
-    server = HTTPServer(("127.0.0.1", 0), Echo)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    case("a Hub server that echoes a token not shaped hf_ + 12 alphanumerics", ["list", "org/name"], w,
-         lambda rc, o, e: "token shown!" if "DEF-ghi" in o + e else "no (redacted)",
-         env={"HF_ENDPOINT": f"http://127.0.0.1:{server.server_port}", "HF_TOKEN": "hf_abc_DEF-ghi.jkl"})
-    server.shutdown()
-    login = HTTPServer(("127.0.0.1", 0), LoginPage)
-    threading.Thread(target=login.serve_forever, daemon=True).start()
-    case("a proxy login page (HTML, 200) for the Hub, HF_ENDPOINT=http://user:password@host",
-         ["list", "org/news"], w, lambda rc, o, e: "password shown!" if "s3cret" in o + e else "no (redacted)",
-         env={"HF_ENDPOINT": f"http://user:s3cret@127.0.0.1:{login.server_port}"})
-    login.shutdown()
+    with serving(Echo) as port:
+        case("a Hub server that echoes a token not shaped hf_ + 12 alphanumerics", ["list", "org/name"], w,
+             lambda rc, o, e: "token shown!" if "DEF-ghi" in o + e else "no (redacted)",
+             env={"HF_ENDPOINT": f"http://127.0.0.1:{port}", "HF_TOKEN": "hf_abc_DEF-ghi.jkl"})
+    with serving(LoginPage) as port:
+        case("a proxy login page (HTML, 200) for the Hub, HF_ENDPOINT=http://user:password@host",
+             ["list", "org/news"], w, lambda rc, o, e: "password shown!" if "s3cret" in o + e else "no (redacted)",
+             env={"HF_ENDPOINT": f"http://user:s3cret@127.0.0.1:{port}"})
 
     # --- unclear messages and wrong guesses ---
     a = w / "a.txt"

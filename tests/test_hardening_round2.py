@@ -685,30 +685,10 @@ def test_the_conll_generic_train_f1_is_scored_over_the_train_split_only(tmp_path
 @pytest.fixture
 def html_hub():
     """A server that answers every request with a 200 HTML login page (a proxy's, say)."""
-    import http.server
-    import threading
+    from nerxl_data.testing.servers import LoginPage, serving
 
-    class Login(http.server.BaseHTTPRequestHandler):
-        def _page(self):
-            body = b"<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Proxy login</body></html>\n"
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        do_GET = do_POST = do_HEAD = do_PUT = _page
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Login)
-    t = threading.Thread(target=server.serve_forever, daemon=True)
-    t.start()
-    yield server.server_address[1]
-    server.shutdown()
-    server.server_close()
+    with serving(LoginPage) as port:
+        yield port
 
 
 def test_an_html_page_from_the_hub_is_named_as_such_with_the_url_redacted(html_hub, monkeypatch):

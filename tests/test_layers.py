@@ -44,8 +44,8 @@ def _module(path: Path) -> str:
 
 
 def _imports(path: Path) -> set[str]:
-    """The nerxl_data modules ``path`` imports (``from pkg import name`` counts as pkg.name when
-    that is a module, else pkg)."""
+    """The nerxl_data modules ``path`` imports (``from pkg import name``: pkg, and pkg.name too
+    when that is a module)."""
     mod = _module(path)
     package = mod if path.name == "__init__.py" else mod.rsplit(".", 1)[0]
     out = set()
@@ -56,9 +56,8 @@ def _imports(path: Path) -> set[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
-            for alias in node.names:
-                sub = f"{target}.{alias.name}"
-                out.add(sub if sub in MODULES else target)
+            out.add(target)  # ``from pkg import sub`` runs pkg/__init__ first: a dependency on pkg
+            out.update(f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES)
         elif isinstance(node, ast.Import):
             out.update(a.name for a in node.names)
     return {m for m in out if m == "nerxl_data" or m.startswith("nerxl_data.")}

@@ -145,13 +145,13 @@ class Experiment:
         """The run's trainer (:mod:`.recipes`), built once."""
         if self._recipe is None:
             from ...train.models import resolve_model
-            from . import recipes
+            from .recipes import Cached, Finetune
 
             if self.cfg.recipe == "cached":
                 feats = Path(self.cfg.features_dir) if self.cfg.features_dir else self.out / "features"
-                self._recipe = recipes.Cached(self.cfg, resolve_model(self.cfg.model), feats)
+                self._recipe = Cached(self.cfg, resolve_model(self.cfg.model), feats)
             else:
-                self._recipe = recipes.Finetune(self.cfg, self.base, self.out)
+                self._recipe = Finetune(self.cfg, self.base, self.out)
         return self._recipe
 
     def base(self) -> str:
