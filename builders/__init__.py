@@ -11,5 +11,6 @@ FAMILIES: Registry[str] = Registry("builder family", {
     "masakhaner2": "masakhaner2:BUILDER",
     "xtreme-panx": "xtreme_panx:BUILDER",
     "conll-generic": "conll_generic:BUILDER",
+    "demo": "demo:BUILDER",
 }, package="nerxl_data.builders")
 """Family name -> its builder (``FAMILIES.load(name)``), imported on use."""

@@ -10,10 +10,11 @@ card, so ``datasets.load_dataset(out, "de.heuristic-e5small")`` works at once.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from nerxl_data.errors import ConfigError, unknown_name
@@ -25,7 +26,7 @@ from nerxl_data.pipeline import (
     RunReport,
     TagConfig,
     TranslateConfig,
-    make_steps,
+    fingerprint,
     run_pipeline,
 )
 from nerxl_data.project import recommended
@@ -111,9 +112,10 @@ def source_info(corpus: str) -> SourceInfo:
                       f"https://huggingface.co/datasets/{c.hub_id}", c.citation)
 
 
-@dataclass
+@dataclass(frozen=True)
 class BuildOptions:
-    """Options of one build (CLI flags map onto these).
+    """Options of one build (CLI flags map onto these); :meth:`Builder.configure` checks them
+    and fills in the family defaults, giving the :class:`BuildConfig`.
 
     ``source_lang`` None: the family's default (English; for MasakhaNER over parallel text, the
     LAFAND pivot of the target, English or French). ``translator`` None: the family's parallel
@@ -121,7 +123,9 @@ class BuildOptions:
     ``tagger_model`` tags a source side without labels (a parallel corpus's, translate-test's):
     ``spacy:<package>``, or a token-classification model (Hub name or folder, e.g. a model
     ``nerxl train`` wrote); None: the default spaCy pipeline of the source language.
-    ``config_name`` replaces the default config name ``{lang}.{method}``.
+    ``config_name`` replaces the derived config name (:meth:`Builder.config_name`).
+    ``cache_dir`` and ``data_dir`` are where this machine keeps things: they are not part of the
+    build's record.
     """
 
     lang: str
@@ -140,6 +144,95 @@ class BuildOptions:
     translator_options: dict = field(default_factory=dict)
     config_name: str | None = None
     validation_fraction: float = 0.1
+
+
+MACHINE_OPTIONS = ("cache_dir", "data_dir")
+"""Options that say where this machine keeps things, not what is built: left out of the record."""
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    """One build, checked and resolved once, before any data is read or model loaded: the family
+    (with its own options, e.g. conll-generic's files), the options with the family defaults
+    filled in, the typed :class:`~nerxl_data.pipeline.PipelineConfig` (translator, tagger,
+    aligner and projection, each with its options) and the config name derived from them.
+
+    :meth:`record` is its JSON form, stored whole in ``{config}/nerxl_build.json`` (``build``)
+    and rendered on the card; ``nerxl build --config {config}/nerxl_build.json`` re-runs it
+    (:meth:`Builder.configure_record`).
+    """
+
+    family: str
+    family_options: dict
+    options: BuildOptions
+    pipeline: PipelineConfig
+    name: str
+    tagger_types: tuple[str, ...] | None = None  # the label set's types the source tagger can produce
+    tagger_description: str | None = None
+
+    def record(self) -> dict:
+        """The JSON form: everything a re-run needs (not where this machine keeps things)."""
+        options = {k: v for k, v in asdict(self.options).items() if k not in MACHINE_OPTIONS}
+        pipeline = asdict(self.pipeline)
+        if pipeline.get("translator"):
+            pipeline["translator"]["cache"] = None  # a file of this machine (under the cache folder)
+        return {"version": RECORD_VERSION, "family": self.family, "family_options": dict(self.family_options),
+                "name": self.name, "options": options, "pipeline": pipeline}
+
+    @classmethod
+    def read_record(cls, path: str | Path) -> dict:
+        """The build record of a ``nerxl_build.json`` (or of its config folder), checked.
+
+        Raises:
+            InputError: not a build file, or one written before builds were recorded.
+        """
+        from nerxl_data.errors import InputError
+        from nerxl_data.hub.metadata import BUILD_FILE, ConfigInfo
+
+        path = Path(path)
+        if path.is_dir():
+            path = path / BUILD_FILE
+        record = ConfigInfo.read(path).build
+        if not record:
+            raise InputError("holds no build record (written before nerxl-data recorded builds): "
+                             "build it again with the options its card lists", source=str(path))
+        problem = _record_problem(record)
+        if problem:
+            raise InputError(f"not a valid build record: {problem}", source=str(path))
+        return record
+
+
+def _record_problem(record: dict) -> str | None:
+    from dataclasses import fields
+
+    if record.get("version") != RECORD_VERSION:
+        return f"version {record.get('version')!r}, this nerxl-data reads version {RECORD_VERSION}"
+    for key, kind in (("family", str), ("family_options", dict), ("options", dict), ("pipeline", dict), ("name", str)):
+        if not isinstance(record.get(key), kind):
+            return f"{key!r} must be a {kind.__name__}"
+    known = {f.name for f in fields(BuildOptions)} - set(MACHINE_OPTIONS)
+    unknown = sorted(set(record["options"]) - known)
+    if unknown:
+        return f"unknown options {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+    return None
+
+
+def _pipeline_from_record(d: dict, cache_dir: str | None) -> PipelineConfig:
+    """The typed pipeline config of a record's ``pipeline`` (each stage checked again)."""
+    translator = d.get("translator")
+    if translator is not None:
+        translator = TranslateConfig(**{**translator, "cache": _translation_cache(cache_dir)})
+    tagger = d.get("tagger")
+    if tagger is not None:
+        tagger = TagConfig(**{**tagger, "types": tuple(tagger["types"])})
+    return PipelineConfig(d["source_lang"], d["target_lang"], d["mode"], translator,
+                          AlignConfig(**d["aligner"]), ProjectConfig(**d["projection"]), tagger)
+
+
+def _translation_cache(cache_dir: str | None) -> str | None:
+    return str(Path(cache_dir) / "translations.sqlite") if cache_dir else None
 
 
 class Builder:
@@ -182,7 +275,7 @@ class Builder:
         then held out of the silver ``train``)."""
         return {}
 
-    def notes(self, opts: BuildOptions, config: PipelineConfig) -> list[str]:
+    def notes(self, cfg: BuildConfig) -> list[str]:
         """Provenance lines for the card (pivot, parallel corpus, tagger)."""
         return []
 
@@ -191,6 +284,21 @@ class Builder:
 
     def with_args(self, args) -> Builder:
         """This builder configured from the parsed extra flags."""
+        return self
+
+    def family_options(self) -> dict:
+        """This builder's own options (JSON values; conll-generic's files), recorded with each
+        build so :meth:`with_options` can make the same builder again; ``{}`` for most families."""
+        return {}
+
+    def with_options(self, options: dict) -> Builder:
+        """The builder of :meth:`family_options` ``options`` (a build record's).
+
+        Raises:
+            ConfigError: options this family does not take.
+        """
+        if options:
+            raise ConfigError(f"{self.family} takes no family options, the record has {', '.join(sorted(options))}")
         return self
 
     def split_choices(self, opts: BuildOptions) -> tuple[str, ...]:
@@ -203,8 +311,61 @@ class Builder:
     def label_names(self) -> list[str]:
         return label_names(self.types)
 
-    def config_name(self, opts: BuildOptions) -> str:
-        return opts.config_name or f"{opts.lang}.{opts.method}"
+    def config_name(self, opts: BuildOptions, pipeline: PipelineConfig | None = None) -> str:
+        """``opts.config_name`` when given, else ``{lang}.{method}``, followed by ``.{hash}`` (6
+        hex digits of the :meth:`left_out` part) when the build differs from the family's default
+        in something the readable part does not name (mode, source language, translator,
+        tagger, aligner options, held-out fraction): two different builds never share a name,
+        and the default builds keep their plain names (``yor.candidates-ngram-e5small-itermax``).
+        ``opts`` are resolved options (:meth:`resolve`); without ``pipeline`` only the readable
+        part is given.
+        """
+        if opts.config_name:
+            return opts.config_name
+        readable = f"{opts.lang}.{opts.method}"
+        left = self.left_out(opts, pipeline) if pipeline is not None else {}
+        return f"{readable}.{fingerprint(json.dumps(left, sort_keys=True))[:6]}" if left else readable
+
+    def left_out(self, opts: BuildOptions, pipeline: PipelineConfig) -> dict:
+        """What ``{lang}.{method}`` does not name, where it differs from the family's default
+        build of that language and method (empty for a default build).
+
+        >>> from nerxl_data.builders.europarl_ner import BUILDER
+        >>> BUILDER.left_out(BuildOptions("de", source_lang="en"), PipelineConfig("en", "de"))
+        {}
+        >>> BUILDER.left_out(BuildOptions("de", source_lang="en", aligner_options={"layer": 6}),
+        ...                  PipelineConfig("en", "de"))
+        {'aligner_options': {'layer': 6}}
+        """
+        from nerxl_data.errors import NerxlError
+
+        base = BuildOptions(opts.lang, opts.method, data_dir=opts.data_dir)
+        try:
+            default_source = self.resolve(base).source_lang
+        except NerxlError:  # the family has no default build (e.g. xtreme-panx needs a translator)
+            default_source = None
+        left: dict = {}
+        if opts.source_lang != default_source:
+            left["source_lang"] = opts.source_lang
+        if opts.mode != base.mode:
+            left["mode"] = opts.mode
+        if pipeline.translator is not None:
+            t = pipeline.translator
+            left["translator"] = {"backend": t.backend, "model": t.model, "options": t.options}
+        if pipeline.tagger is not None and opts.tagger_model is not None:
+            from nerxl_data.taggers import resolve_tagger
+
+            try:
+                default_tagger = resolve_tagger(None, opts.source_lang).spec
+            except NerxlError:
+                default_tagger = None
+            if pipeline.tagger.tagger != default_tagger:
+                left["tagger"] = pipeline.tagger.tagger
+        if opts.aligner_options:
+            left["aligner_options"] = dict(opts.aligner_options)
+        if opts.validation_fraction != base.validation_fraction:
+            left["validation_fraction"] = opts.validation_fraction
+        return left
 
     def check(self, opts: BuildOptions) -> None:
         from nerxl_data.paths import check_name  # names become paths: checked before any is built
@@ -221,7 +382,7 @@ class Builder:
         Raises:
             ConfigError: naming the option.
         """
-        if self.config_name(opts) == "README.md":
+        if opts.config_name == "README.md":
             raise ConfigError("config name 'README.md' is the dataset card's file name; choose another")
         if opts.limit is not None and (isinstance(opts.limit, bool) or not isinstance(opts.limit, int)
                                        or opts.limit < 1):
@@ -235,38 +396,78 @@ class Builder:
                 raise unknown_name(f"{self.family} {opts.mode} split", split, choices)
 
     def pipeline_config(self, opts: BuildOptions) -> PipelineConfig:
-        """The typed pipeline config of ``opts`` (resolved options): every name is checked
-        here, before any data is read or model loaded.
+        """The typed pipeline config of ``opts`` (resolved options); constructing it checks every
+        stage (:class:`~nerxl_data.pipeline.PipelineConfig`), before any data is read or model
+        loaded.
 
         Raises:
-            ConfigError: an unknown method, aligner, translator backend or tagger.
+            ConfigError: an unknown method, aligner, translator backend or tagger, or stages
+                that do not fit together.
         """
         projection, aligner = parse_method(opts.method, opts.aligner_model)
-        from nerxl_data.project import get_method
-
-        get_method(projection.method).make_config(**projection.options)  # bad options fail now
         if opts.aligner_options:
             aligner = replace(aligner, options=dict(opts.aligner_options))
         translator = None
         if opts.translator is not None:
-            from nerxl_data.translate import TRANSLATORS
-
-            if opts.translator not in TRANSLATORS:
-                raise unknown_name("translator backend", opts.translator, TRANSLATORS)
-            translator = TranslateConfig(
-                opts.translator, opts.translator_model, options=dict(opts.translator_options),
-                cache=str(Path(opts.cache_dir) / "translations.sqlite") if opts.cache_dir else None,
-            )
+            translator = TranslateConfig(opts.translator, opts.translator_model, options=dict(opts.translator_options),
+                                         cache=_translation_cache(opts.cache_dir))
         tagger = None
         if not self.source_tagged(opts):
             tagger = TagConfig.resolve(opts.tagger_model, opts.source_lang, self.types)
-        config = PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner, projection, tagger)
-        make_steps(config)  # the step sequence is checked now (e.g. easyproject needs a translator)
-        return config
+        return PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner, projection, tagger)
 
-    def build(self, opts: BuildOptions, out: str | Path | None = None,
+    def configure(self, opts: BuildOptions, pipeline: PipelineConfig | None = None) -> BuildConfig:
+        """The :class:`BuildConfig` of ``opts``: names checked, the family defaults filled in,
+        every stage resolved and checked once, the config name derived; nothing is read or
+        loaded. ``pipeline`` (a build record's) replaces the pipeline config the options
+        would give, so a re-run uses the recorded stage options even where the library's
+        defaults have changed since.
+
+        Raises:
+            ConfigError: naming the option.
+        """
+        self.check(opts)  # names become paths: checked before resolve() looks for files
+        self.check_options(opts)
+        opts = self.resolve(opts)
+        if pipeline is None:
+            pipeline = self.pipeline_config(opts)
+        name = self.config_name(opts, pipeline)
+        from nerxl_data.paths import check_name
+
+        check_name(name, "config name")
+        types = description = None
+        if pipeline.tagger is not None:
+            types, description = tagger_target_types(pipeline), pipeline.tagger.describe()
+        return BuildConfig(self.family, self.family_options(), opts, pipeline, name, types, description)
+
+    def configure_record(self, record: dict, cache_dir: str | None = None,
+                         data_dir: str | None = None) -> BuildConfig:
+        """The :class:`BuildConfig` of a build record (:meth:`BuildConfig.record`), this machine's
+        ``cache_dir``/``data_dir`` filled in: the same options, stage options and name. A
+        source tagger whose installed version differs from the recorded one is named in a
+        warning (its tags may differ).
+
+        Raises:
+            ConfigError: a record this builder cannot re-run.
+        """
+        opts = BuildOptions(**{**record["options"], "cache_dir": cache_dir, "data_dir": data_dir})
+        recorded = _pipeline_from_record(record["pipeline"], cache_dir)
+        if recorded.tagger is not None:
+            installed = TagConfig.resolve(recorded.tagger.tagger, recorded.source_lang, recorded.tagger.types)
+            if installed.version != recorded.tagger.version:
+                logger.warning("the record's tagger %s was version %s, this machine has %s: its tags may differ",
+                               recorded.tagger.tagger, recorded.tagger.version, installed.version)
+                recorded = replace(recorded, tagger=installed)  # the cache key names what really runs
+        cfg = self.configure(opts, recorded)
+        if cfg.name != record["name"]:
+            raise ConfigError(f"the record names its config {record['name']!r} but its options give "
+                              f"{cfg.name!r} (edited by hand?)")
+        return cfg
+
+    def build(self, opts: BuildOptions | BuildConfig, out: str | Path | None = None,
               run_report: RunReport | None = None, runner=run_pipeline):
-        """Build the config ``{lang}.{method}``: a ``DatasetDict`` (and, with ``out``, files).
+        """Build one config (options, resolved here by :meth:`configure`, or a
+        :class:`BuildConfig`): a ``DatasetDict`` (and, with ``out``, files).
 
         Splits: the silver ``train``; gold ``validation``/``test`` where the family has gold
         target data (:meth:`gold_splits`), else a silver ``validation`` held out of the silver
@@ -279,17 +480,14 @@ class Builder:
         """
         from datasets import DatasetDict
 
-        self.check(opts)  # names become paths: checked before resolve() looks for files
-        self.check_options(opts)
-        opts = self.resolve(opts)
-        config = self.pipeline_config(opts)
+        cfg = opts if isinstance(opts, BuildConfig) else self.configure(opts)
         if out is not None:
-            self.check_output(opts, config, out)  # before any work
-        info = self.config_info(opts, config)
-        gold = self.gold_splits(opts)  # read once
-        splits = self.silver_splits(opts, config, info, runner, run_report, hold_out=not gold)
+            self.check_output(cfg, out)  # before any work
+        info = self.config_info(cfg)
+        gold = self.gold_splits(cfg.options)  # read once
+        splits = self.silver_splits(cfg, info, runner, run_report, hold_out=not gold)
         splits.update(self.gold_datasets(gold, info))
-        for line in absent_types(info, tagger_target_types(config)):
+        for line in absent_types(info, cfg.tagger_types):
             logger.warning("%s: %s", info.name, line)
             info.notes.append(line)
         dd = DatasetDict(splits)
@@ -301,7 +499,7 @@ class Builder:
                 write_config_and_card(out, info, dd)
         return dd, info
 
-    def check_output(self, opts: BuildOptions, config: PipelineConfig, out: str | Path) -> None:
+    def check_output(self, cfg: BuildConfig, out: str | Path) -> None:
         """What writing into ``out`` needs, checked before any work: a dataset folder (the card
         replaces README.md), the default cache inside it, one label list per folder, and no
         config of this name built with other parameters.
@@ -314,17 +512,17 @@ class Builder:
         from nerxl_data.paths import safe_join
 
         check_dataset_folder(out, None)
+        opts = cfg.options
         if opts.cache_dir is not None and Path(opts.cache_dir) == Path(out) / ".cache":
             safe_join(out, ".cache")  # the default cache stays inside the folder (no link out)
         if not Path(out).is_dir():
             return
-        name, parameters = self.config_name(opts), config.parameters()
+        name, parameters = cfg.name, cfg.pipeline.parameters()
         for other in read_configs(out).values():
             if other.name != name:
                 check_labels(name, self.label_names, other.label_names, str(out))
             elif other.parameters and other.parameters != parameters:
-                # {lang}.{method} does not name the translator or the tagger: a second build
-                # with another one would replace the first under the same name
+                # a name given by --config-name, or a build whose record predates derived names
                 diff = sorted(k for k in {*other.parameters, *parameters}
                               if other.parameters.get(k) != parameters.get(k))
                 was = ", ".join(f"{k}={other.parameters.get(k, '-')}" for k in diff)
@@ -332,13 +530,15 @@ class Builder:
                 raise ConfigError(f"config {other.name!r} in {out} was built with {was}; this build has {now}. "
                                   "Give --config-name to keep both, or delete that config's folder to replace it")
 
-    def config_info(self, opts: BuildOptions, config: PipelineConfig) -> ConfigInfo:
-        """The config's record (name, languages, parameters, sources, notes), before its splits."""
+    def config_info(self, cfg: BuildConfig) -> ConfigInfo:
+        """The config's metadata (name, languages, parameters, sources, notes, the build's
+        record), before its splits."""
+        opts, config = cfg.options, cfg.pipeline
         info = ConfigInfo(
-            name=self.config_name(opts), language=opts.lang, source_language=opts.source_lang,
+            name=cfg.name, language=opts.lang, source_language=opts.source_lang,
             mode=opts.mode, method=opts.method, parameters=config.parameters(),
-            label_names=self.label_names, sources=self.sources(opts), notes=self.notes(opts, config),
-            limit=opts.limit,
+            label_names=self.label_names, sources=self.sources(opts), notes=self.notes(cfg),
+            limit=opts.limit, build=cfg.record(),
         )
         if config.projection.method == "easyproject":
             info.notes.append(
@@ -349,7 +549,7 @@ class Builder:
                 "translation lost are counted as `unmatched-marker` / `unbalanced-markers`.")
         return info
 
-    def silver_splits(self, opts: BuildOptions, config: PipelineConfig, info: ConfigInfo, runner,
+    def silver_splits(self, cfg: BuildConfig, info: ConfigInfo, runner,
                       run_report: RunReport | None, hold_out: bool = True) -> dict:
         """Run the steps over each silver input split; score each split against gold target tags
         where the family has them; with ``hold_out`` (no gold evaluation split), hold a validation
@@ -359,6 +559,7 @@ class Builder:
 
         from nerxl_data.hub.features import COLUMNS, ner_features
 
+        opts, config = cfg.options, cfg.pipeline
         names = self.label_names
         index = {n: i for i, n in enumerate(names)}
         features = ner_features(names)

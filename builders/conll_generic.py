@@ -39,6 +39,24 @@ class ConllGeneric(Builder):
     def with_args(self, args) -> ConllGeneric:
         return ConllGeneric(args.source_file, args.target_file, self._types, self.license, self.citation)
 
+    def family_options(self) -> dict:
+        """The files (as absolute paths: a re-run may start elsewhere), the label set and terms."""
+        def absolute(f):
+            return str(Path(f).resolve()) if f is not None else None
+
+        return {"source_file": absolute(self.source_file), "target_file": absolute(self.target_file),
+                "types": list(self.types) if self.source_file is not None or self._types else None,
+                "license": self.license, "citation": self.citation}
+
+    def with_options(self, options: dict) -> ConllGeneric:
+        known = {"source_file", "target_file", "types", "license", "citation"}
+        if set(options) - known:
+            raise ConfigError(f"conll-generic takes the family options {', '.join(sorted(known))}, "
+                              f"not {', '.join(sorted(set(options) - known))}")
+        types = options.get("types")
+        return ConllGeneric(options.get("source_file"), options.get("target_file"),
+                            tuple(types) if types else None, options.get("license", "unknown"), options.get("citation"))
+
     def _read(self, path: str) -> list[dict]:
         from nerxl_data.corpora.conll import read_conll
 

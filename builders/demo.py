@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from nerxl_data.builders.base import DEFAULT_METHOD, BuildOptions
+from nerxl_data.builders.base import DEFAULT_METHOD, Builder, BuildOptions
 from nerxl_data.builders.conll_generic import ConllGeneric
 from nerxl_data.hub.metadata import ConfigInfo, SourceInfo
 from nerxl_data.schema import LABEL_SETS
@@ -19,18 +19,32 @@ from nerxl_data.schema import LABEL_SETS
 LANGUAGES: tuple[str, ...] = ("de", "es")
 
 
-class DemoBuilder(ConllGeneric):
-    family = "demo"
+class DemoBuilder(Builder):
+    """The bundled sample as a family: English gold entities projected onto the human German or
+    Spanish translation (conll-generic over the shipped files), scored against their gold."""
 
-    def __init__(self, lang: str) -> None:
+    family = "demo"
+    languages = LANGUAGES
+    types = LABEL_SETS["conll"]
+
+    def _files(self, opts: BuildOptions) -> ConllGeneric:
         from nerxl_data.resources import demo_path
 
-        super().__init__(str(demo_path("en")), str(demo_path(lang)), LABEL_SETS["conll"])
+        return ConllGeneric(str(demo_path("en")), str(demo_path(opts.lang)), self.types)
 
     def sources(self, opts: BuildOptions):
         return [SourceInfo("nerxl-data demo sample", None, "apache-2.0",
                            "written for nerxl-data (Apache-2.0), 40 parallel sentences en/de/es",
                            None, None)]
+
+    def inputs(self, opts: BuildOptions):
+        return self._files(opts).inputs(opts)
+
+    def gold(self, opts: BuildOptions, split: str):
+        return self._files(opts).gold(opts, split)
+
+
+BUILDER = DemoBuilder()
 
 
 @dataclass
@@ -59,7 +73,7 @@ def run_demo(out: str | Path, method: str = DEFAULT_METHOD, languages: Sequence[
     try:
         for lang in languages:
             opts = BuildOptions(lang, method, aligner_model=aligner_model, cache_dir=cache)
-            info = DemoBuilder(lang).build(opts, out)[1]
+            info = BUILDER.build(opts, out)[1]
             silver = [s for s in info.splits.values() if s.kind == "silver"]
             echo(f"en -> {lang}  {info.name}: {sum(s.sentences for s in silver)} sentences "
                  f"({', '.join(f'{n} {s.sentences}' for n, s in info.splits.items())}), "

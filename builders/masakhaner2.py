@@ -30,13 +30,7 @@ import itertools
 from dataclasses import replace
 from pathlib import Path
 
-from nerxl_data.builders.base import (
-    Builder,
-    BuildOptions,
-    script_main,
-    source_info,
-    tagger_target_types,
-)
+from nerxl_data.builders.base import BuildConfig, Builder, BuildOptions, script_main, source_info
 from nerxl_data.errors import ConfigError
 from nerxl_data.pipeline import parallel_rows, source_rows, target_rows
 from nerxl_data.schema import LABEL_SETS, TypeMapping
@@ -130,7 +124,8 @@ class MasakhaNer2(Builder):
             return [source_info("lafand"), source_info("masakhaner2")]
         return [source_info("conll2003"), source_info("masakhaner2")]
 
-    def notes(self, opts: BuildOptions, config):
+    def notes(self, cfg: BuildConfig):
+        opts = cfg.options
         gold = ("Gold `validation` (MasakhaNER 2.0 dev) and `test` splits: MasakhaNER 2.0, "
                 "CC BY-NC 4.0; the silver `train` split is machine-labelled.")
         if not self.parallel(opts):
@@ -141,8 +136,8 @@ class MasakhaNer2(Builder):
         return [
             f"Pivot language: {opts.source_lang} (LAFAND-MT `{opts.source_lang}-{opts.lang}` {used}, "
             "human news translations, CC BY-NC 4.0).",
-            f"Source tagger: `{config.tagger.describe()}`, its types mapped onto "
-            f"{', '.join(tagger_target_types(config) or self.types)} (the others dropped, counted per split).",
+            f"Source tagger: `{cfg.tagger_description}`, its types mapped onto "
+            f"{', '.join(cfg.tagger_types or self.types)} (the others dropped, counted per split).",
             gold,
         ]
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
-from nerxl_data.builders.base import Builder, BuildOptions, script_main, source_info
+from nerxl_data.builders.base import BuildConfig, Builder, BuildOptions, script_main, source_info
 from nerxl_data.errors import ConfigError
 from nerxl_data.pipeline import source_rows, target_rows
 from nerxl_data.schema import LABEL_SETS
@@ -45,8 +45,8 @@ class XtremePanx(Builder):
     def sources(self, opts: BuildOptions):
         return [source_info("xtreme-panx")]
 
-    def notes(self, opts: BuildOptions, config):
-        return [f"Gold `validation` and `test` splits: PAN-X.{opts.lang} of XTREME (ODC-BY / Wikipedia "
+    def notes(self, cfg: BuildConfig):
+        return [f"Gold `validation` and `test` splits: PAN-X.{cfg.options.lang} of XTREME (ODC-BY / Wikipedia "
                 "terms, as distributed with XTREME); the silver `train` split is machine-labelled."]
 
     def gold_splits(self, opts: BuildOptions):

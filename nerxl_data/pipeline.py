@@ -464,7 +464,8 @@ class ProjectStep(Step):
 
 @dataclass(frozen=True)
 class PipelineConfig:
-    """One build: languages, mode, and each stage's config.
+    """One build: languages, mode, and each stage's config; constructing it checks every stage
+    and that they fit together (so :func:`make_steps` cannot fail on a config that exists).
 
     In ``translate-train`` the translator goes source -> target; in ``translate-test`` it goes
     target -> source and ``tagger`` (a source-language NER model) is required.
@@ -489,6 +490,10 @@ class PipelineConfig:
         if self.mode == "translate-test" and (self.tagger is None or self.translator is None):
             raise ConfigError("translate-test needs a translator (target -> source) and a source-language "
                               "tagger (TagConfig: spacy:<package> or a token-classification model)")
+        if not self.projection.uses_links and (self.mode != "translate-train" or self.translator is None):
+            raise ConfigError(f"{self.projection.method} projects through markers kept by a translator: it needs "
+                              "translate-train with a translator (e.g. backend easyproject, model "
+                              "ychenNLP/nllb-200-distilled-600M-easyproject)")
 
     def parameters(self) -> dict[str, str]:
         """Flat, readable parameters for the card."""
@@ -518,11 +523,7 @@ def make_steps(config: PipelineConfig) -> list[Step]:
     (``easyproject``): [tag] -> mark-then-translate -> project by the markers.
     """
     steps: list[Step] = []
-    if not config.projection.uses_links:  # markers instead of links: no aligner
-        if config.mode != "translate-train" or config.translator is None:
-            raise ConfigError(f"{config.projection.method} projects through markers kept by a translator: it needs "
-                              "translate-train with a translator (e.g. backend easyproject, model "
-                              "ychenNLP/nllb-200-distilled-600M-easyproject)")
+    if not config.projection.uses_links:  # markers instead of links: no aligner (checked by the config)
         steps = [TagStep(config.tagger)] if config.tagger is not None else []
         return steps + [MarkTranslateStep(config.translator, config.source_lang, config.target_lang),
                         ProjectStep(config.projection)]

@@ -7,6 +7,7 @@ import itertools
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -96,14 +97,18 @@ def test_masakhaner_translate_train_maps_labels(data_dir, tmp_path):
 
     # translate-test: yor sentences -> en, tagged by an English (CoNLL-label) model, projected back
     tagger = build_tiny_bert(tmp_path / "tagger", texts, labels=label_names(LABEL_SETS["conll"]), max_position_embeddings=512)
-    opts.mode, opts.tagger_model, opts.method = "translate-test", str(tagger), "heuristic-e5small"
+    train_name = info.name
+    opts = replace(opts, mode="translate-test", tagger_model=str(tagger), method="heuristic-e5small")
     dd, info = MasakhaNer2().build(opts, tmp_path / "out")
     yor = list(itertools.islice(load_corpus("masakhaner2:yor", "train", data_dir=data_dir), 8))
     assert dd["train"]["tokens"] == [r["tokens"] for r in yor]
     stats = info.splits["train"]
     assert "train F1" in info.score  # scored against MasakhaNER's gold
     assert "MISC" not in stats.entities and "MISC" not in "".join(info.label_names)
-    assert set(read_configs_names(tmp_path / "out")) == {f"yor.{DEFAULT_METHOD}", "yor.heuristic-e5small"}
+    # the names say what {lang}.{method} leaves out (translator, mode, tagger) by a short hash
+    assert re.fullmatch(rf"yor\.{DEFAULT_METHOD}\.[0-9a-f]{{6}}", train_name)
+    assert re.fullmatch(r"yor\.heuristic-e5small\.[0-9a-f]{6}", info.name)
+    assert set(read_configs_names(tmp_path / "out")) == {train_name, info.name}
 
 
 def read_configs_names(folder):
@@ -250,7 +255,7 @@ def test_easyproject_end_to_end_through_the_builder(data_dir, tmp_path, monkeypa
     import nerxl_data.translate as translate
 
     monkeypatch.setattr(translate, "get_translator", lambda *a, **k: _CopyTranslator())
-    opts.cache_dir = str(tmp_path / "cache2")
+    opts = replace(opts, cache_dir=str(tmp_path / "cache2"))
     dd, info = EuroparlNer().build(opts, tmp_path / "out2")
     from nerxl_data.translate.base import word_tokenize
 

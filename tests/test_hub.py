@@ -46,7 +46,8 @@ def build_dir(tmp_path_factory, data_dir):
     out = tmp_path_factory.mktemp("build")
     for lang in ("de", "es"):
         opts = BuildOptions(lang, METHOD, aligner_model=str(bert), limit=25, data_dir=str(data_dir),
-                            aligner_options={"layer": 2}, cache_dir=str(out / ".cache"))
+                            aligner_options={"layer": 2}, cache_dir=str(out / ".cache"),
+                            config_name=f"{lang}.{METHOD}")  # (layer 2 would add a hash to the derived name)
         EuroparlNer().build(opts, out)
     return out
 

@@ -17,8 +17,11 @@ def _builder(family: str):
 
 
 @click.command("build")
-@click.argument("family")
-@click.option("--lang", required=True, help="Target language code.")
+@click.argument("family", required=False)
+@click.option("--config", "record", type=click.Path(exists=True), default=None,
+              help="Re-run a recorded build: a config's nerxl_build.json (or its folder); FAMILY and the "
+                   "build flags are then taken from it (only --out, --cache-dir, --backend, --address apply).")
+@click.option("--lang", default=None, help="Target language code (required unless --config).")
 @click.option("--method", default=None,
               help="PROJECTION-MODEL[-VARIANT], e.g. heuristic-e5small (default: best on Europarl).")
 @click.option("--out", type=click.Path(file_okay=False), default=None,
@@ -37,7 +40,9 @@ def _builder(family: str):
 @click.option("--tagger-model", default=None,
               help="Source-side tagger: spacy:<package> or a token-classification model (name or "
                    "folder); default: the source language's spaCy pipeline.")
-@click.option("--config-name", default=None, help="Config name (default: LANG.METHOD).")
+@click.option("--config-name", default=None,
+              help="Config name (default: LANG.METHOD, plus .HASH when the build differs from the family's "
+                   "default in what the name does not say: mode, source language, translator, tagger, aligner options).")
 @click.option("--split", "splits", multiple=True, help="Splits to build (family default).")
 @cap_option("--max-silver-sentences", "limit", old=("--limit",), type=POSITIVE, default=None, metavar="N",
             help="Project only the first N sentences of each silver split (gold validation/test splits are not "
@@ -49,20 +54,37 @@ def _builder(family: str):
               help="Run the steps in this process, or on Ray (extra 'ray'; see README 'Scaling out').")
 @click.option("--address", default=None,
               help="Ray cluster HEAD:PORT (from `ray start --head`); default: a local Ray.")
-def build_cmd(family, lang, method, out, mode, source_lang, translator, translator_model,
+def build_cmd(family, record, lang, method, out, mode, source_lang, translator, translator_model,
               aligner_model, tagger_model, config_name, splits, limit, cache_dir, source_file,
               target_file, backend, address) -> None:
     """Build the silver config LANG.METHOD of FAMILY (europarl-ner, masakhaner2, xtreme-panx,
-    conll-generic) into a Hub-layout folder."""
-    from ..builders.base import DEFAULT_METHOD, BuildOptions
+    conll-generic, demo) into a Hub-layout folder; or, with --config, re-run a recorded build."""
+    from ..builders.base import DEFAULT_METHOD, BuildConfig, BuildOptions
+    from ..errors import ConfigError
 
-    builder = _builder(family).with_args(argparse.Namespace(source_file=source_file, target_file=target_file))
-    out = Path(out or Path("build") / family)
-    opts = BuildOptions(
-        lang, method or DEFAULT_METHOD, source_lang, mode, translator, translator_model,
-        aligner_model, tagger_model, list(splits) or None, limit, cache_dir or str(out / ".cache"),
-        config_name=config_name,
-    )
+    if record is not None:
+        given = [flag for flag, value in (("FAMILY", family), ("--lang", lang), ("--method", method),
+                 ("--mode", mode if mode != "translate-train" else None), ("--source-lang", source_lang),
+                 ("--translator", translator), ("--translator-model", translator_model),
+                 ("--aligner-model", aligner_model), ("--tagger-model", tagger_model),
+                 ("--config-name", config_name), ("--split", splits or None), ("--max-silver-sentences", limit),
+                 ("--source-file", source_file), ("--target-file", target_file)) if value is not None]
+        if given:
+            raise ConfigError(f"--config re-runs the recorded build as it was: leave out {', '.join(given)}")
+        rec = BuildConfig.read_record(record)
+        builder = _builder(rec["family"]).with_options(rec["family_options"])
+        out = Path(out or Path("build") / rec["family"])
+        opts = builder.configure_record(rec, cache_dir or str(out / ".cache"))
+    else:
+        if family is None or lang is None:
+            raise ConfigError("give FAMILY and --lang (or --config CONFIG/nerxl_build.json to re-run a build)")
+        builder = _builder(family).with_args(argparse.Namespace(source_file=source_file, target_file=target_file))
+        out = Path(out or Path("build") / family)
+        opts = BuildOptions(
+            lang, method or DEFAULT_METHOD, source_lang, mode, translator, translator_model,
+            aligner_model, tagger_model, list(splits) or None, limit, cache_dir or str(out / ".cache"),
+            config_name=config_name,
+        )
     from ..pipeline import RunReport
     from ..runners import get_runner
 

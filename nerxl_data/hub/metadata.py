@@ -77,7 +77,8 @@ class ConfigInfo:
     score: dict[str, float] = field(default_factory=dict)
     fingerprint: str = ""  # sha256 of the config's data files, set when they are written
     notes: list[str] = field(default_factory=list)  # provenance lines for the card (pivot, tagger, ...)
-    limit: int | None = None  # --limit: silver sentences capped at the first N (gold splits are whole)
+    limit: int | None = None  # --max-silver-sentences: silver sentences capped at the first N (gold splits are whole)
+    build: dict = field(default_factory=dict)  # the build's whole typed config (BuildConfig.record): re-runnable
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
@@ -130,6 +131,8 @@ class ConfigInfo:
             checks.append(f"label_names must be a non-empty list, got {excerpt(repr(self.label_names), 40)}")
         else:
             checks += [text(n, "a label name") for n in self.label_names]
+        if not isinstance(self.build, dict):
+            checks.append(f"build must be an object, got {type(self.build).__name__}")
         if not isinstance(self.notes, list):
             checks.append("notes must be a list")
         else:
