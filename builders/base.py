@@ -45,7 +45,12 @@ MODELS: dict[str, str] = {"e5small": "e5-small", "mbertbase": "bert-base-multili
                           "xlmrbase": "xlm-roberta-base", "labse": "LaBSE"}
 """Short model names used in method names -> aligner model names."""
 
-ALIGNER_VARIANTS = ("argmax", "itermax", "match", "awesome")
+def aligner_variants() -> dict[str, str]:
+    """Method-name variant -> aligner name, for the aligners that use an encoder
+    (``nerxl_data.align.ALIGNERS``): ``itermax`` -> ``simalign-itermax``, ``awesome`` -> ``awesome``."""
+    from nerxl_data.align import ALIGNERS
+
+    return {spec.method: name for name, spec in ALIGNERS.items() if spec.uses_model}
 
 
 def parse_method(method: str, aligner_model: str | None = None) -> tuple[ProjectConfig, AlignConfig]:
@@ -80,13 +85,13 @@ def parse_method(method: str, aligner_model: str | None = None) -> tuple[Project
         raise ConfigError(f"method {method!r} must read PROJECTION-MODEL[-VARIANT], e.g. "
                           f"{DEFAULT_METHOD!r}: {'-'.join(rest[2:]) or 'an empty part'!r} is not part of it")
     short, variant = rest[0], (rest[1] if len(rest) > 1 else "argmax")
-    if variant not in ALIGNER_VARIANTS:
-        raise unknown_name("aligner variant", variant, ALIGNER_VARIANTS)
+    variants = aligner_variants()
+    if variant not in variants:
+        raise unknown_name("aligner variant", variant, variants)
     if aligner_model is None and short not in MODELS:
         raise unknown_name("aligner model short name", short, MODELS)
     model = aligner_model or MODELS[short]
-    aligner = "awesome" if variant == "awesome" else f"simalign-{variant}"
-    return ProjectConfig(name, dict(PROJECTION_OPTIONS.get(name, {}))), AlignConfig(aligner, model)
+    return ProjectConfig(name, dict(PROJECTION_OPTIONS.get(name, {}))), AlignConfig(variants[variant], model)
 
 
 _LICENSES = (("cc by-nc 4.0", "cc-by-nc-4.0"), ("cc by 4.0", "cc-by-4.0"), ("odc-by", "odc-by"),

@@ -24,7 +24,8 @@ from .methods import (
 
 log = logging.getLogger(__name__)
 
-METHODS = ("awesome", "argmax", "itermax", "match")
+EXTRACTIONS = ("awesome", "argmax", "itermax", "match")
+"""The extraction methods over one similarity matrix (``ALIGNERS`` names an aligner per method)."""
 TOKEN_TYPES = ("bpe", "word")
 
 
@@ -59,8 +60,8 @@ class EmbeddingAlignerConfig:
     max_length: int | None = None
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise unknown_name("alignment method", self.method, METHODS)
+        if self.method not in EXTRACTIONS:
+            raise unknown_name("alignment method", self.method, EXTRACTIONS)
         if self.token_type not in TOKEN_TYPES:
             raise unknown_name("token type", self.token_type, TOKEN_TYPES)
         if not 0 < self.threshold < 1:
@@ -160,8 +161,8 @@ class EmbeddingAligner:
         configs = {}
         for name in names:
             method = "awesome" if name == "awesome" else name.removeprefix("simalign-")
-            if method not in METHODS or (method == "awesome" and name != "awesome"):
-                raise unknown_name("embedding aligner", name, ["awesome"] + [f"simalign-{m}" for m in METHODS[1:]])
+            if method not in EXTRACTIONS or (method == "awesome" and name != "awesome"):
+                raise unknown_name("embedding aligner", name, ["awesome"] + [f"simalign-{m}" for m in EXTRACTIONS[1:]])
             configs[name] = replace(self.config, method=method)
         self.load()
         encoded = self.encoder.encode(list(src_words) + list(tgt_words))
