@@ -77,7 +77,8 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
         opts = builder.configure_record(rec, cache_dir or str(out / ".cache"))
     else:
         if family is None or lang is None:
-            raise ConfigError("give FAMILY and --lang (or --config CONFIG/nerxl_build.json to re-run a build)")
+            missing = "argument 'FAMILY'" if family is None else "option '--lang'"
+            raise click.UsageError(f"Missing {missing} (or give --config CONFIG/nerxl_build.json to re-run a build)")
         builder = _builder(family).with_args(argparse.Namespace(source_file=source_file, target_file=target_file))
         out = Path(out or Path("build") / family)
         opts = BuildOptions(
