@@ -285,11 +285,7 @@ class Builder:
         return []
 
     def script_arguments(self, parser) -> None:
-        """Extra command-line flags of this family (script and CLI)."""
-
-    def with_args(self, args) -> Builder:
-        """This builder configured from the parsed extra flags."""
-        return self
+        """Extra command-line flags of this family's script, one per :meth:`family_options` key."""
 
     def family_options(self) -> dict:
         """This builder's own options (JSON values; conll-generic's files), recorded with each
@@ -297,13 +293,14 @@ class Builder:
         return {}
 
     def with_options(self, options: dict) -> Builder:
-        """The builder of :meth:`family_options` ``options`` (a build record's).
+        """The builder of :meth:`family_options` ``options`` (a build record's, or the flags of
+        the CLI and the script).
 
         Raises:
             ConfigError: options this family does not take.
         """
         if options:
-            raise ConfigError(f"{self.family} takes no family options, the record has {', '.join(sorted(options))}")
+            raise ConfigError(f"{self.family} takes no options of its own, got {', '.join(sorted(options))}")
         return self
 
     def split_choices(self, opts: BuildOptions) -> tuple[str, ...]:
@@ -731,9 +728,10 @@ def script_main(builder: Builder, argv: Sequence[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=f"Build a {builder.family} silver config.")
     add_arguments(parser, builder)
+    common = {a.dest for a in parser._actions}
     builder.script_arguments(parser)
     a = parser.parse_args(argv)
-    builder = builder.with_args(a)
+    builder = builder.with_options({k: v for k, v in vars(a).items() if k not in common and v is not None})
     opts = BuildOptions(a.lang, a.method, translator=a.translator, translator_model=a.translator_model,
                         aligner_model=a.aligner_model, tagger_model=a.tagger_model, limit=a.limit,
                         cache_dir=a.cache_dir or str(Path(a.out) / ".cache"))

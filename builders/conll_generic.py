@@ -36,9 +36,6 @@ class ConllGeneric(Builder):
         parser.add_argument("--source-file", required=True, help="CoNLL file of the source language")
         parser.add_argument("--target-file", default=None, help="its sentence-aligned translation (CoNLL)")
 
-    def with_args(self, args) -> ConllGeneric:
-        return ConllGeneric(args.source_file, args.target_file, self._types, self.license, self.citation)
-
     def family_options(self) -> dict:
         """The files (as absolute paths: a re-run may start elsewhere), the label set and terms."""
         def absolute(f):
@@ -53,9 +50,10 @@ class ConllGeneric(Builder):
         if set(options) - known:
             raise ConfigError(f"conll-generic takes the family options {', '.join(sorted(known))}, "
                               f"not {', '.join(sorted(set(options) - known))}")
-        types = options.get("types")
-        return ConllGeneric(options.get("source_file"), options.get("target_file"),
-                            tuple(types) if types else None, options.get("license", "unknown"), options.get("citation"))
+        types = options.get("types", self._types)
+        return ConllGeneric(options.get("source_file", self.source_file), options.get("target_file", self.target_file),
+                            tuple(types) if types else None, options.get("license", self.license),
+                            options.get("citation", self.citation))
 
     def _read(self, path: str) -> list[dict]:
         from nerxl_data.corpora.conll import read_conll

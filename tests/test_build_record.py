@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,15 @@ def test_conll_generic_records_its_files_and_re_runs_from_elsewhere(data_dir, tm
     monkeypatch.chdir(tmp_path)  # somewhere else: the record's paths are absolute
     _build(["--config", str(out / name), "--out", "again"])
     assert _rows(tmp_path / "again", name) == _rows(out, name)
+    # the family's script takes the same options and writes the same rows
+    r = subprocess.run([sys.executable, "-m", "nerxl_data.builders.conll_generic", "--lang", "it", "--source-file",
+                        str(src), "--target-file", str(tgt), "--max-silver-sentences", "20", "--out", "script"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert _rows(tmp_path / "script", name) == _rows(out, name)
+    # another family's own flag is an error, not ignored
+    r = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--source-file", str(src)])
+    assert r.exit_code == 2 and "europarl-ner takes no options of its own, got source_file" in r.output
 
 
 def test_a_name_says_what_lang_method_leaves_out():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import click
@@ -79,7 +78,8 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
         if family is None or lang is None:
             missing = "argument 'FAMILY'" if family is None else "option '--lang'"
             raise click.UsageError(f"Missing {missing} (or give --config CONFIG/nerxl_build.json to re-run a build)")
-        builder = _builder(family).with_args(argparse.Namespace(source_file=source_file, target_file=target_file))
+        own = {k: v for k, v in (("source_file", source_file), ("target_file", target_file)) if v is not None}
+        builder = _builder(family).with_options(own)  # a flag another family does not take is an error
         out = Path(out or Path("build") / family)
         opts = BuildOptions(
             lang, method or DEFAULT_METHOD, source_lang, mode, translator, translator_model,
