@@ -124,7 +124,7 @@ def test_nerxl_train_module_on_the_same_built_folder(built, tmp_path):
     out, dd, model = built
     run = tmp_path / "run"
     proc = _run(["-m", "nerxl_data.train", *_common_args(out, model, run)], tmp_path, tmp_path)
-    results = json.loads((run / "all_results.json").read_text())
+    results = json.loads((run / "nerxl_results.json").read_text())
     for split, n in (("validation", N_EVAL), ("test", N_PREDICT)):
         scores = results[split]
         assert scores["n_sentences"] == n

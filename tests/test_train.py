@@ -121,7 +121,7 @@ def test_python_m_train_multi_source_learns(tiny, tmp_path, data_dir):
                "--num_train_epochs", "4", "--learning_rate", "3e-3", "--per_device_train_batch_size", "8",
                "--report_to", "none", "--save_strategy", "no", "--seed", "1"])
     assert rc == 0
-    res = json.loads((out / "all_results.json").read_text())
+    res = json.loads((out / "nerxl_results.json").read_text())
     assert res["train"]["train_samples"] == 96
     assert res["label_report"]["dropped"]["conll2003:en"]["MISC"] > 0
     assert set(res["test"]) >= {"overall_f1", "overall_precision", "overall_recall", "overall_accuracy"}

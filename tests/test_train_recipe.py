@@ -75,7 +75,7 @@ def test_cli_train_recipe_flags_and_one_warning(tiny, tmp_path, data_dir, monkey
                                      "--empty-ratio", "0", "--min-steps", "5", "--max-steps", "7", "--num-layers", "1",
                                      "--freeze-embeddings", "--no-predict"])
     assert r.exit_code == 0, r.output
-    res = json.loads((out / "all_results.json").read_text())
+    res = json.loads((out / "nerxl_results.json").read_text())
     assert res["train"]["steps"] == 5  # ceil(1 x n / 16) < 5 = --min-steps, under --max-steps
     assert 0 < res["train"]["train_samples"] < 40  # entity-less sentences dropped
     assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
@@ -98,7 +98,7 @@ def test_python_m_train_recipe_flags(tiny, tmp_path, data_dir, capsys, monkeypat
                "--do_eval", "--num_train_epochs", "1", "--report_to", "none", "--save_strategy", "no",
                "--min-steps", "4", "--num-layers", "1", "--empty-ratio", "0"])
     assert rc == 0
-    res = json.loads((out / "all_results.json").read_text())
+    res = json.loads((out / "nerxl_results.json").read_text())
     assert res["train"]["steps"] == 4 and res["train"]["train_samples"] < 40
     err = capsys.readouterr()
     assert err.out.count("label set:") == 1

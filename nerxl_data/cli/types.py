@@ -31,11 +31,13 @@ POSITIVE_FLOAT = FiniteFloat(min=0, min_open=True)
 """A finite number > 0 (learning rates, epochs)."""
 
 
-def cap_option(name: str, dest: str, *, old: tuple[str, ...] = (), **kwargs):
+def cap_option(name: str, dest: str, *, old: tuple[str, ...] = (), aliases: tuple[str, ...] = (), **kwargs):
     """A click option that caps a number of sentences, named ``--max-WHICH-sentences`` (WHICH says
     which sentences: ``train``, ``eval``, ``test``, ``silver``, ``unlabeled``), with the option's
     earlier spellings ``old`` still accepted: hidden from ``--help``, and when used they print one
-    ``Warning:`` line naming ``name``. Giving both spellings is a usage error.
+    ``Warning:`` line naming ``name``. Giving both spellings is a usage error. ``aliases`` are
+    other spellings of the same option, shown and without a warning (run_ner.py's
+    ``--max_train_samples`` for ``nerxl train``).
 
     >>> @click.command()
     ... @cap_option("--max-silver-sentences", "limit", old=("--limit",), type=POSITIVE)
@@ -70,6 +72,6 @@ def cap_option(name: str, dest: str, *, old: tuple[str, ...] = (), **kwargs):
         for i, spelling in enumerate(old):
             f = click.option(spelling, f"_{dest}_old{i}", type=kwargs.get("type"), default=None, hidden=True,
                              expose_value=False, callback=store_alias)(f)
-        return click.option(name, dest, callback=take_alias, **kwargs)(f)
+        return click.option(name, *aliases, dest, callback=take_alias, **kwargs)(f)
 
     return decorator

@@ -1,9 +1,9 @@
 """``python -m nerxl_data.train --model_name_or_path ... --dataset_name masakhaner2:hau --output_dir ... --do_train``
 
 Arguments as in run_ner.py (HfArgumentParser over ModelArguments, DataTrainingArguments and
-TrainingArguments), plus the training recipe's flags (RecipeArguments: ``--min_steps``,
-``--num_layers``, ``--freeze_embeddings``, ``--empty_ratio``); ``--dataset_name`` may list
-several sources separated by commas.
+TrainingArguments; how each is honoured: :mod:`nerxl_data.cli.train`), plus the training
+recipe's flags (RecipeArguments: ``--min_steps``, ``--num_layers``, ``--freeze_embeddings``,
+``--empty_ratio``); ``--dataset_name`` may list several sources separated by commas.
 """
 
 import sys
@@ -21,11 +21,11 @@ def main(argv=None) -> int:
     from .run import DataTrainingArguments, ModelArguments, RecipeArguments, train_ner
 
     parser = HfArgumentParser((ModelArguments, DataTrainingArguments, TrainingArguments, RecipeArguments))
-    if argv is None and len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
-        model_args, data_args, training_args, recipe_args = parser.parse_json_file(sys.argv[1])
-    else:
-        model_args, data_args, training_args, recipe_args = parser.parse_args_into_dataclasses(args=argv)
     try:
+        if argv is None and len(sys.argv) == 2 and sys.argv[1].endswith(".json"):
+            model_args, data_args, training_args, recipe_args = parser.parse_json_file(sys.argv[1])
+        else:
+            model_args, data_args, training_args, recipe_args = parser.parse_args_into_dataclasses(args=argv)
         results = train_ner(model_args, data_args, training_args, recipe_args.recipe(), hint=HINT)
     except NerxlError as exc:
         print(f"Error: {exc}", file=sys.stderr)

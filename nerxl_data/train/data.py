@@ -65,15 +65,26 @@ def _read_folder(folder: Path, report: ReadReport | None = None) -> datasets.Dat
     return datasets.DatasetDict(splits)
 
 
-def _load_dataset(path: str, config: str | None) -> datasets.DatasetDict:
-    """``datasets.load_dataset(path, config)`` with its config errors as one line."""
+def _load_dataset(path: str, config: str | None, columns: tuple[str | None, str | None] = (None, None),
+                  **kwargs) -> datasets.DatasetDict:
+    """``datasets.load_dataset(path, config, **kwargs)`` with its config errors as one line;
+    ``columns`` (run_ner.py's ``text_column_name``, ``label_column_name``) are renamed to
+    ``tokens`` and ``ner_tags``."""
     try:
-        return datasets.load_dataset(path, config)
+        ds = datasets.load_dataset(path, config, **kwargs)
     except ValueError as exc:  # a missing or unknown config name
         msg = str(exc).splitlines()[0]
         if "config" in msg.lower():
             raise ConfigError(f"{path}: {msg} (give the config: --dataset-config / --dataset_config_name)") from None
         raise
+    for column, standard in zip(columns, ("tokens", "ner_tags"), strict=True):
+        if column is None or column == standard:
+            continue
+        for split, d in ds.items():
+            if column not in d.column_names:
+                raise ConfigError(f"{path}: split {split} has no column {column!r} (columns: {', '.join(d.column_names)})")
+            ds[split] = d.remove_columns([c for c in (standard,) if c in d.column_names]).rename_column(column, standard)
+    return ds
 
 
 def _registry_source(spec: str, data_dir, report: ReadReport | None) -> datasets.DatasetDict:
@@ -115,11 +126,18 @@ def load_source(
     data_dir: str | os.PathLike | None = None,
     dataset_config_name: str | None = None,
     report: ReadReport | None = None,
+    text_column_name: str | None = None,
+    label_column_name: str | None = None,
+    cache_dir: str | None = None,
+    token: str | None = None,
 ) -> datasets.DatasetDict:
     """Load one NER source as a DatasetDict with string ``ner_tags``.
 
     ``report`` (a :class:`~nerxl_data.corpora.ReadReport`) collects what reading local files
-    repaired or skipped.
+    repaired or skipped. run_ner.py's ``text_column_name``/``label_column_name`` (renamed to
+    ``tokens``/``ner_tags``), ``cache_dir`` and ``token`` apply to what ``datasets.load_dataset``
+    reads (a Hub-layout folder, a Hub dataset); a registry corpus or a local file is read by the
+    project's readers, whose columns are ``tokens``/``ner_tags``: another column name is refused.
 
     >>> load_source("masakhaner2:yor")["test"][0]["tokens"][:3]  # doctest: +SKIP
     ['Ìjọba', 'ìpínlẹ̀', 'Ọ̀yọ́']
@@ -130,22 +148,34 @@ def load_source(
     """
     from ..corpora.registry import CORPORA
 
+    columns = (text_column_name, label_column_name)
+    hub = {k: v for k, v in (("cache_dir", cache_dir), ("token", token)) if v is not None}
+
+    def own_reader() -> None:
+        for given, standard in zip(columns, ("tokens", "ner_tags"), strict=True):
+            if given is not None and given != standard:
+                raise ConfigError(f"{spec} is read by nerxl's reader, whose columns are tokens/ner_tags: "
+                                  f"--text_column_name/--label_column_name apply to Hub datasets and Hub-layout folders")
+
     name, sep, _ = spec.partition(":")
     if sep and name in CORPORA:
+        own_reader()
         return _tags_as_strings(_registry_source(spec, data_dir, report))
     path = Path(spec)
     if path.is_dir():
         if is_hub_layout(path):
-            return _tags_as_strings(_load_dataset(str(path), dataset_config_name))
+            return _tags_as_strings(_load_dataset(str(path), dataset_config_name, columns, **hub))
+        own_reader()
         return _tags_as_strings(_read_folder(path, report))
     if path.is_file():
+        own_reader()
         return _tags_as_strings(datasets.DatasetDict({"train": _read_file(path, report)}))
     if sep and "/" not in spec:
         from ..errors import unknown_name
 
         raise unknown_name("corpus", name, CORPORA)
     # A Hub dataset, loaded by name like run_ner.py (needs network or the HF cache).
-    return _tags_as_strings(_load_dataset(spec, dataset_config_name))
+    return _tags_as_strings(_load_dataset(spec, dataset_config_name, columns, **hub))
 
 
 def source_types(spec: str, ds: datasets.DatasetDict | None = None) -> list[str]:
@@ -296,6 +326,7 @@ def tokenize_and_align_labels(
     label_all_tokens: bool = False,
     label_names: Sequence[str] | None = None,
     label_column: str = "ner_tags",
+    padding: bool | str = False,
 ) -> dict:
     """Tokenise pre-split words; label the first subword of each word, -100 elsewhere (run_ner.py).
 
@@ -303,7 +334,9 @@ def tokenize_and_align_labels(
     (:func:`b_to_i_label`, as run_ner.py does: a ``B-`` on every subword would read as one
     entity per subword); that needs ``label_names``.
 
-    Works with ``datasets.map(batched=True)``. Needs a fast tokenizer (``word_ids``).
+    ``padding="max_length"`` pads every sentence to ``max_length`` (run_ner.py's
+    ``--pad_to_max_length``; padding positions are labelled -100). Works with
+    ``datasets.map(batched=True)``. Needs a fast tokenizer (``word_ids``).
 
     Raises:
         ConfigError: ``label_all_tokens`` without ``label_names``.
@@ -313,7 +346,7 @@ def tokenize_and_align_labels(
 
         raise ConfigError("label_all_tokens needs the label names (B-X is relabelled I-X on later subwords)")
     later = b_to_i_label(label_names) if label_all_tokens else None
-    enc = tokenizer(batch["tokens"], truncation=True, max_length=max_length, is_split_into_words=True)
+    enc = tokenizer(batch["tokens"], truncation=True, max_length=max_length, is_split_into_words=True, padding=padding)
     if label_column not in batch:
         return enc
     labels = []

@@ -39,9 +39,33 @@ def load_seqeval():
     return evaluate.load(SEQEVAL_PATH)
 
 
+def flatten_scores(results: dict, return_entity_level_metrics: bool = False) -> dict:
+    """run_ner.py's metric keys from a seqeval-style result (:func:`score_tags`, the local
+    ``evaluate`` module): ``precision``, ``recall``, ``f1``, ``accuracy`` (the overall ones), or
+    with ``return_entity_level_metrics`` every key flattened (``overall_f1``, ``PER_f1``,
+    ``PER_number`` ...). Keys other than the scorer's (``n_sentences`` ...) are left out.
+
+    >>> flatten_scores(score_tags([["B-PER", "O"]], [["B-PER", "O"]]))["f1"]
+    1.0
+    >>> sorted(flatten_scores(score_tags([["B-PER"]], [["B-PER"]]), True))[:3]
+    ['PER_f1', 'PER_number', 'PER_precision']
+    """
+    if return_entity_level_metrics:
+        final = {}
+        for key, value in results.items():
+            if isinstance(value, dict):
+                for n, v in value.items():
+                    final[f"{key}_{n}"] = v
+            elif key.startswith("overall_"):
+                final[key] = value
+        return final
+    return {"precision": results["overall_precision"], "recall": results["overall_recall"],
+            "f1": results["overall_f1"], "accuracy": results["overall_accuracy"]}
+
+
 def make_compute_metrics(label_list: Sequence[str], metric=None, return_entity_level_metrics: bool = False) -> Callable:
     """run_ner.py's ``compute_metrics``: argmax, drop -100 positions, score with :func:`score_tags`
-    (or with ``metric``, an ``evaluate`` module, when given)."""
+    (or with ``metric``, an ``evaluate`` module, when given), keys by :func:`flatten_scores`."""
 
     def compute_metrics(p):
         predictions, labels = p
@@ -52,19 +76,28 @@ def make_compute_metrics(label_list: Sequence[str], metric=None, return_entity_l
             results = score_tags(true_labels, true_predictions)
         else:
             results = metric.compute(predictions=true_predictions, references=true_labels)
-        if return_entity_level_metrics:
-            final = {}
-            for key, value in results.items():
-                if isinstance(value, dict):
-                    for n, v in value.items():
-                        final[f"{key}_{n}"] = v
-                else:
-                    final[key] = value
-            return final
-        return {"precision": results["overall_precision"], "recall": results["overall_recall"],
-                "f1": results["overall_f1"], "accuracy": results["overall_accuracy"]}
+        return flatten_scores(results, return_entity_level_metrics)
 
     return compute_metrics
+
+
+def split_metrics(res: dict, prefix: str, *, return_entity_level_metrics: bool = False) -> dict:
+    """What run_ner.py passes to ``trainer.log_metrics``/``save_metrics`` for a scored split, from
+    :func:`evaluate_loaded`'s result: :func:`flatten_scores` under ``prefix`` (``eval_f1`` ...,
+    ``predict_overall_f1`` ...), ``{prefix}_samples`` (run_ner.py's ``eval_samples``), and nerxl's
+    counts ``{prefix}_predicted_entities``, ``{prefix}_gold_entities``, ``{prefix}_truncated_words``.
+
+    >>> r = score_tags([["B-PER", "O"]], [["O", "O"]])
+    >>> r.update(n_sentences=1, predicted_entities=0, gold_entities=1, truncated_words=0)
+    >>> m = split_metrics(r, "eval")
+    >>> m["eval_f1"], m["eval_samples"], m["eval_gold_entities"]
+    (0.0, 1, 1)
+    """
+    out = {f"{prefix}_{k}": v for k, v in flatten_scores(res, return_entity_level_metrics).items()}
+    out[f"{prefix}_samples"] = res["n_sentences"]
+    for key in ("predicted_entities", "gold_entities", "truncated_words"):
+        out[f"{prefix}_{key}"] = res[key]
+    return out
 
 
 def _is_oom(exc: BaseException) -> bool:
@@ -86,6 +119,12 @@ def fit(
     min_batch_size: int = 1,
     freeze_embeddings: bool = False,
     num_layers: int | None = None,
+    config_name: str | None = None,
+    from_pretrained_kwargs: dict | None = None,
+    ignore_mismatched_sizes: bool = True,
+    pad_to_max_length: bool = False,
+    preprocessing_num_workers: int | None = None,
+    overwrite_cache: bool = False,
 ):
     """Fine-tune ``model_name_or_path`` for token classification; return the Trainer.
 
@@ -96,6 +135,14 @@ def fit(
     saving, and it keeps the languages' shared vocabulary space intact). ``num_layers`` keeps
     only the encoder's bottom layers (their token vectors are less specialised than the top of a
     sentence-embedding model such as e5, and a CPU run gets cheaper).
+
+    run_ner.py's model and preprocessing arguments: ``config_name`` (the config read instead of
+    the model's), ``from_pretrained_kwargs`` (``cache_dir``, ``revision``, ``token``,
+    ``trust_remote_code``, given to every ``from_pretrained``), ``ignore_mismatched_sizes`` (a
+    head of another size is re-initialised; on by default here, off in run_ner.py),
+    ``pad_to_max_length`` (every training sentence padded to ``max_length``),
+    ``preprocessing_num_workers`` (``num_proc`` of the tokenising ``map``) and
+    ``overwrite_cache`` (that ``map`` ignores its cache).
     """
     from transformers import (
         AutoConfig,
@@ -107,24 +154,34 @@ def fit(
     )
 
     set_seed(training_args.seed)
-    tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_name_or_path)
+    hub = dict(from_pretrained_kwargs or {})
+    tokenizer = tokenizer or AutoTokenizer.from_pretrained(model_name_or_path, **hub)
     label_list = list(label_list)
 
     def prep(ds):
         return ds.map(
             tokenize_and_align_labels, batched=True, remove_columns=ds.column_names,
+            num_proc=preprocessing_num_workers, load_from_cache_file=False if overwrite_cache else None,
             fn_kwargs={"tokenizer": tokenizer, "max_length": max_length, "label_all_tokens": label_all_tokens,
-                       "label_names": label_list},
+                       "label_names": label_list, "padding": "max_length" if pad_to_max_length else False},
         )
 
     train_tok = prep(train_dataset)
     eval_tok = prep(eval_dataset) if eval_dataset is not None else None
     while True:
         config = AutoConfig.from_pretrained(
-            model_name_or_path, num_labels=len(label_list), **({"num_hidden_layers": num_layers} if num_layers else {}),
-            id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)},
+            config_name or model_name_or_path, num_labels=len(label_list),
+            **({"num_hidden_layers": num_layers} if num_layers else {}),
+            id2label=dict(enumerate(label_list)), label2id={n: i for i, n in enumerate(label_list)}, **hub,
         )
-        model = AutoModelForTokenClassification.from_pretrained(model_name_or_path, config=config, ignore_mismatched_sizes=True)
+        try:
+            model = AutoModelForTokenClassification.from_pretrained(
+                model_name_or_path, config=config, ignore_mismatched_sizes=ignore_mismatched_sizes, **hub)
+        except RuntimeError as exc:
+            if ignore_mismatched_sizes or "ignore_mismatched_sizes" not in str(exc):
+                raise
+            raise ConfigError(f"{model_name_or_path}: its weights (a classification head) do not fit the "
+                              f"{len(label_list)} labels here; --ignore_mismatched_sizes re-initialises them") from None
         if freeze_embeddings:
             model.get_input_embeddings().weight.requires_grad_(False)
         trainer = Trainer(
@@ -265,6 +322,13 @@ def gold_tags(dataset: datasets.Dataset) -> list[list[str]]:
 def evaluate_loaded(model, tokenizer, dataset: datasets.Dataset, *, max_length: int = 128, batch_size: int = 32) -> dict:
     """:func:`score_tags` of the model's predictions, plus ``n_sentences``, ``truncated_words`` and
     the entity counts ``predicted_entities`` / ``gold_entities`` (the scorer's strict IOB2 reading)."""
+    return predict_and_score(model, tokenizer, dataset, max_length=max_length, batch_size=batch_size)[0]
+
+
+def predict_and_score(model, tokenizer, dataset: datasets.Dataset, *, max_length: int = 128,
+                      batch_size: int = 32) -> tuple[dict, list[list[str]]]:
+    """:func:`evaluate_loaded`'s result and the predicted tags it scored (one list per sentence,
+    one tag per word: what run_ner.py writes to ``predictions.txt``)."""
     from ..evaluation import sentence_counts
 
     preds, truncated = predict_tags(model, tokenizer, dataset["tokens"], max_length=max_length, batch_size=batch_size)
@@ -273,4 +337,4 @@ def evaluate_loaded(model, tokenizer, dataset: datasets.Dataset, *, max_length: 
     res["n_sentences"] = len(dataset)
     res["truncated_words"] = truncated
     _, res["predicted_entities"], res["gold_entities"] = (int(x) for x in sentence_counts(gold, preds).sum(0))
-    return res
+    return res, preds
