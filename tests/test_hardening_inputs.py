@@ -304,7 +304,7 @@ def test_usage_errors_are_one_error_line_naming_the_help(tmp_path):
     message and where the help is), exit 2, like every other bad input; help itself is unchanged."""
     afile = tmp_path / "afile"
     afile.write_text("x")
-    for args, expected in ((["train", "e5-small", "--output-dir", str(afile)], "'--output-dir': Directory"),
+    for args, expected in ((["train", "e5-small", "--output-dir", str(afile)], "'--output-dir' / '--output_dir': Directory"),
                            (["build", "europarl-ner"], "Missing option '--lang'"),
                            (["buidl"], "No such command 'buidl'"),
                            (["translate", "--in", str(afile), "--out", str(tmp_path / "o"), "--src-lang", "en",
