@@ -48,6 +48,7 @@ class CorpusInfo:
         local_dirs: language -> the name its files use locally, where it differs (``en_luo``).
         hub_languages: the languages the Hub dataset has, when not all of ``languages``.
         description: one line.
+        bibtex: the BibTeX entry to cite (the dataset card's citation block), where known.
     """
 
     name: str
@@ -64,6 +65,7 @@ class CorpusInfo:
     local_dirs: tuple[tuple[str, str], ...] = ()
     hub_languages: tuple[str, ...] | None = None
     description: str = ""
+    bibtex: str | None = None
 
     @property
     def types(self) -> tuple[str, ...]:
@@ -122,6 +124,26 @@ _PANX_LANGS = tuple(
     "af ar bg bn de el en es et eu fa fi fr he hi hu id it ja jv ka kk ko ml mr ms my nl pt ru "
     "sw ta te th tl tr ur vi yo zh".split()
 )
+
+_MASAKHANER2_BIBTEX = """@inproceedings{adelani-etal-2022-masakhaner,
+  title = "{M}asakha{NER} 2.0: {A}frica-centric Transfer Learning for Named Entity Recognition",
+  author = "Adelani, David Ifeoluwa and others",
+  booktitle = "Proceedings of the 2022 Conference on Empirical Methods in Natural Language Processing",
+  year = "2022",
+  publisher = "Association for Computational Linguistics",
+  url = "https://aclanthology.org/2022.emnlp-main.298"
+}"""
+
+_LAFAND_BIBTEX = """@inproceedings{adelani-etal-2022-thousand,
+  title = "A Few Thousand Translations Go a Long Way! Leveraging Pre-trained Models for {A}frican News Translation",
+  author = "Adelani, David and others",
+  booktitle = "Proceedings of the 2022 Conference of the North American Chapter of the Association for Computational Linguistics: Human Language Technologies",
+  year = "2022",
+  pages = "3053--3070",
+  publisher = "Association for Computational Linguistics",
+  url = "https://aclanthology.org/2022.naacl-main.223",
+  doi = "10.18653/v1/2022.naacl-main.223"
+}"""
 
 CORPORA: Registry[CorpusInfo] = Registry("corpus", {
     c.name: c
@@ -183,6 +205,7 @@ CORPORA: Registry[CorpusInfo] = Registry("corpus", {
                 "bam bbj ewe fon hau ibo kin luo mos nya pcm sna swa wol yor".split()
             ),
             description="news NER in 20 African languages, PER/ORG/LOC/DATE",
+            bibtex=_MASAKHANER2_BIBTEX,
         ),
         CorpusInfo(
             name="xtreme-panx",
@@ -223,6 +246,7 @@ CORPORA: Registry[CorpusInfo] = Registry("corpus", {
                 + [f"fr-{t}" for t in "bam bbj ewe fon mos wol".split()]
             ),
             description="news translations between English/French and African languages",
+            bibtex=_LAFAND_BIBTEX,
         ),
     )
 })

@@ -35,7 +35,7 @@ class Method:
 
     ``fn(src_tokens, src_spans, tgt_tokens, links, config, **extra) -> Projection``; ``extra``
     holds ``candidates``/``candidate_scores`` (``candidates-ner``) and ``entity_translations``
-    (``easyproject``).
+    (``easyproject``). ``bibtex``: the paper to cite on a dataset card, where known.
     """
 
     name: str
@@ -43,6 +43,7 @@ class Method:
     config_cls: type
     defaults: dict[str, Any]
     uses_links: bool = True
+    bibtex: str | None = None
 
     def make_config(self, **options: Any) -> Any:
         """The method's config from ``options`` (unknown option names raise ConfigError)."""
@@ -72,13 +73,23 @@ def _easyproject(src_tokens, src_spans, tgt_tokens, links, config, *, entity_tra
     return project_easyproject(src_tokens, src_spans, tgt_tokens, config, entity_translations)
 
 
+_POLITOV_BIBTEX = """@inproceedings{politov-etal-2025-revisiting,
+  title = "Revisiting Projection-based Data Transfer for Cross-Lingual Named Entity Recognition in Low-Resource Languages",
+  author = "Politov, Andrei and Shkalikov, Oleh and J{\\"a}kel, Rene and F{\\"a}rber, Michael",
+  booktitle = "Proceedings of the Joint 25th Nordic Conference on Computational Linguistics and 11th Baltic Conference on Human Language Technologies (NoDaLiDa/Baltic-HLT 2025)",
+  year = "2025",
+  pages = "499--507",
+  url = "https://aclanthology.org/2025.nodalida-1.54"
+}"""
+"""Candidate extraction + matching; ``heuristic`` as reimplemented and compared there."""
+
 METHODS: Registry[Method] = Registry("projection method", {
     m.name: m
     for m in (
         Method("hull", _hull, HullConfig, {}),
-        Method("heuristic", _heuristic, HeuristicConfig, {}),
-        Method("candidates-ngram", _candidates, CandidatesConfig, {"extract": "ngram"}),
-        Method("candidates-ner", _candidates, CandidatesConfig, {"extract": "ner"}),
+        Method("heuristic", _heuristic, HeuristicConfig, {}, bibtex=_POLITOV_BIBTEX),
+        Method("candidates-ngram", _candidates, CandidatesConfig, {"extract": "ngram"}, bibtex=_POLITOV_BIBTEX),
+        Method("candidates-ner", _candidates, CandidatesConfig, {"extract": "ner"}, bibtex=_POLITOV_BIBTEX),
         Method("easyproject", _easyproject, EasyProjectConfig, {}, uses_links=False),
     )
 })

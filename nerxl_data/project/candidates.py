@@ -31,12 +31,12 @@ from typing import Literal
 
 from ..corpora._io import nfc
 from ..errors import ConfigError, InputError, unknown_name
+from ..registry import Registry
 from ..schema import Link, Span
 from .alignment import entity_link_counts, outside_link_counts
 from .base import Dropped, Projection, ScoredSpan, is_edge_junk
 
 EXTRACTORS: tuple[str, ...] = ("ngram", "ner")
-MATCHINGS: tuple[str, ...] = ("greedy", "bipartite", "ilp")
 
 Pair = tuple[float, int, int, int]  # (score, source entity, start, end)
 
@@ -76,11 +76,9 @@ class CandidatesConfig:
     def __post_init__(self) -> None:
         if self.extract not in EXTRACTORS:
             raise unknown_name("candidate extractor", self.extract, EXTRACTORS)
-        if self.matching not in MATCHINGS:
-            raise unknown_name("matching", self.matching, MATCHINGS)
+        MATCHERS.get(self.matching)
         for name in self.scorers:
-            if name not in SCORERS:
-                raise unknown_name("candidate scorer", name, SCORERS)
+            SCORERS.get(name)
         for w in self.weights or ():
             if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w):
                 raise ConfigError(f"weights must be finite numbers, got {w!r}")
@@ -375,7 +373,7 @@ def ner_score(inp: ScoringInput, k: int, start: int, end: int, c: int = -1) -> f
     return 1.0 if inp.candidate_scores is None else float(inp.candidate_scores[c])
 
 
-SCORERS: dict[str, Scorer] = {"links": links_score, "surface": surface_score, "ner": ner_score}
+SCORERS: Registry[Scorer] = Registry("candidate scorer", {"links": links_score, "surface": surface_score, "ner": ner_score})
 """Pair scorers by name."""
 
 
@@ -709,11 +707,11 @@ def _solve_milp(pairs: Sequence[Pair]) -> list[Pair]:
     return [p for p, x in zip(pairs, res.x, strict=True) if x > 0.5]
 
 
-MATCHERS: dict[str, Callable[[Sequence[Pair]], list[Pair]]] = {
+MATCHERS: Registry[Callable[[Sequence[Pair]], list[Pair]]] = Registry("matching", {
     "greedy": match_greedy,
     "bipartite": match_bipartite,
     "ilp": match_ilp,
-}
+})
 
 
 def project_candidates(
