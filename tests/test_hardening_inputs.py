@@ -71,7 +71,7 @@ def test_translate_reads_cr_only_lines_as_lines(tmp_path):
 
 
 def test_align_reads_cr_only_lines_as_lines(tmp_path):
-    from nerxl_data.align.corpus import read_pair_files
+    from nerxl_data.corpora.parallel import read_pair_files
 
     a, b = tmp_path / "a.txt", tmp_path / "b.txt"
     a.write_bytes(b"one two\rthree four\rfive\r")

@@ -12,9 +12,10 @@ Links print in Pharaoh format with :mod:`nerxl_data.align.pharaoh`.
 
 from __future__ import annotations
 
+from ..corpora.parallel import read_pair_files
 from ..schema import Link
 from .aligners import ALIGNERS, AlignerSpec, get_aligner, model_options
-from .corpus import read_pair_files, run_aligner
+from .corpus import run_aligner
 from .pharaoh import format_links, parse_links, read_links, write_links
 
 __all__ = [

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 
 from ..errors import InputError
@@ -21,19 +20,6 @@ MAX_WORDS = 1000
 The longest real sentence in the shared corpora has 807 words (a LAFAND line)."""
 MAX_WORD_CHARS = 100
 """Characters of a word the tokenizer sees (a longer "word" is cut; its index is unchanged)."""
-
-
-def read_tokenized(path: str | os.PathLike) -> list[list[str]]:
-    """One whitespace-tokenised sentence a line (an empty line is an empty sentence).
-
-    Any line ending (``\n``, ``\r\n``, ``\r``); gzip/bz2/xz decompressed.
-
-    Raises:
-        InputError: a missing or unreadable file, or bytes that are not UTF-8 (naming the line).
-    """
-    from ..corpora._io import read_text
-
-    return [line.split() for line in read_text(path)]
 
 
 def clip_sentences(sents: Sequence[Sequence[str]], what: str = "") -> tuple[list[list[str]], int]:
@@ -54,18 +40,6 @@ def clip_sentences(sents: Sequence[Sequence[str]], what: str = "") -> tuple[list
                     "before aligning (words past the cut get no links)",
                     f"{what}: " if what else "", n, MAX_WORDS, MAX_WORD_CHARS)
     return out, n
-
-
-def read_pair_files(src: str | os.PathLike, tgt: str | os.PathLike) -> tuple[list[list[str]], list[list[str]]]:
-    """Read two line-aligned files.
-
-    Raises:
-        InputError: the files have different numbers of lines (naming both counts).
-    """
-    s, t = read_tokenized(src), read_tokenized(tgt)
-    if len(s) != len(t):
-        raise InputError(f"line-count mismatch: {src} has {len(s)} lines, {tgt} has {len(t)}", source=str(src))
-    return s, t
 
 
 def run_aligner(aligner, src: Sequence[Sequence[str]], tgt: Sequence[Sequence[str]], progress: bool = False) -> list[list[Link]]:

@@ -62,13 +62,13 @@ class EflomalConfig:
 
 def read_extra_text(src_path: str, tgt_path: str, limit: int | None = None) -> tuple[list[str], list[str]]:
     """The extra parallel text as eflomal lines, read by the aligners' one pair reader
-    (:func:`~nerxl_data.align.corpus.read_pair_files`: gzip, any line ending, a BOM, the line
+    (:func:`~nerxl_data.corpora.parallel.read_pair_files`: gzip, any line ending, a BOM, the line
     of a bad byte named).
 
     Raises:
         InputError: the files have different numbers of lines (naming both counts).
     """
-    from .corpus import read_pair_files
+    from ..corpora.parallel import read_pair_files
 
     src, tgt = read_pair_files(src_path, tgt_path)
     src, tgt = (src[:limit], tgt[:limit]) if limit is not None else (src, tgt)

@@ -31,9 +31,10 @@ from .types import POSITIVE
 def align_cmd(src, tgt, aligner, model, layer, batch_size, device, options, scores, out, progress):
     """Align --src and --tgt word by word; write one Pharaoh line (0-0 1-2 ...) per sentence pair."""
     from ..align import get_aligner
-    from ..align.corpus import read_pair_files, run_aligner
+    from ..align.corpus import run_aligner
     from ..align.encoders import BUILTIN_MODELS
     from ..align.pharaoh import write_links
+    from ..corpora.parallel import read_pair_files
     from ..paths import check_distinct, check_output
 
     opts = parse_options(options)

@@ -56,7 +56,7 @@ def _read_target(path: Path, fmt: str) -> list[list[str]]:
 
     if not _is_text(path, fmt):
         return [ex["tokens"] for ex in read_conll(path, policy="repair")]
-    from ..align.corpus import read_tokenized
+    from ..corpora.parallel import read_tokenized
 
     return read_tokenized(path)
 

@@ -1,15 +1,19 @@
-"""Line-aligned parallel text (LAFAND-MT style): line i of the source file translates line i
-of the target file. Sentences are untokenised strings.
+"""Line-aligned parallel text: line i of the source file translates line i of the target file.
+
+:func:`read_parallel_text` reads a corpus (LAFAND-MT style: untokenised sentences; a pair with
+a blank side is skipped and counted); :func:`read_pair_files` reads aligner input (one
+whitespace-tokenised sentence a line, every line kept, so output line i answers input line i).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TypedDict
 
 from ..errors import InputError
-from ._io import ReadReport, check_seekable, count_lines, read_lines
+from ._io import ReadReport, check_seekable, count_lines, read_lines, read_text
 
 TEXT = "text (one sentence a line)"
 
@@ -70,3 +74,26 @@ def read_parallel_text(
             "%s / %s: skipped %s", src_path, tgt_path,
             ", ".join(f"{n} {why}" for why, n in report.skipped.items()),
         )
+
+
+def read_tokenized(path: str | os.PathLike) -> list[list[str]]:
+    """One whitespace-tokenised sentence a line (an empty line is an empty sentence).
+
+    Any line ending (``\n``, ``\r\n``, ``\r``); gzip/bz2/xz decompressed.
+
+    Raises:
+        InputError: a missing or unreadable file, or bytes that are not UTF-8 (naming the line).
+    """
+    return [line.split() for line in read_text(path)]
+
+
+def read_pair_files(src: str | os.PathLike, tgt: str | os.PathLike) -> tuple[list[list[str]], list[list[str]]]:
+    """Read two line-aligned files.
+
+    Raises:
+        InputError: the files have different numbers of lines (naming both counts).
+    """
+    s, t = read_tokenized(src), read_tokenized(tgt)
+    if len(s) != len(t):
+        raise InputError(f"line-count mismatch: {src} has {len(s)} lines, {tgt} has {len(t)}", source=str(src))
+    return s, t
