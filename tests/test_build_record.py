@@ -114,6 +114,7 @@ def test_a_name_says_what_lang_method_leaves_out():
     (lambda b: b["build"]["options"].update(colour="red"), "unknown options colour"),
     (lambda b: b["build"].update(name="de.other"), "names its config 'de.other'"),
     (lambda b: b["build"].update(family="europarl-nr"), "did you mean 'europarl-ner'"),
+    (lambda b: b["build"].update(family="demo\x1b[2J"), "build.family holds the control character"),
 ])
 def test_a_bad_record_is_one_error_line(demo_build, tmp_path, edit, message):
     info = json.loads((demo_build / NAME / "nerxl_build.json").read_text())

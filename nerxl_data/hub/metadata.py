@@ -133,6 +133,8 @@ class ConfigInfo:
             checks += [text(n, "a label name") for n in self.label_names]
         if not isinstance(self.build, dict):
             checks.append(f"build must be an object, got {type(self.build).__name__}")
+        elif self.build:  # the card prints its family
+            checks.append(text(self.build.get("family"), "build.family"))
         if not isinstance(self.notes, list):
             checks.append("notes must be a list")
         else:
