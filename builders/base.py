@@ -147,6 +147,7 @@ class BuildOptions:
     data_dir: str | None = None
     aligner_options: dict = field(default_factory=dict)
     translator_options: dict = field(default_factory=dict)
+    projection_options: dict = field(default_factory=dict)
     config_name: str | None = None
     validation_fraction: float = 0.1
 
@@ -317,7 +318,7 @@ class Builder:
         """``opts.config_name`` when given, else ``{lang}.{method}``, followed by ``.{hash}`` (6
         hex digits of the :meth:`left_out` part) when the build differs from the family's default
         in something the readable part does not name (mode, source language, translator,
-        tagger, aligner options, held-out fraction): two different builds never share a name,
+        tagger, aligner or projection options, held-out fraction): two different builds never share a name,
         and the default builds keep their plain names (``yor.candidates-ngram-e5small-itermax``).
         ``opts`` are resolved options (:meth:`resolve`); without ``pipeline`` only the readable
         part is given.
@@ -365,6 +366,8 @@ class Builder:
                 left["tagger"] = pipeline.tagger.tagger
         if opts.aligner_options:
             left["aligner_options"] = dict(opts.aligner_options)
+        if opts.projection_options:
+            left["projection_options"] = dict(opts.projection_options)
         if opts.validation_fraction != base.validation_fraction:
             left["validation_fraction"] = opts.validation_fraction
         return left
@@ -408,6 +411,8 @@ class Builder:
                 that do not fit together.
         """
         projection, aligner = parse_method(opts.method, opts.aligner_model)
+        if opts.projection_options:  # over the method's recommended options
+            projection = replace(projection, options={**projection.options, **opts.projection_options})
         if opts.aligner_options:
             aligner = replace(aligner, options=dict(opts.aligner_options))
         translator = None

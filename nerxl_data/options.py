@@ -35,21 +35,46 @@ def parse_value(text: str) -> Any:
     return {"true": True, "false": False, "none": None}.get(text.lower(), text)
 
 
-def parse_pairs(items: Iterable[str], flag: str = "--option") -> dict[str, Any]:
+def parse_pairs(items: Iterable[str], flag: str = "--option", config_cls: type | None = None,
+                what: str = "") -> dict[str, Any]:
     """``("threshold=0.01", "token-type=word")`` -> ``{"threshold": 0.01, "token_type": "word"}``:
     the ``KEY=VALUE`` options of every command (values by :func:`parse_value`; no YAML).
 
+    With ``config_cls`` (a config dataclass; ``what`` names it in errors, e.g. ``method 'hull'``)
+    each key must be one of its fields, a value of a tuple field (or any value with a comma) is a
+    comma-separated list, and each value must fit its field (:func:`fits`).
+
+    >>> from nerxl_data.project.candidates import CandidatesConfig
+    >>> parse_pairs(["scorers=links,surface", "max-ngram=4"], config_cls=CandidatesConfig)
+    {'scorers': ('links', 'surface'), 'max_ngram': 4}
+
     Raises:
-        ConfigError: an item without ``=`` or without a key.
+        ConfigError: an item without ``=`` or without a key; with ``config_cls``, an unknown key
+            or a value that does not fit.
     """
     from .errors import ConfigError, excerpt
 
+    known = {f.name: f.default for f in fields(config_cls)} if config_cls is not None else None
     out = {}
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep or not key.strip():
+        key, value = key.strip().replace("-", "_"), value.strip()
+        if not sep or not key:
             raise ConfigError(f"{flag} {excerpt(item, 60)} is not KEY=VALUE")
-        out[key.strip().replace("-", "_")] = parse_value(value.strip())
+        if known is None:
+            out[key] = parse_value(value)
+            continue
+        if key not in known:
+            raise ConfigError(f"{what or config_cls.__name__} has no option {key!r}; options: {', '.join(sorted(known))}")
+        kind = option_kind(config_cls, key)
+        if kind is tuple or "," in value:
+            out[key] = tuple(parse_value(v.strip()) for v in value.split(",") if v.strip())
+        else:
+            out[key] = parse_value(value)
+        if not fits(out[key], kind):  # -o max_gap=abc: refused before anything loads
+            default = "" if known[key] is MISSING else f" (default {known[key]!r})"
+            raise ConfigError(f"option {key!r} of {what or config_cls.__name__} takes {KINDS[kind]}{default}, "
+                              f"got {excerpt(str(out[key]), 40)}")
     return out
 
 

@@ -132,3 +132,24 @@ def test_config_takes_no_build_flags(demo_build, tmp_path):
     assert r.exit_code == 2 and "leave out FAMILY, --lang" in r.output
     r = CliRunner().invoke(main, ["build"])
     assert r.exit_code == 2 and "Missing argument 'FAMILY'" in r.output and "--config" in r.output
+
+
+def test_stage_options_from_the_command_line_reach_the_record_and_the_name(tmp_path):
+    out = tmp_path / "out"
+    _build(["demo", "--lang", "de", "--out", str(out), "--max-silver-sentences", "10",
+            "--aligner-option", "layer=6", "--projection-option", "matching=ilp",
+            "--projection-option", "scorers=links", "--projection-option", "weights=1.0"])
+    (folder,) = [p for p in out.iterdir() if p.name.startswith(f"{NAME}.")]
+    record = json.loads((folder / "nerxl_build.json").read_text())["build"]
+    assert record["options"]["aligner_options"] == {"layer": 6}
+    assert record["pipeline"]["aligner"]["options"] == {"layer": 6}
+    projection = record["pipeline"]["projection"]["options"]
+    assert projection["matching"] == "ilp" and projection["scorers"] == ["links"] and projection["weights"] == [1.0]
+    again = tmp_path / "again"
+    _build(["--config", str(folder), "--out", str(again)])
+    assert _rows(again, folder.name) == _rows(out, folder.name)
+    r = CliRunner().invoke(main, ["build", "demo", "--lang", "de", "--projection-option", "max_ngram=abc"])
+    assert r.exit_code == 2 and "takes an integer" in r.output
+    r = CliRunner().invoke(main, ["build", "demo", "--lang", "de", "--aligner-option", "colour=red", "--out", str(tmp_path / "x")])
+    assert r.exit_code == 2 and "colour" in r.output and not (tmp_path / "x").exists()
+

@@ -39,6 +39,12 @@ def _builder(family: str):
 @click.option("--tagger-model", default=None,
               help="Source-side tagger: spacy:<package> or a token-classification model (name or "
                    "folder); default: the source language's spaCy pipeline.")
+@click.option("--aligner-option", "aligner_options", multiple=True, metavar="KEY=VALUE",
+              help="An aligner option (e.g. layer=6, token_type=word); repeatable.")
+@click.option("--translator-option", "translator_options", multiple=True, metavar="KEY=VALUE",
+              help="A translator backend option (e.g. num_beams=1, max_new_tokens=64); repeatable.")
+@click.option("--projection-option", "projection_options", multiple=True, metavar="KEY=VALUE",
+              help="A projection option over the method's defaults (e.g. matching=ilp, scorers=links,surface); repeatable.")
 @click.option("--config-name", default=None,
               help="Config name (default: LANG.METHOD, plus .HASH when the build differs from the family's "
                    "default in what the name does not say: mode, source language, translator, tagger, aligner options).")
@@ -54,8 +60,8 @@ def _builder(family: str):
 @click.option("--address", default=None,
               help="Ray cluster HEAD:PORT (from `ray start --head`); default: a local Ray.")
 def build_cmd(family, record, lang, method, out, mode, source_lang, translator, translator_model,
-              aligner_model, tagger_model, config_name, splits, limit, cache_dir, source_file,
-              target_file, backend, address) -> None:
+              aligner_model, tagger_model, aligner_options, translator_options, projection_options,
+              config_name, splits, limit, cache_dir, source_file, target_file, backend, address) -> None:
     """Build the silver config LANG.METHOD of FAMILY (europarl-ner, masakhaner2, xtreme-panx,
     conll-generic, demo) into a Hub-layout folder; or, with --config, re-run a recorded build."""
     from ..builders.base import DEFAULT_METHOD, BuildConfig, BuildOptions
@@ -66,6 +72,8 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
                  ("--mode", mode if mode != "translate-train" else None), ("--source-lang", source_lang),
                  ("--translator", translator), ("--translator-model", translator_model),
                  ("--aligner-model", aligner_model), ("--tagger-model", tagger_model),
+                 ("--aligner-option", aligner_options or None), ("--translator-option", translator_options or None),
+                 ("--projection-option", projection_options or None),
                  ("--config-name", config_name), ("--split", splits or None), ("--max-silver-sentences", limit),
                  ("--source-file", source_file), ("--target-file", target_file)) if value is not None]
         if given:
@@ -81,10 +89,18 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
         own = {k: v for k, v in (("source_file", source_file), ("target_file", target_file)) if v is not None}
         builder = _builder(family).with_options(own)  # a flag another family does not take is an error
         out = Path(out or Path("build") / family)
+        from ..builders.base import parse_method
+        from ..options import parse_pairs
+        from .project import parse_options
+
+        method = method or DEFAULT_METHOD
+        projection = parse_options(parse_method(method, aligner_model)[0].method, projection_options) if projection_options else {}
         opts = BuildOptions(
-            lang, method or DEFAULT_METHOD, source_lang, mode, translator, translator_model,
+            lang, method, source_lang, mode, translator, translator_model,
             aligner_model, tagger_model, list(splits) or None, limit, cache_dir or str(out / ".cache"),
-            config_name=config_name,
+            aligner_options=parse_pairs(aligner_options, "--aligner-option"),
+            translator_options=parse_pairs(translator_options, "--translator-option"),
+            projection_options=projection, config_name=config_name,
         )
     from ..pipeline import RunReport
     from ..runners import get_runner

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 import click
 
 from ..errors import ConfigError, InputError, excerpt
-from ..options import KINDS, fits, option_kind, parse_value
 from ..project.api import METHODS
 
 
@@ -20,27 +18,10 @@ def parse_options(method: str, items: tuple[str, ...]) -> dict[str, Any]:
     Raises:
         ConfigError: an item without ``=`` or an option the method does not have.
     """
+    from ..options import parse_pairs
     from ..project import get_method
 
-    m = get_method(method)
-    defaults = {f.name: f.default for f in fields(m.config_cls)}
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        key = key.strip().replace("-", "_")
-        if not sep:
-            raise ConfigError(f"option {item!r} is not KEY=VALUE")
-        if key not in defaults:
-            raise ConfigError(f"method {method!r} has no option {key!r}; options: {', '.join(sorted(defaults))}")
-        if "," in value or isinstance(defaults[key], tuple) or key == "weights":
-            out[key] = tuple(parse_value(v.strip()) for v in value.split(",") if v.strip())
-        else:
-            out[key] = parse_value(value)
-        kind = option_kind(m.config_cls, key)
-        if not fits(out[key], kind):  # -o max_gap=abc
-            raise ConfigError(f"option {key!r} of method {method!r} takes {KINDS[kind]} "
-                              f"(default {defaults[key]!r}), got {excerpt(str(out[key]), 40)}")
-    return out
+    return parse_pairs(items, "-o", get_method(method).config_cls, f"method {method!r}")
 
 
 def _is_text(path: Path, fmt: str) -> bool:
