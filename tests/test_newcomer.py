@@ -252,7 +252,8 @@ def test_build_help_explains_mode_and_limit():
 CAPS = {  # command: {new name: (parameter, old name or None)}
     "build": {"--max-silver-sentences": ("limit", "--limit")},
     "train": {"--max-train-sentences": ("max_train_samples", "--max-train-samples"),
-              "--max-eval-sentences": ("max_eval_samples", "--max-eval-samples")},
+              "--max-eval-sentences": ("max_eval_samples", "--max-eval-samples"),
+              "--max-test-sentences": ("max_predict_samples", None)},
     "evaluate-model": {"--max-eval-sentences": ("max_sentences", "--max-sentences")},
     "scaling": {"--max-train-sentences": ("max_sentences", "--max-sentences"),
                 "--max-unlabeled-sentences": ("max_unlabeled", "--max-unlabeled"),

@@ -207,3 +207,25 @@ def test_a_head_of_another_size_is_refused_without_ignore_mismatched_sizes(data_
     r = CliRunner().invoke(cli, [*args, "--output-dir", str(tmp_path / "b")])  # nerxl's default: re-initialised
     assert r.exit_code == 0, r.output
     assert len(json.loads((tmp_path / "b" / "config.json").read_text())["id2label"]) == 9
+
+
+def test_a_split_the_data_lacks_is_skipped_by_default_and_an_error_when_asked_for(tiny, data_dir, tmp_path):
+    """A training file alone: by default nothing to score is said and the run goes on; an
+    explicit --do-eval / --do_predict true on data without that split fails before training."""
+    from nerxl_data.corpora.conll import write_conll
+    from nerxl_data.train.data import load_source
+
+    train = load_source("masakhaner2:hau", data_dir=data_dir)["train"].select(range(12))  # tags as strings
+    path = tmp_path / "train.conll"
+    write_conll([{"tokens": r["tokens"], "ner_tags": r["ner_tags"]} for r in train], path)
+    r = CliRunner().invoke(cli, ["train", str(tiny), "--train-file", str(path), "--max_steps", "1",
+                                 "--output-dir", str(tmp_path / "a")])
+    assert r.exit_code == 0, r.output
+    assert "Warning: no validation split in the data: not scored" in r.output
+    assert "Warning: no test split in the data: not scored" in r.output
+    assert (tmp_path / "a" / "train_results.json").exists() and not (tmp_path / "a" / "eval_results.json").exists()
+    for flag in (["--do-eval"], ["--do_predict", "true"]):
+        r = CliRunner().invoke(cli, ["train", str(tiny), "--train-file", str(path), "--max_steps", "1", *flag,
+                                     "--output-dir", str(tmp_path / "b")])
+        assert "split to evaluate on (sources: the given files)" in _error_line(r)
+        assert not (tmp_path / "b" / "model.safetensors").exists()

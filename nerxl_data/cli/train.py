@@ -184,9 +184,11 @@ def _spelled(ctx: click.Context, name: str) -> bool:
             default=None, metavar="N", help="Score N sentences of each test split (a seeded random sample).")
 @click.option("--seed", type=int, default=42, show_default=True)
 @_hf_bool("--do_train", default=None, help="run_ner.py's: nerxl train always trains (false is refused).")
-@click.option("--do-eval/--no-eval", default=True, show_default=True)
+@click.option("--do-eval/--no-eval", default=True, show_default=True,
+              help="Score the validation split (by default: when the data has one; given: it must).")
 @_hf_bool("--do_eval", "hf_do_eval", default=None, help="--do-eval/--no-eval in run_ner.py's spelling.")
-@click.option("--do-predict/--no-predict", default=True, show_default=True)
+@click.option("--do-predict/--no-predict", default=True, show_default=True,
+              help="Score the test split (by default: when the data has one; given: it must).")
 @_hf_bool("--do_predict", "hf_do_predict", default=None, help="--do-predict/--no-predict in run_ner.py's spelling.")
 @click.option("--min-steps", type=int, default=0, show_default=True,
               help="Train at least this many optimiser steps (a small silver set gives few).")
@@ -266,7 +268,10 @@ def train_cmd(ctx, model, model_opt, config_name, tokenizer_name, cache_dir, mod
         )
     except ValueError as exc:  # an unknown scheduler or logger, fp16 without a GPU ...
         raise ConfigError(f"TrainingArguments: {str(exc).strip().splitlines()[0]}") from None
-    results = train_ner(model_args, data_args, training_args, recipe)
+    # not asked for by name: a split the data lacks is skipped (said), not an error
+    optional = tuple(split for split, name, hf in (("validation", "do_eval", hf_do_eval), ("test", "do_predict", hf_do_predict))
+                     if hf is None and not _spelled(ctx, name))
+    results = train_ner(model_args, data_args, training_args, recipe, optional_splits=optional)
     from ..train.data import LabelReport
 
     click.echo("\n".join(LabelReport.from_dict(results["label_report"]).lines()))

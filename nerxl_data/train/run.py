@@ -177,7 +177,7 @@ Trainer's ``save_metrics`` merges into an ``all_results.json`` it finds)."""
 
 
 def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, training_args,
-              recipe: FitRecipe | None = None, hint: str = CPU_HINT) -> dict:
+              recipe: FitRecipe | None = None, hint: str = CPU_HINT, optional_splits: tuple[str, ...] = ()) -> dict:
     """Train (``--do_train``), evaluate on validation (``--do_eval``) and test (``--do_predict``).
 
     ``recipe`` selects the training sentences (:meth:`FitRecipe.select`), sets the step count
@@ -212,9 +212,14 @@ def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, trai
         logger.info(line)
     if training_args.do_train and "train" not in splits:
         raise ConfigError("--do_train but no source has a train split")
-    for flag, split in ((training_args.do_eval, "validation"), (training_args.do_predict, "test")):
-        if flag and split not in splits:  # said before training, not after it
-            raise ConfigError(f"no {split} split to evaluate on (sources: {data_args.dataset_name or data_args.eval_dataset})")
+    skipped = []
+    for flag, split in (("do_eval", "validation"), ("do_predict", "test")):
+        if getattr(training_args, flag) and split not in splits:  # said before training, not after it
+            if split not in optional_splits:
+                raise ConfigError(f"no {split} split to evaluate on (sources: "
+                                  f"{data_args.dataset_name or data_args.eval_dataset or 'the given files'})")
+            setattr(training_args, flag, False)
+            skipped.append(f"no {split} split in the data: not scored (give --{split}-file or a source with one)")
     hub = model_args.from_pretrained_kwargs()
     model_path = resolve_model(model_args.model_name_or_path)
     tokenizer = AutoTokenizer.from_pretrained(model_args.tokenizer_name or model_path, **hub)
@@ -269,11 +274,12 @@ def train_ner(model_args: ModelArguments, data_args: DataTrainingArguments, trai
                 metrics[prefix]["epoch"] = trainer.state.epoch  # as trainer.evaluate() logs it
             if prefix == "predict":
                 predictions = tags
+    results["warnings"] = list(skipped)
     evaluated = next((s for s in ("validation", "test") if s in results), None)
     if evaluated is not None:
         r = results[evaluated]
         line = prediction_warning(r["predicted_entities"], r["gold_entities"], evaluated, hint)
-        results["warnings"] = [line] if line else []
+        results["warnings"] += [line] if line else []
     for split, m in metrics.items():  # run_ner.py's calls, in its order
         trainer.log_metrics(split, m)
         trainer.save_metrics(split, m)
