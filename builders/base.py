@@ -177,15 +177,42 @@ class BuildConfig:
     name: str
     tagger_types: tuple[str, ...] | None = None  # the label set's types the source tagger can produce
     tagger_description: str | None = None
+    left_out: dict = field(default_factory=dict)  # what the name's .HASH stands for (Builder.left_out)
 
     def record(self) -> dict:
-        """The JSON form: everything a re-run needs (not where this machine keeps things)."""
+        """The JSON form: everything a re-run needs (not where this machine keeps things), the
+        command line that makes the same config, what the name's hash stands for, and a checksum
+        (a record edited by hand would re-run under a name that no longer says what it holds)."""
         options = {k: v for k, v in asdict(self.options).items() if k not in MACHINE_OPTIONS}
         pipeline = asdict(self.pipeline)
         if pipeline.get("translator"):
             pipeline["translator"]["cache"] = None  # a file of this machine (under the cache folder)
-        return {"version": RECORD_VERSION, "family": self.family, "family_options": dict(self.family_options),
-                "name": self.name, "options": options, "pipeline": pipeline}
+        record = _plain({"version": RECORD_VERSION, "family": self.family, "family_options": dict(self.family_options),
+                         "name": self.name, "options": options, "pipeline": pipeline, "left_out": self.left_out,
+                         "command": self.command()})
+        return {**record, "checksum": _checksum(record)}
+
+    def command(self) -> str:
+        """The ``nerxl build`` command line of this config (what the card shows)."""
+        import shlex
+
+        o = self.options
+        parts = ["nerxl", "build", self.family, "--lang", o.lang, "--method", o.method]
+        for flag, value in (("--mode", o.mode if o.mode != "translate-train" else None),
+                            ("--source-lang", o.source_lang if "source_lang" in self.left_out else None),
+                            ("--source-file", self.family_options.get("source_file")),
+                            ("--target-file", self.family_options.get("target_file")),
+                            ("--translator", o.translator), ("--translator-model", o.translator_model),
+                            ("--aligner-model", o.aligner_model), ("--tagger-model", o.tagger_model),
+                            ("--config-name", o.config_name), ("--max-silver-sentences", o.limit)):
+            if value is not None:
+                parts += [flag, str(value)]
+        for split in o.splits or ():
+            parts += ["--split", split]
+        for flag, table in (("--aligner-option", o.aligner_options), ("--translator-option", o.translator_options),
+                            ("--projection-option", o.projection_options)):
+            parts += [x for k, v in table.items() for x in (flag, f"{k}={_flag_value(v)}")]
+        return " ".join(shlex.quote(p) for p in parts)
 
     @classmethod
     def read_record(cls, path: str | Path) -> dict:
@@ -210,6 +237,17 @@ class BuildConfig:
         return record
 
 
+def _flag_value(value) -> str:
+    """An option value as the command line spells it (lists comma-separated, true/false)."""
+    if isinstance(value, list | tuple):
+        return ",".join(_flag_value(v) for v in value)
+    return str(value).lower() if isinstance(value, bool) or value is None else str(value)
+
+
+def _checksum(record: dict) -> str:
+    return fingerprint(json.dumps({k: v for k, v in record.items() if k != "checksum"}, sort_keys=True))[:16]
+
+
 def _record_problem(record: dict) -> str | None:
     from dataclasses import fields
 
@@ -222,19 +260,26 @@ def _record_problem(record: dict) -> str | None:
     unknown = sorted(set(record["options"]) - known)
     if unknown:
         return f"unknown options {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+    if record.get("checksum") != _checksum(record):
+        return ("it was changed after the build (its checksum differs), so its name may no longer say what it "
+                "builds: run the command it records (`command`, also on the card) with the flags you want changed")
     return None
 
 
 def _pipeline_from_record(d: dict, cache_dir: str | None) -> PipelineConfig:
-    """The typed pipeline config of a record's ``pipeline`` (each stage checked again)."""
+    """The typed pipeline config of a record's ``pipeline`` (each stage checked again; lists
+    back to the tuples the option parser gives, so parameters and cache keys read as before)."""
+    def typed(stage: dict) -> dict:
+        return {**stage, "options": {k: tuple(v) if isinstance(v, list) else v for k, v in stage["options"].items()}}
+
     translator = d.get("translator")
     if translator is not None:
-        translator = TranslateConfig(**{**translator, "cache": _translation_cache(cache_dir)})
+        translator = TranslateConfig(**{**typed(translator), "cache": _translation_cache(cache_dir)})
     tagger = d.get("tagger")
     if tagger is not None:
         tagger = TagConfig(**{**tagger, "types": tuple(tagger["types"])})
     return PipelineConfig(d["source_lang"], d["target_lang"], d["mode"], translator,
-                          AlignConfig(**d["aligner"]), ProjectConfig(**d["projection"]), tagger)
+                          AlignConfig(**typed(d["aligner"])), ProjectConfig(**typed(d["projection"])), tagger)
 
 
 def _translation_cache(cache_dir: str | None) -> str | None:
@@ -301,7 +346,9 @@ class Builder:
             ConfigError: options this family does not take.
         """
         if options:
-            raise ConfigError(f"{self.family} takes no options of its own, got {', '.join(sorted(options))}")
+            flags = ", ".join(f"--{k.replace('_', '-')}" for k in sorted(options))
+            raise ConfigError(f"{self.family} takes no {flags}: it reads its own corpus (files given on the "
+                              "command line are conll-generic's)")
         return self
 
     def split_choices(self, opts: BuildOptions) -> tuple[str, ...]:
@@ -314,19 +361,18 @@ class Builder:
     def label_names(self) -> list[str]:
         return label_names(self.types)
 
-    def config_name(self, opts: BuildOptions, pipeline: PipelineConfig | None = None) -> str:
+    def config_name(self, opts: BuildOptions, left: dict | None = None) -> str:
         """``opts.config_name`` when given, else ``{lang}.{method}``, followed by ``.{hash}`` (6
         hex digits of the :meth:`left_out` part) when the build differs from the family's default
         in something the readable part does not name (mode, source language, translator,
         tagger, aligner or projection options, held-out fraction): two different builds never share a name,
         and the default builds keep their plain names (``yor.candidates-ngram-e5small-itermax``).
-        ``opts`` are resolved options (:meth:`resolve`); without ``pipeline`` only the readable
-        part is given.
+        ``left`` is :meth:`left_out` of the resolved options; without it only the readable part
+        is given.
         """
         if opts.config_name:
             return opts.config_name
         readable = f"{opts.lang}.{opts.method}"
-        left = self.left_out(opts, pipeline) if pipeline is not None else {}
         return f"{readable}.{fingerprint(json.dumps(left, sort_keys=True))[:6]}" if left else readable
 
     def left_out(self, opts: BuildOptions, pipeline: PipelineConfig) -> dict:
@@ -366,8 +412,9 @@ class Builder:
                 left["tagger"] = pipeline.tagger.tagger
         if opts.aligner_options:
             left["aligner_options"] = dict(opts.aligner_options)
-        if opts.projection_options:
-            left["projection_options"] = dict(opts.projection_options)
+        changed = _changed_projection_options(pipeline.projection.method, opts.projection_options)
+        if changed:
+            left["projection_options"] = changed
         if opts.validation_fraction != base.validation_fraction:
             left["validation_fraction"] = opts.validation_fraction
         return left
@@ -392,6 +439,12 @@ class Builder:
         if opts.limit is not None and (isinstance(opts.limit, bool) or not isinstance(opts.limit, int)
                                        or opts.limit < 1):
             raise ConfigError(f"limit must be a positive number of sentences, got {opts.limit!r}")
+        if opts.translator is None:
+            given = [flag for flag, v in (("--translator-model", opts.translator_model),
+                                          ("--translator-option", opts.translator_options)) if v]
+            if given:
+                raise ConfigError(f"{' and '.join(given)} without --translator: give the backend too "
+                                  "(e.g. --translator hf), or leave them out")
         choices = self.split_choices(opts)
         for split in opts.splits or ():
             if not choices:
@@ -451,14 +504,15 @@ class Builder:
                                pipeline.tagger.tagger, pipeline.tagger.version, tagger.version)
                 # the cache key names what really runs
                 pipeline = replace(pipeline, tagger=TagConfig.resolve(tagger, pipeline.source_lang, pipeline.tagger.types))
-        name = self.config_name(opts, pipeline)
+        left = {} if opts.config_name else self.left_out(opts, pipeline)
+        name = self.config_name(opts, left)
         from nerxl_data.paths import check_name
 
         check_name(name, "config name")
         types = description = None
         if tagger is not None:
             types, description = tagger_target_types(pipeline, tagger), tagger.describe()
-        return BuildConfig(self.family, self.family_options(), opts, pipeline, name, types, description)
+        return BuildConfig(self.family, self.family_options(), opts, pipeline, name, types, description, left)
 
     def configure_record(self, record: dict, cache_dir: str | None = None,
                          data_dir: str | None = None) -> BuildConfig:
@@ -542,6 +596,13 @@ class Builder:
                 now = ", ".join(f"{k}={parameters.get(k, '-')}" for k in diff)
                 raise ConfigError(f"config {other.name!r} in {out} was built with {was}; this build has {now}. "
                                   "Give --config-name to keep both, or delete that config's folder to replace it")
+            elif other.limit != opts.limit:  # a cap is not part of the name: said, not silent
+
+                def cap(n):
+                    return f"--max-silver-sentences {n}" if n else "no cap"
+
+                logger.warning("%s: replacing config %s built with %s (this build: %s)", out, name,
+                               cap(other.limit), cap(opts.limit))
 
     def config_info(self, cfg: BuildConfig) -> ConfigInfo:
         """The config's metadata (name, languages, parameters, sources, notes, the build's
@@ -627,6 +688,23 @@ class Builder:
             info.splits[split].kind = "gold"
             out[split] = Dataset.from_dict(_gold_columns(records, index), features=ner_features(self.label_names))
         return out
+
+
+def _changed_projection_options(method: str, options: dict) -> dict:
+    """The projection ``options`` whose value differs from projection ``method``'s own (the
+    library's recommended options over its config defaults): giving a default changes nothing,
+    so it adds no hash to the name."""
+    if not options:
+        return {}
+    from nerxl_data.project import get_method
+
+    default = _plain(asdict(get_method(method).make_config(**PROJECTION_OPTIONS.get(method, {}))))
+    return {k: v for k, v in options.items() if _plain(v) != default.get(k)}
+
+
+def _plain(value):
+    """``value`` as JSON holds it (tuples as lists): compares a record's values with typed ones."""
+    return json.loads(json.dumps(value))
 
 
 def tagger_target_types(config: PipelineConfig, tagger) -> tuple[str, ...] | None:

@@ -72,7 +72,7 @@ def parse_pairs(items: Iterable[str], flag: str = "--option", config_cls: type |
         else:
             out[key] = parse_value(value)
         if not fits(out[key], kind):  # -o max_gap=abc: refused before anything loads
-            default = "" if known[key] is MISSING else f" (default {known[key]!r})"
+            default = "" if known[key] in (MISSING, None) else f" (default {known[key]!r})"
             raise ConfigError(f"option {key!r} of {what or config_cls.__name__} takes {KINDS[kind]}{default}, "
                               f"got {excerpt(str(out[key]), 40)}")
     return out

@@ -320,11 +320,13 @@ class AlignConfig:
             HubUnreachableError: a Hub encoder, offline and not cached.
         """
         from .align import ALIGNERS, get_aligner
-        from .align.encoders import check_model
+        from .align.encoders import check_layer, check_model
 
         get_aligner(self.aligner, model=self.model, **self.options)
         if ALIGNERS.get(self.aligner).uses_model:
             check_model(self.model)
+            if "layer" in self.options:  # from the model's config.json, before it loads
+                check_layer(self.model, self.options["layer"])
 
 
 class AlignStep(Step):

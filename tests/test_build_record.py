@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -57,16 +56,29 @@ def test_a_build_re_run_from_its_record_writes_the_same_rows(demo_build, tmp_pat
     assert f"nerxl build --config {NAME}/nerxl_build.json" in (again / "README.md").read_text()
 
 
-def test_a_re_run_uses_the_recorded_stage_options_not_todays_defaults(demo_build, tmp_path):
-    folder = tmp_path / "edited"
-    shutil.copytree(demo_build / NAME, folder)
-    info = json.loads((folder / "nerxl_build.json").read_text())
-    info["build"]["pipeline"]["projection"]["options"]["weights"] = [1.0, 0.0]  # as if the default had changed
-    (folder / "nerxl_build.json").write_text(json.dumps(info))
-    _build(["--config", str(folder), "--out", str(tmp_path / "out")])
+def test_a_re_run_uses_the_recorded_stage_options_not_todays_defaults(demo_build, tmp_path, monkeypatch):
+    import nerxl_data.builders.base as base
+
+    recommended = base.PROJECTION_OPTIONS["candidates-ngram"]
+    monkeypatch.setitem(base.PROJECTION_OPTIONS, "candidates-ngram", {**recommended, "weights": (1.0, 0.0)})
+    _build(["--config", str(demo_build / NAME), "--out", str(tmp_path / "out")])  # as if the default had changed
     rebuilt = json.loads((tmp_path / "out" / NAME / "nerxl_build.json").read_text())
-    assert rebuilt["parameters"]["projection.weights"] == "[1.0, 0.0]"
-    assert rebuilt["build"]["pipeline"]["projection"]["options"]["weights"] == [1.0, 0.0]
+    assert rebuilt["parameters"]["projection.weights"] == "(1.0, 0.5)"  # the recorded weights, not today's
+    assert _rows(tmp_path / "out", NAME) == _rows(demo_build, NAME)
+    _build(["demo", "--lang", "de", "--out", str(tmp_path / "today")])  # a new build takes today's
+    today = json.loads((tmp_path / "today" / NAME / "nerxl_build.json").read_text())
+    assert today["parameters"]["projection.weights"] == "(1.0, 0.0)"
+
+
+def test_the_card_command_makes_the_same_config(demo_build, tmp_path):
+    import shlex
+
+    record = json.loads((demo_build / NAME / "nerxl_build.json").read_text())["build"]
+    assert record["command"] == f"nerxl build demo --lang de --method {DEFAULT_METHOD}"
+    assert f"Built by `{record['command']}`" in (demo_build / "README.md").read_text()
+    args = shlex.split(record["command"])[2:]
+    _build([*args, "--out", str(tmp_path / "cmd")])
+    assert _rows(tmp_path / "cmd", NAME) == _rows(demo_build, NAME)
 
 
 def test_conll_generic_records_its_files_and_re_runs_from_elsewhere(data_dir, tmp_path, monkeypatch):
@@ -91,7 +103,7 @@ def test_conll_generic_records_its_files_and_re_runs_from_elsewhere(data_dir, tm
     assert _rows(tmp_path / "script", name) == _rows(out, name)
     # another family's own flag is an error, not ignored
     r = CliRunner().invoke(main, ["build", "europarl-ner", "--lang", "de", "--source-file", str(src)])
-    assert r.exit_code == 2 and "europarl-ner takes no options of its own, got source_file" in r.output
+    assert r.exit_code == 2 and "europarl-ner takes no --source-file" in r.output
 
 
 def test_a_name_says_what_lang_method_leaves_out():
@@ -112,8 +124,9 @@ def test_a_name_says_what_lang_method_leaves_out():
     (lambda b: b.pop("build"), "holds no build record"),
     (lambda b: b["build"].update(version=99), "version 99"),
     (lambda b: b["build"]["options"].update(colour="red"), "unknown options colour"),
-    (lambda b: b["build"].update(name="de.other"), "names its config 'de.other'"),
-    (lambda b: b["build"].update(family="europarl-nr"), "did you mean 'europarl-ner'"),
+    (lambda b: b["build"].update(name="de.other"), "changed after the build (its checksum differs)"),
+    (lambda b: b["build"]["pipeline"]["projection"]["options"].update(matching="ilp"), "checksum differs"),
+    (lambda b: b["build"].update(family="europarl-nr"), "checksum differs"),
     (lambda b: b["build"].update(family="demo\x1b[2J"), "build.family holds the control character"),
 ])
 def test_a_bad_record_is_one_error_line(demo_build, tmp_path, edit, message):
@@ -136,20 +149,40 @@ def test_config_takes_no_build_flags(demo_build, tmp_path):
 
 def test_stage_options_from_the_command_line_reach_the_record_and_the_name(tmp_path):
     out = tmp_path / "out"
-    _build(["demo", "--lang", "de", "--out", str(out), "--max-silver-sentences", "10",
-            "--aligner-option", "layer=6", "--projection-option", "matching=ilp",
-            "--projection-option", "scorers=links", "--projection-option", "weights=1.0"])
+    printed = _build(["demo", "--lang", "de", "--out", str(out), "--max-silver-sentences", "10",
+                      "--aligner-option", "layer=6", "--projection-option", "matching=ilp",
+                      "--projection-option", "scorers=links", "--projection-option", "weights=1.0",
+                      "--projection-option", "trim=true"])  # trim=true is the default: not in the hash
     (folder,) = [p for p in out.iterdir() if p.name.startswith(f"{NAME}.")]
     record = json.loads((folder / "nerxl_build.json").read_text())["build"]
     assert record["options"]["aligner_options"] == {"layer": 6}
     assert record["pipeline"]["aligner"]["options"] == {"layer": 6}
     projection = record["pipeline"]["projection"]["options"]
     assert projection["matching"] == "ilp" and projection["scorers"] == ["links"] and projection["weights"] == [1.0]
+    assert record["left_out"] == {"aligner_options": {"layer": 6},
+                                  "projection_options": {"matching": "ilp", "scorers": ["links"], "weights": [1.0]}}
+    hash_ = folder.name.rsplit(".", 1)[1]
+    assert f"{folder.name}: .{hash_} is a hash of what de.{DEFAULT_METHOD} leaves out" in printed
+    assert f"The name's last part (`.{hash_}`) is a hash of what" in (out / "README.md").read_text()
     again = tmp_path / "again"
     _build(["--config", str(folder), "--out", str(again)])
     assert _rows(again, folder.name) == _rows(out, folder.name)
-    r = CliRunner().invoke(main, ["build", "demo", "--lang", "de", "--projection-option", "max_ngram=abc"])
-    assert r.exit_code == 2 and "takes an integer" in r.output
-    r = CliRunner().invoke(main, ["build", "demo", "--lang", "de", "--aligner-option", "colour=red", "--out", str(tmp_path / "x")])
-    assert r.exit_code == 2 and "colour" in r.output and not (tmp_path / "x").exists()
+    # the default given explicitly is the default build: no hash
+    _build(["demo", "--lang", "de", "--out", str(tmp_path / "same"), "--projection-option", "matching=greedy",
+            "--max-silver-sentences", "10"])
+    assert [p.name for p in (tmp_path / "same").iterdir() if not p.name.startswith((".", "README"))] == [NAME]
 
+
+@pytest.mark.parametrize("args, message", [
+    (["--projection-option", "max_ngram=abc"], "option 'max_ngram' of method 'candidates-ngram' takes an integer, got 'abc'"),
+    (["--aligner-option", "colour=red"], "options: batch_size, device, dtype, layer"),
+    (["--aligner-option", "layer=99"], "layer 99 is out of range: the model has 12 layers"),
+    (["--translator-option", "num_beams=2"], "--translator-option without --translator"),
+    (["--source-file", "x.conll"], "demo takes no --source-file"),
+])
+def test_a_bad_stage_option_is_one_error_line_before_anything_is_written(tmp_path, args, message):
+    r = CliRunner().invoke(main, ["build", "demo", "--lang", "de", "--out", str(tmp_path / "x"), *args])
+    lines = r.output.strip().splitlines()  # (a first use converts e5-small: its progress bar comes first)
+    assert r.exit_code == 2 and [ln for ln in lines if "Error" in ln] == lines[-1:], r.output
+    assert lines[-1].startswith("Error:") and message in lines[-1], r.output
+    assert not (tmp_path / "x").exists()

@@ -76,7 +76,7 @@ def get_aligner(
     if not spec.uses_model:
         _check_options(name, config_cls, opts)
         return _load(spec.factory)(config_cls(**opts))
-    _check_options(name, config_cls, opts, exclude=("method", *_MODEL_OPTIONS))
+    _check_options(name, config_cls, opts, exclude=("method", *_MODEL_OPTIONS), also=_MODEL_OPTIONS[1:])
     config = config_cls(method=spec.method, model=model, layer=layer, device=device, batch_size=batch_size, **opts)
     return _load(spec.factory)(config)
 
@@ -89,13 +89,16 @@ def model_options(name: str, model: str, layer: int | None = None) -> dict:
     return {"model": model} if layer is None else {"model": model, "layer": layer}
 
 
-def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] = ()) -> None:
+def _check_options(name: str, config_cls, opts: dict, exclude: tuple[str, ...] = (), also: tuple[str, ...] = ()) -> None:
+    """``opts`` of aligner ``name`` checked against its config class (less ``exclude``, which
+    are given apart); ``also`` are the options taken apart, listed in the error too."""
     from dataclasses import fields
 
     known = [f.name for f in fields(config_cls) if f.name not in exclude]
     for key, value in opts.items():
         if key not in known:
-            raise ConfigError(f"aligner {name!r} has no option {key!r}; options: {', '.join(sorted(known))}")
+            listed = sorted({*known, *also})
+            raise ConfigError(f"aligner {name!r} has no option {key!r}; options: {', '.join(listed)}")
         kind = option_kind(config_cls, key)
         if not fits(value, kind):  # checked before any model loads
             raise ConfigError(f"aligner {name!r} option {key}={value!r} is not {KINDS[kind]}")

@@ -73,6 +73,25 @@ def check_model(name: str) -> str:
     return resolve_repo(name, "model", "encoder")
 
 
+def check_layer(name: str, layer: int) -> None:
+    """``layer`` within the encoder's layers, read from its ``config.json`` where that is on disk
+    (a built-in, converted now if it was not yet: the build loads it next; a local folder);
+    otherwise (a Hub name) it is checked when the model loads.
+
+    Raises:
+        ConfigError: the layer is out of range.
+    """
+    import json
+
+    folder = BUILTIN_MODELS[name]() if name in BUILTIN_MODELS else Path(name)
+    try:
+        n_layers = json.loads((folder / "config.json").read_text(encoding="utf-8")).get("num_hidden_layers")
+    except (OSError, ValueError):
+        return
+    if isinstance(n_layers, int) and not (isinstance(layer, int) and 0 <= layer <= n_layers):
+        raise ConfigError(f"layer {layer} is out of range: the model has {n_layers} layers (0-{n_layers})")
+
+
 def pick_device(device: str | None = None) -> str:
     """``device`` as given, else ``cuda`` when available, else ``cpu``."""
     if device:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -123,6 +124,11 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
         click.echo(line)
     for k, v in info.score.items():
         click.echo(f"{info.name} {k}: {100 * v:.1f}")
+    left = info.build.get("left_out")
+    if left:
+        what = ", ".join(f"{k} {json.dumps(v)}" for k, v in left.items())
+        click.echo(f"{info.name}: .{info.name.rsplit('.', 1)[-1]} is a hash of what {info.language}.{info.method} "
+                   f"leaves out (the family default differs): {what}")
     click.echo(f'datasets.load_dataset("{out}", "{info.name}")')
 
 

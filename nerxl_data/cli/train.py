@@ -192,10 +192,12 @@ def _spelled(ctx: click.Context, name: str) -> bool:
 @_hf_bool("--do_predict", "hf_do_predict", default=None, help="--do-predict/--no-predict in run_ner.py's spelling.")
 @click.option("--min-steps", type=int, default=0, show_default=True,
               help="Train at least this many optimiser steps (a small silver set gives few).")
-@click.option("--max-steps", type=int, default=None, help="Train at most this many optimiser steps (the recipe's cap).")
+@click.option("--max-steps", type=int, default=None,
+              help="The recipe's cap: at most this many optimiser steps (not run_ner.py's --max_steps, which is exactly N).")
 @click.option("--max_steps", "trainer_max_steps", type=POSITIVE, default=None,
-              help="run_ner.py's: train exactly this many optimiser steps, whatever --epochs gives.")
-@click.option("--num-layers", type=int, default=None, help="Keep only the bottom N encoder layers (default: all; 4 on a CPU).")
+              help="run_ner.py's: exactly this many optimiser steps, whatever --epochs gives (not the recipe's "
+                   "--max-steps cap).")
+@click.option("--num-layers", type=int, default=None, help="Keep only the bottom N encoder layers (default: all; the CPU recipe uses 4).")
 @click.option("--freeze-embeddings", is_flag=True, help="Keep the word embeddings fixed (saves CPU time).")
 @click.option("--empty-ratio", type=float, default=None,
               help="Entity-less training sentences kept per entity sentence (0 drops them; default: keep all).")

@@ -133,8 +133,9 @@ class ConfigInfo:
             checks += [text(n, "a label name") for n in self.label_names]
         if not isinstance(self.build, dict):
             checks.append(f"build must be an object, got {type(self.build).__name__}")
-        elif self.build:  # the card prints its family
-            checks.append(text(self.build.get("family"), "build.family"))
+        elif self.build:  # the card prints its family and command
+            checks += [text(self.build.get("family"), "build.family"),
+                       text(self.build.get("command"), "build.command", optional=True)]
         if not isinstance(self.notes, list):
             checks.append("notes must be a list")
         else:
@@ -173,6 +174,8 @@ class ConfigInfo:
             data = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, json.JSONDecodeError) as exc:
             raise InputError(f"cannot read build metadata: {exc}", source=str(path)) from None
+        except UnicodeDecodeError:
+            raise InputError(f"not a {BUILD_FILE} (JSON text): its bytes are not UTF-8", source=str(path)) from None
         return cls.from_dict(data, str(path))
 
     def write(self, folder: str | Path) -> Path:

@@ -97,6 +97,6 @@ def prediction_warning(predicted: int, gold: int, split: str, hint: str = CPU_HI
     """
     if gold <= 0 or predicted * 10 >= gold:
         return None
-    what = "no entity" if predicted == 0 else f"only {predicted} entities"
+    what = "no entity" if predicted == 0 else f"only {predicted} {'entity' if predicted == 1 else 'entities'}"
     return (f"the model predicts {what} on {split} (gold has {gold}): it learned (almost) nothing; "
             f"try the CPU recipe ({hint}), more epochs or a higher learning rate")
