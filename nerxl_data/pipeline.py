@@ -509,7 +509,7 @@ class PipelineConfig:
             p[f"projection.{k}"] = str(v)
         if self.tagger is not None:
             p["tagger"] = self.tagger.tagger + (f" {self.tagger.version}" if self.tagger.version else "")
-        return p
+        return dict(sorted(p.items()))  # as nerxl_build.json stores them: one order on every card
 
 
 def make_steps(config: PipelineConfig) -> list[Step]:

@@ -117,10 +117,12 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
         if s.kind == "silver":
             rate = f"{100 * s.projection_rate:.1f}%" if s.projection_rate is not None else "n/a"
             line += f"; projection rate {rate}"
-            dropped = {**s.dropped, **{f"tagger type {t}": n for t, n in s.tagger_dropped.items()},
-                       **s.skipped_sentences}
+            dropped = {**s.dropped, **s.skipped_sentences}
             if dropped:
                 line += "; not projected: " + ", ".join(f"{k} {n}" for k, n in dropped.items())
+            if s.tagger_dropped:  # never source entities of the label set: counted apart
+                line += "; tagger types outside the label set: " + ", ".join(
+                    f"{t} {n}" for t, n in s.tagger_dropped.items())
         click.echo(line)
     for k, v in info.score.items():
         click.echo(f"{info.name} {k}: {100 * v:.1f}")
