@@ -319,10 +319,11 @@ class AlignConfig:
             ConfigError: an unknown aligner or option.
             HubUnreachableError: a Hub encoder, offline and not cached.
         """
-        from .align import ALIGNERS, get_aligner
+        from .align import ALIGNERS
+        from .align.aligners import aligner_config
         from .align.encoders import check_layer, check_model
 
-        get_aligner(self.aligner, model=self.model, **self.options)
+        aligner_config(self.aligner, model=self.model, **self.options)  # checked, not built
         if ALIGNERS.get(self.aligner).uses_model:
             check_model(self.model)
             if "layer" in self.options:  # from the model's config.json, before it loads

@@ -71,14 +71,24 @@ def get_aligner(
     Raises:
         ConfigError: unknown name (listing the known ones) or an invalid option.
     """
+    return _load(ALIGNERS.get(name).factory)(aligner_config(name, model, layer, device, batch_size, **opts))
+
+
+def aligner_config(name: str, model: str = "e5-small", layer: int = 8, device: str | None = None,
+                   batch_size: int = 32, **opts):
+    """The config of aligner ``name`` (its options checked; nothing is built or loaded): what
+    :func:`get_aligner` builds the aligner from, and what a build checks at config time.
+
+    Raises:
+        ConfigError: unknown name (listing the known ones) or an invalid option.
+    """
     spec = ALIGNERS.get(name)
     config_cls = _load(spec.config)
     if not spec.uses_model:
         _check_options(name, config_cls, opts)
-        return _load(spec.factory)(config_cls(**opts))
+        return config_cls(**opts)
     _check_options(name, config_cls, opts, exclude=("method", *_MODEL_OPTIONS), also=_MODEL_OPTIONS[1:])
-    config = config_cls(method=spec.method, model=model, layer=layer, device=device, batch_size=batch_size, **opts)
-    return _load(spec.factory)(config)
+    return config_cls(method=spec.method, model=model, layer=layer, device=device, batch_size=batch_size, **opts)
 
 
 def model_options(name: str, model: str, layer: int | None = None) -> dict:
