@@ -204,7 +204,9 @@ class BuildConfig:
                             ("--target-file", self.family_options.get("target_file")),
                             ("--translator", o.translator), ("--translator-model", o.translator_model),
                             ("--aligner-model", o.aligner_model), ("--tagger-model", o.tagger_model),
-                            ("--config-name", o.config_name), ("--max-silver-sentences", o.limit)):
+                            ("--config-name", o.config_name), ("--max-silver-sentences", o.limit),
+                            ("--validation-fraction",
+                             o.validation_fraction if "validation_fraction" in self.left_out else None)):
             if value is not None:
                 parts += [flag, str(value)]
         for split in o.splits or ():
@@ -439,6 +441,9 @@ class Builder:
         if opts.limit is not None and (isinstance(opts.limit, bool) or not isinstance(opts.limit, int)
                                        or opts.limit < 1):
             raise ConfigError(f"limit must be a positive number of sentences, got {opts.limit!r}")
+        fraction = opts.validation_fraction
+        if isinstance(fraction, bool) or not isinstance(fraction, int | float) or not 0 <= fraction < 1:
+            raise ConfigError(f"validation fraction must be a number in [0, 1), got {fraction!r}")
         if opts.translator is None:
             given = [flag for flag, v in (("--translator-model", opts.translator_model),
                                           ("--translator-option", opts.translator_options)) if v]

@@ -186,3 +186,17 @@ def test_a_bad_stage_option_is_one_error_line_before_anything_is_written(tmp_pat
     assert r.exit_code == 2 and [ln for ln in lines if "Error" in ln] == lines[-1:], r.output
     assert lines[-1].startswith("Error:") and message in lines[-1], r.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_held_out_fraction_is_in_the_name_the_record_and_the_command(tmp_path):
+    import shlex
+
+    out = tmp_path / "out"
+    _build(["demo", "--lang", "de", "--validation-fraction", "0.25", "--out", str(out)])
+    (folder,) = [p for p in out.iterdir() if p.name.startswith(f"{NAME}.")]
+    sizes = {s: len(ds) for s, ds in load_dataset(str(out), folder.name).items()}
+    assert sizes == {"train": 30, "validation": 10}  # 40 sentences, a quarter held out
+    record = json.loads((folder / "nerxl_build.json").read_text())["build"]
+    assert record["left_out"] == {"validation_fraction": 0.25} and "--validation-fraction 0.25" in record["command"]
+    _build([*shlex.split(record["command"])[2:], "--out", str(tmp_path / "cmd")])
+    assert _rows(tmp_path / "cmd", folder.name) == _rows(out, folder.name)

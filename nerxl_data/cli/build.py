@@ -53,6 +53,9 @@ def _builder(family: str):
 @cap_option("--max-silver-sentences", "limit", old=("--limit",), type=POSITIVE, default=None, metavar="N",
             help="Project only the first N sentences of each silver split (gold validation/test splits are not "
                  "capped: they stay whole); recorded in nerxl_build.json and on the card.")
+@click.option("--validation-fraction", type=click.FloatRange(0, 1, max_open=True), default=None, metavar="F",
+              help="Families without gold evaluation splits: the share of silver sentences held out as the silver "
+                   "validation split, by a hash of the row id (default 0.1; 0: none).")
 @click.option("--cache-dir", default=None, help="Step cache (default: OUT/.cache); reruns resume.")
 @click.option("--source-file", default=None, help="conll-generic: source CoNLL file.")
 @click.option("--target-file", default=None, help="conll-generic: sentence-aligned target CoNLL file.")
@@ -62,7 +65,8 @@ def _builder(family: str):
               help="Ray cluster HEAD:PORT (from `ray start --head`); default: a local Ray.")
 def build_cmd(family, record, lang, method, out, mode, source_lang, translator, translator_model,
               aligner_model, tagger_model, aligner_options, translator_options, projection_options,
-              config_name, splits, limit, cache_dir, source_file, target_file, backend, address) -> None:
+              config_name, splits, limit, validation_fraction, cache_dir, source_file, target_file, backend,
+              address) -> None:
     """Build the silver config LANG.METHOD of FAMILY (europarl-ner, masakhaner2, xtreme-panx,
     conll-generic, demo) into a Hub-layout folder; or, with --config, re-run a recorded build."""
     from ..builders.base import DEFAULT_METHOD, BuildConfig, BuildOptions
@@ -76,6 +80,7 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
                  ("--aligner-option", aligner_options or None), ("--translator-option", translator_options or None),
                  ("--projection-option", projection_options or None),
                  ("--config-name", config_name), ("--split", splits or None), ("--max-silver-sentences", limit),
+                 ("--validation-fraction", validation_fraction),
                  ("--source-file", source_file), ("--target-file", target_file)) if value is not None]
         if given:
             raise ConfigError(f"--config re-runs the recorded build as it was: leave out {', '.join(given)}")
@@ -102,6 +107,7 @@ def build_cmd(family, record, lang, method, out, mode, source_lang, translator, 
             aligner_options=parse_pairs(aligner_options, "--aligner-option"),
             translator_options=parse_pairs(translator_options, "--translator-option"),
             projection_options=projection, config_name=config_name,
+            **({} if validation_fraction is None else {"validation_fraction": validation_fraction}),
         )
     from ..pipeline import RunReport
     from ..runners import get_runner
