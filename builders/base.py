@@ -412,8 +412,9 @@ class Builder:
                 default_tagger = None
             if pipeline.tagger.tagger != default_tagger:
                 left["tagger"] = pipeline.tagger.tagger
-        if opts.aligner_options:
-            left["aligner_options"] = dict(opts.aligner_options)
+        changed = _changed_aligner_options(pipeline.aligner, opts.aligner_options)
+        if changed:
+            left["aligner_options"] = changed
         changed = _changed_projection_options(pipeline.projection.method, opts.projection_options)
         if changed:
             left["projection_options"] = changed
@@ -704,6 +705,17 @@ def _changed_projection_options(method: str, options: dict) -> dict:
     from nerxl_data.project import get_method
 
     default = _plain(asdict(get_method(method).make_config(**PROJECTION_OPTIONS.get(method, {}))))
+    return {k: v for k, v in options.items() if _plain(v) != default.get(k)}
+
+
+def _changed_aligner_options(aligner: AlignConfig, options: dict) -> dict:
+    """The aligner ``options`` whose value differs from the aligner's default (its config class
+    with the build's model): ``layer=8`` on e5-small names nothing new."""
+    if not options:
+        return {}
+    from nerxl_data.align.aligners import aligner_config
+
+    default = _plain(asdict(aligner_config(aligner.aligner, model=aligner.model)))
     return {k: v for k, v in options.items() if _plain(v) != default.get(k)}
 
 

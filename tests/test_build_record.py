@@ -116,6 +116,7 @@ def test_a_name_says_what_lang_method_leaves_out():
     assert re.fullmatch(rf"{re.escape(NAME)}\.[0-9a-f]{{6}}", layer.name)
     assert len({plain.name, layer.name, other.name}) == 3
     assert BUILDER.configure(BuildOptions("de", aligner_options={"layer": 6})).name == layer.name  # stable
+    assert BUILDER.configure(BuildOptions("de", aligner_options={"layer": 8})).name == NAME  # e5-small's default layer
     assert BUILDER.configure(BuildOptions("de", config_name="mine")).name == "mine"
     assert isinstance(plain, BuildConfig) and plain.pipeline.aligner.aligner == "simalign-itermax"
 
