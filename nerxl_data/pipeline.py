@@ -93,6 +93,22 @@ class Step(ABC):
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         """Map a columnar batch to the columns this step adds or replaces."""
 
+    def output_types(self) -> dict[str, str]:
+        """The type of each column :meth:`process` always returns (``"string"``, ``"float64"``,
+        or ``"list<string>"``/``"list<float64>"``). Written into the Arrow files as declared, not
+        guessed from the first batch: a first batch whose lists are all empty would fix the type
+        to a list of nulls, and a later batch with values could not be written."""
+        return {}
+
+    def features(self, input_features):
+        """``datasets.Features`` of the step's output: the input's columns and :meth:`output_types`."""
+        from datasets import Features, Sequence, Value
+
+        def feature(kind: str):
+            return Sequence(Value(kind[5:-1])) if kind.startswith("list<") else Value(kind)
+
+        return Features({**input_features, **{c: feature(k) for c, k in self.output_types().items()}})
+
     def __call__(self, batch: dict[str, list]) -> dict[str, list]:
         if not self._ready:
             self.setup()
@@ -189,6 +205,9 @@ class TranslateStep(Step):
             self._translator.close()
         self._translator = None
 
+    def output_types(self) -> dict[str, str]:
+        return {self.out_column: "list<string>"}
+
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         from .translate.base import word_tokenize
 
@@ -210,6 +229,9 @@ class MarkTranslateStep(TranslateStep):
 
     def __init__(self, config: TranslateConfig, src: str, tgt: str, resources: Resources | None = None) -> None:
         super().__init__(config, src, tgt, "source_tokens", "tokens", resources)
+
+    def output_types(self) -> dict[str, str]:
+        return {"tokens": "list<string>", "entity_translations": "list<string>"}
 
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         from .translate.base import word_tokenize
@@ -282,6 +304,9 @@ class TagStep(Step):
         if self._tagger is not None:
             self._tagger.close()
         self._tagger = None
+
+    def output_types(self) -> dict[str, str]:
+        return {"source_ner_tags": "list<string>", "source_tagger_dropped": "list<string>"}
 
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         from .schema import spans_to_tags
@@ -372,6 +397,9 @@ class AlignStep(Step):
             self._cm.__exit__(None, None, None)
         self._cm = self._aligner = None
 
+    def output_types(self) -> dict[str, str]:
+        return {self.config.column: "string"}
+
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         from .align.pharaoh import format_links
 
@@ -436,6 +464,10 @@ class ProjectStep(Step):
         from .project import get_method
 
         self._method_config = get_method(self.config.method).make_config(**self.config.options)
+
+    def output_types(self) -> dict[str, str]:
+        return {"ner_tags": "list<string>", "projection_score": "float64", "projection_scores": "list<float64>",
+                "projection_dropped": "list<string>"}
 
     def process(self, batch: dict[str, list]) -> dict[str, list]:
         from .project import LinkCombination, project_batch
@@ -635,7 +667,7 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
                 if cache is None:  # (a given fingerprint spares datasets hashing the model)
                     shard = shard.map(step, batched=True, batch_size=step.resources.batch_size,
                                       new_fingerprint=fingerprint(str(start), step.fingerprint()),
-                                      desc=step.name)
+                                      features=step.features(shard.features), desc=step.name)
                     report.computed[step.name] += 1
                     continue
                 fp = fingerprint(fp, step.fingerprint())
@@ -671,7 +703,7 @@ def _map_cached(shard, step: Step, path: Path, fp: str):
     tmp.mkdir()
     try:
         shard.map(step, batched=True, batch_size=step.resources.batch_size,
-                  cache_file_name=str(tmp / path.name), new_fingerprint=fp,
+                  cache_file_name=str(tmp / path.name), new_fingerprint=fp, features=step.features(shard.features),
                   load_from_cache_file=False, desc=step.name)
         os.replace(tmp / path.name, path)
     finally:

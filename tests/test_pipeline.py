@@ -211,3 +211,28 @@ def test_spacy_tagger_drops_the_idle_tok2vec_and_finds_the_same_entities(europar
     ref = [[(e.start, e.end, e.label_) for e in d.ents] for d in full.pipe(Doc(full.vocab, words=w) for w in words)]
     got = [[(s.start, s.end, s.label) for s in spans] for spans in tagger.spans(words)]
     assert got == ref and any(ref)
+
+
+def test_a_column_empty_in_the_first_batch_takes_values_later(tmp_path):
+    """A step's first batch with only empty lists and a later one with values: the column types
+    are declared, not guessed from the first batch (they were: `nerxl build europarl-ner
+    --projection-option matching=ilp` failed in the project step)."""
+    from datasets import Dataset
+
+    from nerxl_data.pipeline import Resources, Step, run_steps
+
+    class LateDrops(Step):
+        name = "late-drops"
+
+        def output_types(self):
+            return {"dropped": "list<string>", "scores": "list<float64>"}
+
+        def process(self, batch):
+            return {"dropped": [[] if i < 3 else [f"e{i}:overlap"] for i in batch["i"]],
+                    "scores": [[] if i < 3 else [0.5] for i in batch["i"]]}
+
+    rows = Dataset.from_dict({"i": list(range(7))})
+    for cache in (None, tmp_path / "cache"):
+        out = run_steps(rows, [LateDrops(None, Resources(batch_size=3))], cache, shard_size=7)
+        assert out["dropped"] == [[], [], [], ["e3:overlap"], ["e4:overlap"], ["e5:overlap"], ["e6:overlap"]]
+        assert out["scores"][6] == [0.5]
