@@ -101,8 +101,12 @@ class Step(ABC):
         return {}
 
     def features(self, input_features):
-        """``datasets.Features`` of the step's output: the input's columns and :meth:`output_types`."""
+        """``datasets.Features`` of the step's output: the input's columns and :meth:`output_types`
+        (None when the step declares none: then ``datasets`` infers them)."""
         from datasets import Features, Sequence, Value
+
+        if not self.output_types():
+            return None
 
         def feature(kind: str):
             return Sequence(Value(kind[5:-1])) if kind.startswith("list<") else Value(kind)
@@ -673,7 +677,10 @@ def run_steps(dataset, steps: Sequence[Step], cache_dir: str | Path | None = Non
                 fp = fingerprint(fp, step.fingerprint())
                 path = cache / step.name / f"{fp}.arrow"
                 if path.exists():
+                    expected = step.features(shard.features)
                     shard = Dataset.from_file(str(path))
+                    if expected is not None and shard.features != expected:  # written before types were declared
+                        shard = shard.cast(expected)
                     report.cached[step.name] += 1
                     continue
                 shard = _map_cached(shard, step, path, fp)

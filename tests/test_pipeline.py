@@ -236,3 +236,28 @@ def test_a_column_empty_in_the_first_batch_takes_values_later(tmp_path):
         out = run_steps(rows, [LateDrops(None, Resources(batch_size=3))], cache, shard_size=7)
         assert out["dropped"] == [[], [], [], ["e3:overlap"], ["e4:overlap"], ["e5:overlap"], ["e6:overlap"]]
         assert out["scores"][6] == [0.5]
+
+
+def test_a_step_cache_written_before_types_were_declared_is_read_with_them(tmp_path):
+    """A cached shard whose lists were all empty has the type list<null>; read back next to a
+    shard with values, it is cast to the declared type, not a concatenation error."""
+    from datasets import Dataset
+
+    from nerxl_data.pipeline import Resources, Step, run_steps
+
+    class Old(Step):  # as steps were: no declared types
+        name = "drops"
+
+        def process(self, batch):
+            return {"dropped": [[] if i < 4 else ["x"] for i in batch["i"]]}
+
+    class New(Old):
+        def output_types(self):
+            return {"dropped": "list<string>"}
+
+    rows = Dataset.from_dict({"i": list(range(8))})
+    cache = tmp_path / "cache"
+    first = run_steps(rows.select(range(4)), [Old(None, Resources(batch_size=4))], cache, shard_size=4)
+    assert str(first.features["dropped"].feature) != "Value('string')"  # list<null> on disk
+    out = run_steps(rows, [New(None, Resources(batch_size=4))], cache, shard_size=4)  # shard 1 from the cache
+    assert out["dropped"] == [[], [], [], [], ["x"], ["x"], ["x"], ["x"]]
