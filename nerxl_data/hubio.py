@@ -15,7 +15,7 @@ import socket
 from pathlib import Path
 from urllib.parse import urlparse
 
-from .errors import HubUnreachableError, hub_timeout
+from .errors import HubUnreachableError, InputError, hub_timeout
 
 TIMEOUT = 1.5
 """Seconds to wait for a TCP connection to the Hub (or the HTTPS proxy)."""
@@ -166,10 +166,19 @@ def resolve_repo(name: str, repo_type: str = "model", what: str | None = None,
       ``name`` when ``datasets`` has it cached (``revision``: that revision's snapshot);
 
     Raises:
+        InputError: not an existing path, and not a Hub repo id either (``runs/hau+en``): a
+            folder that does not exist (yet), not a Hub question.
         HubUnreachableError: not local, not cached, and the Hub cannot be reached.
     """
     if Path(name).exists():
         return name
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
+
+    try:
+        validate_repo_id(name)
+    except HFValidationError:
+        raise InputError(f"no such file or folder (and {name!r} is not a Hub repo id either)",
+                         source=f"{what or repo_type} {name}") from None
     apply_hub_timeout()
     if not offline(repo_type) and hub_reachable():
         return name

@@ -141,3 +141,16 @@ def test_the_translation_cache_is_on_by_default_and_no_cache_opts_out(tmp_path):
     off = _nerxl([*args, "--no-cache"], env, tmp_path)
     assert off.returncode == 0 and "cache hits 0, misses 0" in off.stdout and "translated 2" in off.stdout
     assert not (tmp_path / "other-cache").exists()
+
+
+def test_a_missing_local_folder_is_named_as_such_not_as_a_hub_question(tmp_path):
+    """``--tagger-model runs/hau+en`` before that run exists: a folder that is not there (and
+    cannot be a Hub repo id), said at once, not "the Hub is unreachable"."""
+    env = _env(tmp_path)
+    en = str(demo_path("en"))
+    for args in (["build", "conll-generic", "--lang", "de", "--source-file", en, "--target-file",
+                  str(demo_path("de")), "--aligner-model", "runs/enc+x", "--out", "out"],
+                 ["align", "--src", en, "--tgt", en, "--model", "./no-such-encoder", "--out", "links.txt"]):
+        line = _one_error_line(_nerxl(args, env, tmp_path))
+        assert "no such file or folder" in line and "not a Hub repo id" in line and "unreachable" not in line, line
+    assert not (tmp_path / "out").exists() and not (tmp_path / "links.txt").exists()
