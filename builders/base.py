@@ -377,9 +377,11 @@ class Builder:
         readable = f"{opts.lang}.{opts.method}"
         return f"{readable}.{fingerprint(json.dumps(left, sort_keys=True))[:6]}" if left else readable
 
-    def left_out(self, opts: BuildOptions, pipeline: PipelineConfig) -> dict:
+    def left_out(self, opts: BuildOptions, pipeline: PipelineConfig, source_given: bool = True) -> dict:
         """What ``{lang}.{method}`` does not name, where it differs from the family's default
-        build of that language and method (empty for a default build).
+        build of that language and method (empty for a default build). ``source_given``: the
+        user named the source language (else :meth:`resolve` filled in the default, and the
+        family default is not resolved a second time).
 
         >>> from nerxl_data.builders.europarl_ner import BUILDER
         >>> BUILDER.left_out(BuildOptions("de", source_lang="en"), PipelineConfig("en", "de"))
@@ -391,13 +393,14 @@ class Builder:
         from nerxl_data.errors import NerxlError
 
         base = BuildOptions(opts.lang, opts.method, data_dir=opts.data_dir)
-        try:
-            default_source = self.resolve(base).source_lang
-        except NerxlError:  # the family has no default build (e.g. xtreme-panx needs a translator)
-            default_source = None
         left: dict = {}
-        if opts.source_lang != default_source:
-            left["source_lang"] = opts.source_lang
+        if source_given:
+            try:
+                default_source = self.resolve(base).source_lang
+            except NerxlError:  # the family has no default build (e.g. xtreme-panx needs a translator)
+                default_source = None
+            if opts.source_lang != default_source:
+                left["source_lang"] = opts.source_lang
         if opts.mode != base.mode:
             left["mode"] = opts.mode
         if pipeline.translator is not None:
@@ -412,12 +415,21 @@ class Builder:
                 default_tagger = None
             if pipeline.tagger.tagger != default_tagger:
                 left["tagger"] = pipeline.tagger.tagger
-        changed = _changed_aligner_options(pipeline.aligner, opts.aligner_options)
-        if changed:
-            left["aligner_options"] = changed
-        changed = _changed_projection_options(pipeline.projection.method, opts.projection_options)
-        if changed:
-            left["projection_options"] = changed
+        if opts.aligner_options:
+            from nerxl_data.align.aligners import aligner_config
+
+            a = pipeline.aligner
+            changed = _changed(opts.aligner_options, aligner_config(a.aligner, model=a.model))
+            if changed:
+                left["aligner_options"] = changed
+        if opts.projection_options:
+            from nerxl_data.project import get_method
+
+            method = pipeline.projection.method  # the library's recommended options over the config defaults
+            changed = _changed(opts.projection_options,
+                               get_method(method).make_config(**PROJECTION_OPTIONS.get(method, {})))
+            if changed:
+                left["projection_options"] = changed
         if opts.validation_fraction != base.validation_fraction:
             left["validation_fraction"] = opts.validation_fraction
         return left
@@ -497,6 +509,7 @@ class Builder:
 
         self.check(opts)  # names become paths: checked before resolve() looks for files
         self.check_options(opts)
+        source_given = opts.source_lang is not None
         opts = self.resolve(opts)
         tagger = None  # the source tagger, resolved here once
         if pipeline is None:
@@ -510,7 +523,7 @@ class Builder:
                                pipeline.tagger.tagger, pipeline.tagger.version, tagger.version)
                 # the cache key names what really runs
                 pipeline = replace(pipeline, tagger=TagConfig.resolve(tagger, pipeline.source_lang, pipeline.tagger.types))
-        left = {} if opts.config_name else self.left_out(opts, pipeline)
+        left = {} if opts.config_name else self.left_out(opts, pipeline, source_given)
         name = self.config_name(opts, left)
         from nerxl_data.paths import check_name
 
@@ -696,27 +709,12 @@ class Builder:
         return out
 
 
-def _changed_projection_options(method: str, options: dict) -> dict:
-    """The projection ``options`` whose value differs from projection ``method``'s own (the
-    library's recommended options over its config defaults): giving a default changes nothing,
-    so it adds no hash to the name."""
-    if not options:
-        return {}
-    from nerxl_data.project import get_method
-
-    default = _plain(asdict(get_method(method).make_config(**PROJECTION_OPTIONS.get(method, {}))))
-    return {k: v for k, v in options.items() if _plain(v) != default.get(k)}
-
-
-def _changed_aligner_options(aligner: AlignConfig, options: dict) -> dict:
-    """The aligner ``options`` whose value differs from the aligner's default (its config class
-    with the build's model): ``layer=8`` on e5-small names nothing new."""
-    if not options:
-        return {}
-    from nerxl_data.align.aligners import aligner_config
-
-    default = _plain(asdict(aligner_config(aligner.aligner, model=aligner.model)))
-    return {k: v for k, v in options.items() if _plain(v) != default.get(k)}
+def _changed(options: dict, default) -> dict:
+    """The ``options`` whose value differs from ``default``'s (a stage's config with no options
+    given): giving a default changes nothing, so it adds no hash to the name (``layer=8`` on
+    e5-small, ``matching=greedy`` for candidates-ngram)."""
+    plain = _plain(asdict(default))
+    return {k: v for k, v in options.items() if _plain(v) != plain.get(k)}
 
 
 def _plain(value):
