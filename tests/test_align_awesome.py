@@ -89,6 +89,8 @@ def test_links_identical_to_awesome_align_cli(tiny_bert, pairs, tmp_path, thresh
             assert link.score == pytest.approx(prob_of[(link.src, link.tgt)], rel=1e-3, abs=1e-6)
         n_links += len(o)
     assert ours[-1] == []
-    # the comparison is not vacuous: links exist, and not every pair of words is linked
+    # the comparison is not vacuous: links exist, and not every pair of words is linked (at
+    # threshold 0.001 the random tiny model links most pairs: 90.3% in one full-suite run, whose
+    # vocabulary differs from run to run, so the low threshold is bounded by all pairs)
     total = sum(len(s) * len(t) for s, t in zip(en, de, strict=True))
-    assert 0 < n_links < (0.9 if threshold < 0.01 else 0.3) * total, (n_links, total)
+    assert 0 < n_links < (1.0 if threshold < 0.01 else 0.3) * total, (n_links, total)
